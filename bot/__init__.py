@@ -1,0 +1,1 @@
+"""Partnering Coach: a chatbot that coaches cross-sector partnerships."""

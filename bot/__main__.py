@@ -1,0 +1,123 @@
+"""The `coach` command line: run, console, serve, content check."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from bot.coach import Coach
+from bot.config import ConfigError, Settings
+from bot.content import Content, check_prompts, load_content
+from bot.errors import ContentError
+from bot.redis_server import open_redis
+from bot.store import Store
+
+logger = logging.getLogger("bot")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="coach", description="Partnering Coach")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="the console (later: serve, when platform credentials are set)")
+    console = commands.add_parser("console", help="chat with the coach in this terminal")
+    console.add_argument(
+        "--channel", default="partnership", help="the conversation to stand in for"
+    )
+    serve = commands.add_parser("serve", help="run the web process")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    content = commands.add_parser("content", help="work with the content folder")
+    content.add_argument("action", choices=["check"])
+    args = parser.parse_args(argv)
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        print(f"coach: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        loaded = load_content(settings.content_dir)
+    except ContentError as error:
+        print(f"coach: the content in {settings.content_dir} has problems:", file=sys.stderr)
+        print(error, file=sys.stderr)
+        return 1
+
+    if args.command == "content":
+        return content_check(loaded)
+    if args.command == "serve":
+        return serve_web(settings, loaded, args.host, args.port)
+    channel = getattr(args, "channel", "partnership")
+    return asyncio.run(run_console(settings, loaded, channel))
+
+
+def content_check(content: Content) -> int:
+    problems = check_prompts(content.prompts)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        return 1
+    print(
+        f"content is valid: {len(content.stages)} stages, {len(content.tactics)} tactics, "
+        f"{len(content.families)} scorecard families with {len(content.items)} items, "
+        f"{len(content.prompts.templates)} prompts"
+    )
+    return 0
+
+
+@asynccontextmanager
+async def coach_for(settings: Settings, content: Content) -> AsyncIterator[Coach]:
+    async with open_redis(settings) as redis:
+        yield Coach(Store(redis, settings.key_prefix), content)
+
+
+async def run_console(settings: Settings, content: Content, channel: str) -> int:
+    from bot.adapters.console import ConsoleChannel
+
+    async with coach_for(settings, content) as coach:
+        console = ConsoleChannel(coach, sys.stdout, channel=channel)
+        interactive = sys.stdin.isatty()
+        if interactive:
+            console.welcome()
+        while True:
+            try:
+                if interactive:
+                    line = await asyncio.to_thread(input, f"{console.speaker}> ")
+                else:
+                    line = await asyncio.to_thread(sys.stdin.readline)
+                    if not line:
+                        break
+            except (EOFError, KeyboardInterrupt):
+                break
+            await console.line(line)
+    return 0
+
+
+def serve_web(settings: Settings, content: Content, host: str | None, port: int | None) -> int:
+    from aiohttp import web
+
+    from bot.web import build_web_app
+
+    async def app() -> web.Application:
+        stack = coach_for(settings, content)
+        coach = await stack.__aenter__()
+        application = build_web_app(coach)
+
+        async def close(_: web.Application) -> None:
+            await stack.__aexit__(None, None, None)
+
+        application.on_cleanup.append(close)
+        return application
+
+    web.run_app(app(), host=host or settings.host, port=port or settings.port, print=None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

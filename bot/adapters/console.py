@@ -1,0 +1,87 @@
+"""The terminal channel: one conversation where each line is a turn.
+
+A line `name: text` speaks as `name`; a line without a prefix speaks as the last speaker. The
+`/coach` prefix is optional. A number picks one of the choices offered by the latest reply that
+had any, as a click on its button would.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from bot.coach import Coach
+from bot.model import Address, Choice, Reply, Turn, User
+
+_SPEAKER = re.compile(r"^\s*([A-Za-z][\w.\-]{0,39}):\s+(.*)$")
+_NUMBER = re.compile(r"^\s*(\d{1,3})\s*$")
+
+
+@dataclass
+class ConsoleChannel:
+    """Turns console lines into turns for `coach`, and prints its replies to `out`."""
+
+    coach: Coach
+    out: TextIO
+    channel: str = "partnership"
+    speaker: str = "you"
+    choices: tuple[Choice, ...] = field(default=())
+
+    @property
+    def address(self) -> Address:
+        return Address(platform="console", workspace="local", channel=self.channel)
+
+    def prompt(self, key: str, **variables: object) -> str:
+        return self.coach.content.prompts.render(key, **variables)
+
+    def welcome(self) -> None:
+        self.out.write(self.prompt("console.welcome", channel=self.address.conversation) + "\n\n")
+
+    async def line(self, line: str) -> list[Reply]:
+        """Act on one line of input; returns the replies it printed."""
+        line = line.rstrip("\r\n")
+        speaker = _SPEAKER.match(line)
+        if speaker:
+            self.speaker, line = speaker.group(1), speaker.group(2)
+        if not line.strip():
+            return []
+        step = None
+        number = _NUMBER.match(line)
+        if number:
+            index = int(number.group(1)) - 1
+            if not 0 <= index < len(self.choices):
+                self.out.write(
+                    self.prompt("console.no_such_choice", number=number.group(1)) + "\n\n"
+                )
+                return []
+            line, step = self.choices[index].command, self.choices[index].step
+        turn = Turn(self.address, User(self.speaker, self.speaker), line, step=step)
+        replies = await self.coach.handle(turn)
+        for reply in replies:
+            self.render(reply)
+        return replies
+
+    async def run(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            await self.line(line)
+
+    def render(self, reply: Reply) -> None:
+        out = []
+        if reply.private:
+            out.append(self.prompt("console.private", user=self.speaker))
+        out.append(reply.text)
+        if reply.preformatted:
+            out.append(reply.preformatted)
+        if reply.attachment:
+            out.append(self.prompt("console.attachment", filename=reply.attachment.filename))
+            out.append(reply.attachment.content.rstrip("\n"))
+        if reply.choices:
+            self.choices = reply.choices
+            out.extend(
+                self.prompt("console.choice", number=n, label=c.label)
+                for n, c in enumerate(reply.choices, 1)
+            )
+        self.out.write("\n".join(out) + "\n\n")
+        self.out.flush()

@@ -1,0 +1,126 @@
+"""The platform-neutral core: route one Turn to its dialog, commit the outcome, return replies.
+
+handle(turn)
+  1 check the text            too long, control characters: a clear reply, nothing changes
+  2 parse the command          unknown word: a clear reply
+  3 load the snapshot          the partnership of the turn's conversation
+  4 run the handler            pure: it changes a copy and collects replies and log entries
+  5 commit                     atomically, only if nobody else committed since step 3;
+                               otherwise back to 3 (the handler runs again on fresh state)
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from bot.content import Content
+from bot.dialogs import COMMANDS, Context, parse
+from bot.errors import UserFacingError
+from bot.model import Reply, Turn
+from bot.partnership import Partnership
+from bot.store import CommitResult, Store
+
+logger = logging.getLogger(__name__)
+
+TEXT_LIMIT = 4000  # longer than any command needs; Slack's own message limit is 40,000
+COMMIT_ATTEMPTS = 20  # a conflict means another turn on the same partnership committed first
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Coach:
+    """The core every adapter calls.
+
+    Args:
+        store: where partnerships live.
+        content: the loaded content folder.
+        clock: returns the current time; tests pass a fixed one.
+
+    Example:
+        replies = await coach.handle(Turn(address, user, "endorse D1"))
+    """
+
+    def __init__(
+        self, store: Store, content: Content, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self.store = store
+        self.content = content
+        self.clock = clock
+
+    async def handle(self, turn: Turn) -> list[Reply]:
+        """Answer one turn. Never raises: a bug is logged and answered with `errors.sorry`."""
+        try:
+            return await self._handle(turn)
+        except Exception:
+            logger.exception(
+                "turn failed: conversation=%s user=%s event=%s",
+                turn.address.conversation,
+                turn.user.id,
+                turn.event_id,
+            )
+            return [self._reply("errors.sorry")]
+
+    async def _handle(self, turn: Turn) -> list[Reply]:
+        problem = _check_text(turn.text)
+        if problem:
+            return [self._reply(problem, limit=TEXT_LIMIT, length=len(turn.text))]
+        try:
+            name, args = parse(turn.text)
+        except UserFacingError as error:
+            return [self._reply(error.key, **error.variables)]
+        known = COMMANDS.get(name)
+        for _ in range(COMMIT_ATTEMPTS):
+            snapshot = await self.store.load(
+                turn.address, with_decision_log=bool(known and known.needs_decision_log)
+            )
+            ctx = Context(
+                turn=turn,
+                partnership=snapshot.partnership,
+                content=self.content,
+                now=self.clock(),
+                decision_log=snapshot.decision_log,
+            )
+            try:
+                if known is None:
+                    ctx.fail("errors.unknown_command", command=name[:40])
+                known.handler(ctx, args)
+                changed: Partnership | None = ctx.partnership
+                replies = ctx.replies
+            except UserFacingError as error:
+                # an expected refusal: nothing changes, but the event still counts as handled
+                changed = None
+                ctx.log.clear()
+                ctx.journal.clear()
+                replies = [self._reply(error.key, **error.variables)]
+            result = await self.store.commit(
+                snapshot,
+                changed,
+                decision_log=ctx.log,
+                journal=ctx.journal,
+                event_id=turn.event_id,
+            )
+            if result is CommitResult.DONE:
+                return replies
+            if result is CommitResult.DUPLICATE:
+                logger.info("event %s was handled already", turn.event_id)
+                return []
+        logger.warning(
+            "gave up after %d conflicting commits: %s", COMMIT_ATTEMPTS, turn.address.conversation
+        )
+        return [self._reply("errors.busy")]
+
+    def _reply(self, key: str, **variables: object) -> Reply:
+        return Reply(text=self.content.prompts.render(key, **variables), private=True)
+
+
+def _check_text(text: str) -> str | None:
+    if len(text) > TEXT_LIMIT:
+        return "errors.too_long"
+    if any(unicodedata.category(c) == "Cc" and c not in "\t\n" for c in text):
+        return "errors.control_characters"
+    return None

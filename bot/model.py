@@ -1,0 +1,73 @@
+"""The plain types that cross the boundary between adapters and the core.
+
+Adapters build a `Turn` from a platform's request and render the core's `Reply` objects;
+nothing platform-specific passes through here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where a turn happened: one conversation on one platform, optionally a thread in it."""
+
+    platform: str  # "console", "slack", "teams"
+    workspace: str  # Slack team id, Teams tenant id, "local" for the console
+    channel: str
+    thread: str | None = None
+
+    @property
+    def conversation(self) -> str:
+        """The conversation's key, the same for every thread in it."""
+        return f"{self.platform}:{self.workspace}:{self.channel}"
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One inbound act: the words a user typed after `/coach`, or a choice they picked.
+
+    `step` is set when the turn comes from a choice (a button, or a number in the console):
+    it names the dialog step the choice belonged to, so a click on an old message is stale.
+    `event_id` is the platform's id for the event, so a retried delivery is handled once.
+    """
+
+    address: Address
+    user: User
+    text: str
+    step: str | None = None
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An option offered with a reply: a button on Slack and Teams, a number in the console."""
+
+    label: str
+    command: str  # the words the choice stands for, as if typed after /coach
+    step: str | None = None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: str
+    media_type: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message from the coach. `private` replies go only to the user who acted."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    private: bool = False
+    attachment: Attachment | None = None
+    preformatted: str | None = field(default=None)  # a grid or table shown in fixed width

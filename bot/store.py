@@ -1,0 +1,182 @@
+"""Every Redis key and operation. The only module that knows key names.
+
+Keys of one partnership carry its id as a Redis Cluster hash tag, so every multi-key operation
+on it stays in one slot:
+
+    {prefix}:{<pid>}:rev            a counter, bumped by every commit that changes something
+    {prefix}:{<pid>}:<section>      one hash per section of `Partnership` (meta, orgs, members, …)
+    {prefix}:{<pid>}:decision-log   stream: every propose / endorse / object / revise, append-only
+    {prefix}:{<pid>}:journal        stream: ratings, discussion answers and other things that moved
+    {prefix}:{<pid>}:seen:<event>   marks a platform event id as handled (expires)
+    {prefix}:conversation:<conv>    the partnership a conversation belongs to, where it is not
+                                    the conversation's own (so one partnership can span several)
+
+Concurrency: a turn loads a snapshot (with its `rev`), the core computes the new state, and
+`commit` applies the difference in one Lua script only if `rev` is unchanged. Two members
+endorsing at the same instant: one commit wins, the other gets CONFLICT, reloads, and applies its
+endorsement on top. The event-id check runs in the same script, so a retried event is handled
+once even when both deliveries race.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+
+from bot.model import Address
+from bot.partnership import SECTIONS, Partnership
+
+SEEN_EVENT_TTL_S = 24 * 3600  # Slack retries for up to ~1 hour, Teams for less; a day is ample
+
+Entry = dict[str, str]
+
+_COMMIT = """
+-- KEYS[1] = rev, KEYS[2] = seen marker (or rev again), KEYS[3..] = keys the ops touch
+-- ARGV[1] = expected rev, ARGV[2] = '1' when there is an event id, ARGV[3] = its ttl,
+-- ARGV[4] = JSON list of ops: {command, key index, args...}
+if ARGV[2] == '1' and redis.call('EXISTS', KEYS[2]) == 1 then
+  return -2
+end
+local ops = cjson.decode(ARGV[4])
+if #ops > 0 then
+  if (redis.call('GET', KEYS[1]) or '0') ~= ARGV[1] then
+    return -1
+  end
+  for _, op in ipairs(ops) do
+    redis.call(op[1], KEYS[op[2]], unpack(op, 3))
+  end
+  redis.call('INCR', KEYS[1])
+end
+if ARGV[2] == '1' then
+  redis.call('SET', KEYS[2], '1', 'EX', ARGV[3])
+end
+return 1
+"""
+
+
+class CommitResult(enum.Enum):
+    DONE = "done"
+    CONFLICT = "conflict"  # someone else committed first: reload and try again
+    DUPLICATE = "duplicate"  # this event id was handled already
+
+
+@dataclass
+class Snapshot:
+    """A partnership as loaded, plus what is needed to write back only its changes."""
+
+    partnership: Partnership
+    rev: str
+    sections: dict[str, dict[str, str]]
+    decision_log: list[Entry]
+
+
+class Store:
+    """The coach's state in Redis.
+
+    Args:
+        redis: a client created with `decode_responses=True`.
+        prefix: the first part of every key (`COACH_KEY_PREFIX`).
+    """
+
+    def __init__(self, redis: Redis, prefix: str = "coach") -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self._commit = redis.register_script(_COMMIT)
+
+    def _key(self, pid: str, name: str) -> str:
+        return f"{self.prefix}:{{{pid}}}:{name}"
+
+    async def load(self, address: Address, *, with_decision_log: bool = False) -> Snapshot:
+        """The partnership of the conversation at `address`, in one round trip when possible."""
+        pid = address.conversation
+        conversation_key = f"{self.prefix}:conversation:{address.conversation}"
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.get(conversation_key)
+            self._queue_load(pipe, pid, with_decision_log)
+            linked, *loaded = await pipe.execute()
+        if linked and linked != pid:
+            pid = linked
+            async with self.redis.pipeline(transaction=False) as pipe:
+                self._queue_load(pipe, pid, with_decision_log)
+                loaded = await pipe.execute()
+        return self._snapshot(pid, loaded, with_decision_log)
+
+    def _queue_load(self, pipe: Any, pid: str, with_decision_log: bool) -> None:
+        # rev is read first: if a commit lands between these reads, the snapshot's rev is stale
+        # and our own commit fails with CONFLICT instead of writing over a torn view.
+        pipe.get(self._key(pid, "rev"))
+        for section in SECTIONS:
+            pipe.hgetall(self._key(pid, section))
+        if with_decision_log:
+            pipe.xrange(self._key(pid, "decision-log"))
+
+    def _snapshot(self, pid: str, loaded: list[Any], with_log: bool) -> Snapshot:
+        rev = loaded[0] or "0"
+        sections = dict(zip(SECTIONS, loaded[1 : 1 + len(SECTIONS)], strict=True))
+        log = [fields for _, fields in loaded[-1]] if with_log else []
+        return Snapshot(Partnership.from_sections(pid, sections), rev, sections, log)
+
+    async def commit(
+        self,
+        snapshot: Snapshot,
+        changed: Partnership | None,
+        *,
+        decision_log: Sequence[Entry] = (),
+        journal: Sequence[Entry] = (),
+        event_id: str | None = None,
+    ) -> CommitResult:
+        """Write what changed since `snapshot`, atomically, unless someone else wrote first.
+
+        `changed` None writes nothing but still marks `event_id` as handled.
+        """
+        pid = snapshot.partnership.id
+        keys = [self._key(pid, "rev"), self._key(pid, f"seen:{event_id}" if event_id else "rev")]
+        ops: list[list[Any]] = []
+
+        def key_index(name: str) -> int:
+            keys.append(self._key(pid, name))
+            return len(keys)  # Lua indexes from 1
+
+        new_sections = changed.to_sections() if changed else snapshot.sections
+        for section in SECTIONS:
+            before, after = snapshot.sections[section], new_sections[section]
+            updates = [x for kv in after.items() if before.get(kv[0]) != kv[1] for x in kv]
+            removed = [k for k in before if k not in after]
+            if updates:
+                ops.append(["HSET", key_index(section), *updates])
+            if removed:
+                ops.append(["HDEL", key_index(section), *removed])
+        for stream, entries in (("decision-log", decision_log), ("journal", journal)):
+            for entry in entries:
+                ops.append(
+                    ["XADD", key_index(stream), "*", *(x for kv in entry.items() for x in kv)]
+                )
+        if not ops and not event_id:
+            return CommitResult.DONE
+        result = await self._commit(
+            keys=keys,
+            args=[snapshot.rev, "1" if event_id else "0", SEEN_EVENT_TTL_S, json.dumps(ops)],
+        )
+        if result == -2:
+            return CommitResult.DUPLICATE
+        if result == -1:
+            return CommitResult.CONFLICT
+        return CommitResult.DONE
+
+    async def journal(self, pid: str) -> list[Entry]:
+        return await self._stream(self._key(pid, "journal"))
+
+    async def decision_log(self, pid: str) -> list[Entry]:
+        return await self._stream(self._key(pid, "decision-log"))
+
+    async def _stream(self, key: str) -> list[Entry]:
+        entries: list[tuple[str, Entry]] = await self.redis.xrange(key)  # type: ignore[assignment]
+        return [fields for _, fields in entries]
+
+    async def ping(self) -> bool:
+        return bool(await self.redis.ping())
