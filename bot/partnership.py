@@ -20,6 +20,7 @@ class Org:
     sector: str
     added_by: str
     added_at: str
+    position: int  # organisations are listed in the order they were added
 
 
 @dataclass
@@ -126,7 +127,7 @@ class Partnership:
             orgs=dict(
                 sorted(
                     ((k, Org(**v)) for k, v in load("orgs").items()),
-                    key=lambda kv: (kv[1].added_at, kv[0]),
+                    key=lambda kv: kv[1].position,
                 )
             ),
             members={k: Member(**v) for k, v in load("members").items()},

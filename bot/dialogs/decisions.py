@@ -230,6 +230,13 @@ def _status(ctx: Context, decision: Decision) -> str:
     return ctx.text("decisions.status_proposed")
 
 
+def _names(ctx: Context, orgs: list[str], separator: str = ", ") -> str:
+    """Organisation names in the partnership's order (then any since removed)."""
+    order = list(ctx.partnership.orgs)
+    ranked = sorted(orgs, key=lambda o: (order.index(o) if o in order else len(order), o))
+    return separator.join(_org_name(ctx, o) for o in ranked)
+
+
 def _org_name(ctx: Context, org: str) -> str:
     known = ctx.partnership.orgs.get(org)
     return known.name if known else org
@@ -237,7 +244,7 @@ def _org_name(ctx: Context, org: str) -> str:
 
 def _summary_line(ctx: Context, decision: Decision) -> str:
     p = ctx.partnership
-    endorsed = ", ".join(_org_name(ctx, o) for o in decision.endorsed_by())
+    endorsed = _names(ctx, decision.endorsed_by())
     objections = "".join(
         ctx.text("decisions.objection_line", org=_org_name(ctx, o), reason=s.reason, user=s.name)
         for o, s in decision.stances.items()
@@ -290,8 +297,7 @@ def _markdown(ctx: Context, listed: list[Decision]) -> str:
                 user=decision.proposed_by_name,
                 org=_org_name(ctx, decision.proposer_org),
                 item=decision.item or ctx.text("decisions.no_item"),
-                endorsed_by=", ".join(_org_name(ctx, o) for o in decision.endorsed_by())
-                or ctx.text("decisions.nobody"),
+                endorsed_by=_names(ctx, decision.endorsed_by()) or ctx.text("decisions.nobody"),
                 waiting_on=_waiting_on(ctx, decision),
                 history="\n".join(f"- {line}" for line in _history(ctx, decision)),
             )
@@ -330,8 +336,8 @@ def _csv(ctx: Context, listed: list[Decision]) -> str:
                 _org_name(ctx, d.proposer_org),
                 d.item or "",
                 d.revision,
-                "; ".join(_org_name(ctx, o) for o in d.endorsed_by()),
-                "; ".join(_org_name(ctx, o) for o in d.objected_by()),
+                _names(ctx, d.endorsed_by(), "; "),
+                _names(ctx, d.objected_by(), "; "),
                 _waiting_on(ctx, d) if not d.agreed_at else "",
                 d.created_at,
                 d.agreed_at or "",

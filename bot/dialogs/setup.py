@@ -57,7 +57,8 @@ def partner_add(ctx: Context, args: Args) -> None:
         ctx.fail("setup.partner_usage")
     if key in p.orgs:
         ctx.fail("setup.partner_exists", org=p.orgs[key].name)
-    p.orgs[key] = Org(name=name, sector=sector, added_by=ctx.user_id, added_at=ctx.stamp)
+    position = max((o.position for o in p.orgs.values()), default=0) + 1
+    p.orgs[key] = Org(name, sector, added_by=ctx.user_id, added_at=ctx.stamp, position=position)
     ctx.remember("partner-added", org=name, sector=sector)
     ctx.say("setup.partner_added", org=name, sector=sector, count=len(p.orgs))
 

@@ -1,0 +1,87 @@
+"""Bad input gets a clear reply saying what to do instead, and changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.model import Address
+
+HERE = Address("console", "local", "partnership")
+
+
+async def stored(store):
+    snapshot = await store.load(HERE, with_decision_log=True)
+    return snapshot.rev, snapshot.sections, snapshot.decision_log
+
+
+CASES = [
+    ("city_lead: /coach frobnicate", 'I don\'t know the command "frobnicate"'),
+    ("city_lead: rate who.nonsense partial", '"who.nonsense" is not a scorecard item'),
+    ("city_lead: rate who.representatives mostly", '"mostly" is not a rating'),
+    ("city_lead: rate", "To rate an item: /coach rate item rating"),
+    ("city_lead: endorse D7", 'There is no decision "D7" here. Decisions are numbered D1 to D1'),
+    ("city_lead: endorse", 'There is no decision "?"'),
+    ("guest: endorse D1", "First tell me which partner organisation you represent"),
+    ('guest: decide "Let us all agree"', "First tell me which partner organisation"),
+    ('chamber_rep: partner add "Acme" business', "Only a facilitator of this partnership"),
+    ('chamber_rep: setup "New name"', "Only a facilitator of this partnership"),
+    ('city_lead: partner add "Acme" industry', '"industry" is not a sector I know'),
+    ('city_lead: partner add "Metro Chamber" business', "Metro Chamber is already a partner"),
+    ('guest: join "Acme Corp"', '"Acme Corp" is not one of this partnership\'s organisations'),
+    ('city_lead: decide ""', "To propose a decision"),
+    ("city_lead: decide", "To propose a decision"),
+    ('city_lead: decide "unclosed', "A quotation mark is not closed"),
+    ("city_lead: object D1", "Partners need to know why"),
+    ("city_lead: scorecard who why", "Choose 3 to 5 of the scorecard's question families"),
+    ("city_lead: scorecard who why what when how what-if", "Choose 3 to 5"),
+    ("city_lead: scorecard who why whom", '"whom" is not a scorecard family'),
+    ("city_lead: scorecard next", "No scorecard walk is under way"),
+    ("city_lead: tactic make-friends", 'I don\'t have a tactic "make-friends"'),
+    ("city_lead: tactics planning", '"planning" is not a stage'),
+    ("city_lead: answer something", "No discussion is under way"),
+    ("city_lead: export decisions pdf", "To export the decision log"),
+    ("city_lead: help me", 'There is no help topic "me"'),
+    ("city_lead: facilitator add @stranger", 'I don\'t know "stranger"'),
+    ('city_lead: join "Metro Chamber" \x07', "invisible control characters"),
+    ('city_lead: decide "' + "x" * 40_000 + '"', "That message is 40009 characters long"),
+    ('city_lead: decide "' + "y" * 1500 + '"', "this field takes at most 1000"),
+]
+
+
+@pytest.mark.parametrize(("line", "expected"), CASES, ids=[c[0][:40] for c in CASES])
+async def test_bad_input_is_explained_and_changes_nothing(three_partners, store, line, expected):
+    convo = three_partners
+    await convo('chamber_rep: decide "Meet monthly"')
+    before = await stored(store)
+    out = await convo(line)
+    assert expected in out
+    assert "(only " in out  # refusals go only to the person who typed them
+    assert await stored(store) == before
+
+
+async def test_nothing_but_help_works_before_setup(convo, store):
+    out = await convo("someone: rate who.representatives partial")
+    assert "This channel has no partnership yet" in out
+    out = await convo("someone: tactics")
+    assert "Diagnosis:" in out
+    snapshot = await store.load(HERE)
+    assert snapshot.rev == "0"
+
+
+async def test_an_empty_command_shows_help(convo):
+    assert "Type these after /coach" in await convo("someone: /coach")
+
+
+async def test_smart_quotes_and_apostrophes_are_understood(three_partners, store):
+    convo = three_partners
+    out = await convo("chamber_rep: decide “We don't meet in August”")
+    assert 'proposes D1: "We don\'t meet in August"' in out
+
+
+async def test_a_bug_is_answered_with_an_apology_not_a_traceback(three_partners, store, caplog):
+    convo = three_partners
+    await store.redis.hset(f"{store.prefix}:{{{HERE.conversation}}}:decisions", "D1", "{not json")
+    out = await convo("city_lead: decisions")
+    assert "Sorry, something went wrong on my side and nothing was changed" in out
+    assert "Traceback" not in out and "JSONDecodeError" not in out
+    assert "turn failed: conversation=console:local:partnership user=city_lead" in caplog.text

@@ -1,0 +1,161 @@
+"""Decision rules, concurrency, retried events and stale choices, through the core and store."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from redis.asyncio import Redis
+
+from bot.coach import Coach
+from bot.model import Address, Turn, User
+from bot.store import CommitResult, Store
+
+HERE = Address("console", "local", "partnership")
+
+
+def turn(user: str, text: str, **kw: str) -> Turn:
+    return Turn(HERE, User(user, user), text, **kw)
+
+
+async def test_revising_resets_endorsements_and_history_keeps_every_step(three_partners, store):
+    convo = three_partners
+    await convo('chamber_rep: decide "Meet monthly"')
+    await convo("chamber_rep: endorse D1")
+    out = await convo('ngo_rep: object D1 "Monthly is too often for our volunteers"')
+    assert "Clean Air Coalition objects to D1 (ngo_rep): Monthly is too often" in out
+
+    out = await convo('ngo_rep: revise D1 "Meet every six weeks"')
+    assert "Only chamber_rep, who proposed D1, or a facilitator can revise it." in out
+
+    out = await convo('chamber_rep: revise D1 "Meet every six weeks"')
+    assert 'chamber_rep revised D1 (version 2): "Meet every six weeks"' in out
+    out = await convo("decisions")
+    assert "Endorsed by 0 of 3: none." in out
+
+    for user in ("chamber_rep", "ngo_rep"):
+        await convo(f"{user}: endorse D1")
+    out = await convo("city_lead: endorse D1")
+    assert "D1 is now agreed" in out
+
+    out = await convo("city_lead: decision D1")
+    history = out.split("History:\n", 1)[1]
+    assert [line.split(" ", 2)[2] for line in history.strip().splitlines()[:4]] == [
+        'proposed: "Meet monthly"',
+        "endorsed for Metro Chamber",
+        "objected for Clean Air Coalition: Monthly is too often for our volunteers",
+        'revised it (version 2): "Meet every six weeks"',
+    ]
+    log = await store.decision_log(HERE.conversation)
+    assert [e["act"] for e in log] == [
+        "propose", "endorse", "object", "revise", "endorse", "endorse", "endorse", "agreed",
+    ]  # fmt: skip
+
+
+async def test_one_endorsement_per_organisation(three_partners, store):
+    convo = three_partners
+    await convo('city_lead: partner add "Transit Riders Union" community')
+    await convo('rider_a: join "Transit Riders Union"')
+    await convo('rider_b: join "Transit Riders Union"')
+    await convo('rider_a: decide "Publish meeting notes within a week"')
+    await convo("rider_a: endorse D1")
+    out = await convo("rider_b: endorse D1")
+    assert "Transit Riders Union has already endorsed D1 (rider_a did)" in out
+    snapshot = await store.load(HERE)
+    assert snapshot.partnership.decisions["D1"].endorsed_by() == ["transit-riders-union"]
+
+
+async def test_concurrent_endorsements_from_every_organisation_all_count(
+    convo, content, redis_socket, prefix
+):
+    """Eight organisations endorse at the same instant, each through its own connection."""
+    orgs = [f"Org {n}" for n in range(8)]
+    await convo("lead: setup Coalition")
+    for n, org in enumerate(orgs):
+        await convo(f'lead: partner add "{org}" business')
+        await convo(f'rep{n}: join "{org}"')
+    await convo('rep0: decide "Share one data dashboard"')
+
+    clients = [
+        Redis(unix_socket_path=redis_socket, decode_responses=True)
+        if redis_socket
+        else Redis.from_url(os.environ["REDIS_URL"], decode_responses=True)
+        for _ in orgs
+    ]
+    try:
+        coaches = [Coach(Store(client, prefix), content) for client in clients]
+        results = await asyncio.gather(
+            *(c.handle(turn(f"rep{n}", "endorse D1")) for n, c in enumerate(coaches))
+        )
+    finally:
+        for client in clients:
+            await client.aclose()
+
+    texts = [r.text for replies in results for r in replies]
+    assert sum("is now agreed" in t for t in texts) == 1
+    assert sum("endorses D1" in t for t in texts) == len(orgs) - 1
+    out = await convo("decision D1")
+    assert "[agreed]" in out
+    assert "Endorsed by 8 of 8" in out
+
+
+async def test_a_commit_from_a_stale_snapshot_conflicts(three_partners, store):
+    first = await store.load(HERE)
+    second = await store.load(HERE)
+    first.partnership.name = "First"
+    second.partnership.name = "Second"
+    assert await store.commit(first, first.partnership) is CommitResult.DONE
+    assert await store.commit(second, second.partnership) is CommitResult.CONFLICT
+    assert (await store.load(HERE)).partnership.name == "First"
+
+
+async def test_a_retried_event_is_handled_once(three_partners, coach, store):
+    propose = turn("chamber_rep", 'decide "Meet monthly"', event_id="Ev123")
+    first = await coach.handle(propose)
+    again = await coach.handle(propose)
+    assert "proposes D1" in first[0].text
+    assert again == []
+    snapshot = await store.load(HERE)
+    assert list(snapshot.partnership.decisions) == ["D1"]
+
+    # a retried refusal is not answered twice either
+    assert await coach.handle(turn("nobody", "endorse D9", event_id="Ev124"))
+    assert await coach.handle(turn("nobody", "endorse D9", event_id="Ev124")) == []
+
+
+async def test_retried_events_racing_each_other_are_handled_once(three_partners, coach, store):
+    propose = turn("chamber_rep", 'decide "Meet monthly"', event_id="Ev200")
+    results = await asyncio.gather(*(coach.handle(propose) for _ in range(5)))
+    assert sorted(len(r) for r in results) == [0, 0, 0, 0, 1]
+    assert list((await store.load(HERE)).partnership.decisions) == ["D1"]
+
+
+async def test_a_button_from_before_a_revision_is_stale(three_partners, coach, store):
+    await coach.handle(turn("chamber_rep", 'decide "Meet monthly"'))
+    old_button = "D1:r1"
+    await coach.handle(turn("chamber_rep", 'revise D1 "Meet every six weeks"'))
+    replies = await coach.handle(turn("ngo_rep", "endorse D1", step=old_button))
+    assert "That button belongs to an earlier message" in replies[0].text
+    assert (await store.load(HERE)).partnership.decisions["D1"].stances == {}
+    replies = await coach.handle(turn("ngo_rep", "endorse D1", step="D1:r2"))
+    assert "Clean Air Coalition endorses D1" in replies[0].text
+
+
+async def test_a_scorecard_button_from_an_earlier_question_is_stale(three_partners, coach, store):
+    replies = await coach.handle(turn("city_lead", "scorecard who why what"))
+    first_question = replies[-1]
+    partial = next(c for c in first_question.choices if c.label == "Partially in place")
+    next_button = next(c for c in first_question.choices if c.label == "Next question")
+    await coach.handle(turn("city_lead", next_button.command, step=next_button.step))
+
+    replies = await coach.handle(turn("city_lead", partial.command, step=partial.step))
+    assert "That button belongs to an earlier message" in replies[0].text
+    replies = await coach.handle(turn("city_lead", next_button.command, step=next_button.step))
+    assert "That button belongs to an earlier message" in replies[0].text
+    snapshot = await store.load(HERE)
+    assert snapshot.partnership.ratings == {}
+    assert snapshot.partnership.dialogs["scorecard"]["index"] == 1
+
+    # typed commands are never stale: a rating of an earlier item still counts
+    await coach.handle(turn("city_lead", "rate who.partners in-place"))
+    assert (await store.load(HERE)).partnership.ratings["who.partners"].rating == "in-place"

@@ -1,0 +1,95 @@
+"""The web process and the command line, run the way an operator runs them."""
+
+from __future__ import annotations
+
+import ast
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from tests.conftest import project_path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_answers_healthz(tmp_path):
+    port = free_port()
+    env = {**os.environ, "COACH_DATA_DIR": str(tmp_path / "data")}
+    env.pop("REDIS_URL", None)
+    log = tmp_path / "serve.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=project_path(),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    assert r.status == 200
+                    assert r.read() == b'{"status": "ok", "redis": "ok"}'
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    pytest.fail(f"serve did not come up: {log.read_text()}")
+                time.sleep(0.1)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"PORT": "eighty"}, "Config 'PORT' has value 'eighty'. Not a valid int."),
+        ({"REDIS_URL": "http://user:hunter2@example.org"}, "Expected redis://"),
+    ],
+)
+def test_bad_settings_stop_the_start_with_a_clear_message(env, message):
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "content", "check"],
+        env={**os.environ, **env},
+        cwd=project_path(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "hunter2" not in result.stderr
+
+
+def test_only_adapters_import_platform_sdks():
+    platform = ("slack_bolt", "slack_sdk", "botbuilder")
+    offenders = []
+    for path in project_path("bot").rglob("*.py"):
+        if "adapters" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [f"{path}: {n}" for n in names if n.split(".")[0] in platform]
+    assert offenders == []
+
+
+def test_readme_test_command_is_what_ci_runs():
+    readme = project_path("README.md").read_text()
+    ci = project_path(".ci", "run").read_text()
+    command = next(line for line in ci.splitlines() if line.startswith("python3 -m venv"))
+    assert command in readme
