@@ -134,17 +134,6 @@ def load_content(directory: Path) -> Content:
     )
 
 
-def check_prompts(prompts: Prompts) -> list[str]:
-    """Render every prompt with the sample values; return a problem line for each failure."""
-    problems = []
-    for key in sorted(prompts.templates):
-        try:
-            prompts.render(key, **prompts.samples)
-        except (KeyError, ValueError, IndexError) as exc:
-            problems.append(f"prompt {key}: does not render with the sample values: {exc!r}")
-    return problems
-
-
 class _File:
     """One YAML file's data, with the line of every value, and a place to report problems."""
 
@@ -161,11 +150,12 @@ class _File:
         loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()
-            self.data = None if node is None else self._build(loader, node, ())
+            if node is None:
+                problems.append(f"{label}:1: (file): is empty")
+            else:
+                self.data = self._build(loader, node, ())
         except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = f":{mark.line + 1}" if mark else ""
-            problems.append(f"{label}{line}: (syntax): {exc.problem or exc.context}")
+            problems.append(f"{label}{_syntax_problem(exc)}")
             self.data = None
         except yaml.YAMLError as exc:
             problems.append(f"{label}: (syntax): {exc}")
@@ -174,11 +164,12 @@ class _File:
             loader.dispose()
 
     def _build(self, loader: yaml.SafeLoader, node: yaml.Node, at: Path_) -> Any:
-        self.lines[at] = node.start_mark.line + 1
+        self.lines.setdefault(at, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
                 key = loader.construct_object(key_node, deep=True)
+                self.lines[(*at, key)] = key_node.start_mark.line + 1
                 if key in result:
                     self.problems.append(
                         f"{self.label}:{key_node.start_mark.line + 1}: {_dotted((*at, key))}: "
@@ -196,12 +187,18 @@ class _File:
         self.problems.append(f"{self.label}{where}: {_dotted(at) or '(file)'}: {message}")
 
     def mapping(self, value: Any, at: Path_) -> dict[str, Any] | None:
+        if value is None and at:
+            self.problem(at, "is missing")
+            return None
         if not isinstance(value, dict):
             self.problem(at, f"must be a mapping of fields, not {_kind(value)}")
             return None
         return value
 
     def sequence(self, value: Any, at: Path_) -> list[Any]:
+        if value is None and at:
+            self.problem(at, "is missing")
+            return []
         if not isinstance(value, list):
             self.problem(at, f"must be a list, not {_kind(value)}")
             return []
@@ -236,30 +233,35 @@ class _Loader:
         self.root = root
         self.problems = problems
 
-    def _file(self, path: Path) -> _File:
+    def _label(self, path: Path) -> str:
         try:
-            label = str(path.relative_to(self.root.parent))
+            return str(path.relative_to(self.root.parent))
         except ValueError:
-            label = str(path)
-        return _File(path, label, self.problems)
+            return str(path)
+
+    def _file(self, path: Path) -> _File:
+        return _File(path, self._label(path), self.problems)
 
     def _files(self, folder: str) -> Iterator[Path]:
         directory = self.root / folder
         if not directory.is_dir():
-            self.problems.append(f"{directory}: (folder): is missing")
+            self.problems.append(f"{self._label(directory)}: (folder): is missing")
             return
         yield from sorted(p for p in directory.glob("*.yaml") if not p.name.startswith("_"))
 
     def stages(self) -> tuple[Stage, ...]:
         path = self.root / "stages.yaml"
         if not path.is_file():
-            self.problems.append(f"{path}: (file): is missing")
+            self.problems.append(f"{self._label(path)}: (file): is missing")
             return ()
         f = self._file(path)
         if f.data is None:
             return ()
         stages: list[Stage] = []
-        for i, raw in enumerate(f.sequence(f.data, ())):
+        raw_stages = f.sequence(f.data, ())
+        if not raw_stages:
+            f.problem((), "must list the stages")
+        for i, raw in enumerate(raw_stages):
             obj = f.mapping(raw, (i,))
             if obj is None:
                 continue
@@ -302,21 +304,21 @@ class _Loader:
                 f.problem(("id",), f"{tactic_id!r} must be the name in kebab-case: {kebab(name)!r}")
             if tactic_id and tactic_id != path.stem:
                 f.problem(("id",), f"{tactic_id!r} must match the file name {path.stem!r}")
-            if tactic_id in tactics:
-                f.problem(("id",), f"{tactic_id!r} is used by another tactic")
+                continue  # file names are unique, so ids that match them are too
             stage = f.text(obj, "stage", ())
-            if stage and stage not in stage_ids:
+            if stage and stage_ids and stage not in stage_ids:
                 f.problem(
                     ("stage",), f"{stage!r} is not a stage (one of: {', '.join(sorted(stage_ids))})"
                 )
             questions = []
-            for i, q in enumerate(f.sequence(obj.get("questions"), ("questions",))):
+            raw_questions = f.sequence(obj.get("questions"), ("questions",))
+            for i, q in enumerate(raw_questions):
                 if not isinstance(q, str) or not q.strip():
                     f.problem(("questions", i), f"must be non-empty text, not {_kind(q)}")
                 else:
                     questions.append(q.strip())
             low, high = QUESTIONS_PER_TACTIC
-            if "questions" in obj and not low <= len(obj["questions"] or []) <= high:
+            if raw_questions and not low <= len(raw_questions) <= high:
                 f.problem(("questions",), f"must hold {low} to {high} questions")
             notes: dict[str, str] = {}
             raw_notes = f.mapping(obj.get("sector_notes"), ("sector_notes",))
@@ -339,7 +341,7 @@ class _Loader:
     def ratings(self) -> tuple[Rating, ...]:
         path = self.root / "scorecard" / "key.yaml"
         if not path.is_file():
-            self.problems.append(f"{path}: (file): is missing")
+            self.problems.append(f"{self._label(path)}: (file): is missing")
             return ()
         f = self._file(path)
         obj = f.mapping(f.data, ()) if f.data is not None else None
@@ -409,7 +411,9 @@ class _Loader:
                 )
             )
         if not families:
-            self.problems.append(f"{self.root / 'scorecard'}: (folder): holds no families")
+            self.problems.append(
+                f"{self._label(self.root / 'scorecard')}: (folder): holds no families"
+            )
         return tuple(sorted(families, key=lambda fam: fam.position))
 
     def prompts(self) -> Prompts:
@@ -417,7 +421,7 @@ class _Loader:
         samples_loaded = False
         variables_path = self.root / "prompts" / "_variables.yaml"
         if not variables_path.is_file():
-            self.problems.append(f"{variables_path}: (file): is missing")
+            self.problems.append(f"{self._label(variables_path)}: (file): is missing")
         else:
             f = self._file(variables_path)
             obj = f.mapping(f.data, ()) if f.data is not None else None
@@ -449,6 +453,7 @@ class _Loader:
                 except ValueError as exc:
                     f.problem((key,), f"has a broken {{...}}: {exc}; write {{{{ for a brace")
                     continue
+                problems_before = len(self.problems)
                 for field_name, spec, conversion in dict.fromkeys(
                     (name, spec, conversion) for _, name, spec, conversion in fields
                 ):
@@ -456,14 +461,33 @@ class _Loader:
                         continue
                     name = field_name
                     if spec or conversion or not name.isidentifier():
-                        f.problem((key,), f"{{{name}}} must be a plain {{variable}}")
+                        written = name + (f"!{conversion}" if conversion else "")
+                        written += f":{spec}" if spec else ""
+                        f.problem((key,), f"{{{written}}} must be a plain {{variable}}")
                     elif samples_loaded and name not in samples:
                         f.problem(
                             (key,),
                             f"uses {{{name}}}, which prompts/_variables.yaml does not define",
                         )
-                templates[f"{path.stem}.{key}"] = template.rstrip("\n")
+                template = template.rstrip("\n")
+                if samples_loaded and len(self.problems) == problems_before:
+                    try:
+                        template.format_map(samples)
+                    except (KeyError, ValueError, IndexError, AttributeError) as exc:
+                        f.problem((key,), f"does not render with the sample values: {exc}")
+                        continue
+                templates[f"{path.stem}.{key}"] = template
         return Prompts(templates=templates, samples=samples)
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError) -> str:
+    """`:line: (syntax): …`, at the construct that started the trouble when PyYAML names it."""
+    problem, mark = exc.problem or "", exc.problem_mark
+    if exc.context and exc.context_mark:
+        if mark and mark.line != exc.context_mark.line:
+            problem += f" (at line {mark.line + 1})"
+        return f":{exc.context_mark.line + 1}: (syntax): {exc.context}: {problem}"
+    return f":{mark.line + 1}: (syntax): {problem}" if mark else f": (syntax): {problem}"
 
 
 def _dotted(at: Path_) -> str:
