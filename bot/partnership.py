@@ -1,15 +1,17 @@
 """A partnership's state, as the core reads and changes it during one turn.
 
-The state is plain data. `store.py` loads it from Redis as a snapshot, a dialog changes a copy,
-and the store writes back only the fields that changed. Each section below is one Redis hash
-whose fields hold JSON; `to_sections`/`from_sections` are the only translation.
+The state is plain data. `store.py` loads it from Redis as a snapshot, a dialog changes it, and
+the store writes back only the fields that changed. Each section below is one Redis hash whose
+fields hold JSON; `from_sections`/`changes` are the only translation. The sections that grow
+with use (members, ratings, decisions) decode a field only when it is read.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterator, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 SECTIONS = ("meta", "orgs", "members", "facilitators", "ratings", "decisions", "dialogs")
 
@@ -80,10 +82,12 @@ class Partnership:
     created_by: str | None = None
     created_at: str | None = None
     orgs: dict[str, Org] = field(default_factory=dict)
-    members: dict[str, Member] = field(default_factory=dict)
+    members: LazySection[Member] = field(default_factory=lambda: LazySection(_member))
     facilitators: dict[str, str] = field(default_factory=dict)  # user id -> name
-    ratings: dict[str, Rating] = field(default_factory=dict)  # item id -> latest rating
-    decisions: dict[str, Decision] = field(default_factory=dict)
+    ratings: LazySection[Rating] = field(default_factory=lambda: LazySection(_rating))
+    decisions: LazySection[Decision] = field(
+        default_factory=lambda: LazySection(_decision)
+    )  # item id -> latest rating; decision id -> its current state
     dialogs: dict[str, dict[str, Any]] = field(default_factory=dict)  # dialog name -> its state
 
     @property
@@ -97,17 +101,29 @@ class Partnership:
     def decisions_in_order(self) -> list[Decision]:
         return sorted(self.decisions.values(), key=lambda d: d.number)
 
-    def to_sections(self) -> dict[str, dict[str, str]]:
+    def changes(
+        self, before: dict[str, dict[str, str]]
+    ) -> dict[str, tuple[dict[str, str], list[str]]]:
+        """Per section, the fields to write and the fields to delete, compared with `before`."""
         meta = {"name": self.name, "created_by": self.created_by, "created_at": self.created_at}
-        return {
+        eager = {
             "meta": {k: _dump(v) for k, v in meta.items() if v is not None},
-            "orgs": {k: _dump(asdict(v)) for k, v in self.orgs.items()},
-            "members": {k: _dump(asdict(v)) for k, v in self.members.items()},
+            "orgs": {k: _dump(v) for k, v in self.orgs.items()},
             "facilitators": {k: _dump(v) for k, v in self.facilitators.items()},
-            "ratings": {k: _dump(asdict(v)) for k, v in self.ratings.items()},
-            "decisions": {k: _dump(asdict(v)) for k, v in self.decisions.items()},
             "dialogs": {k: _dump(v) for k, v in self.dialogs.items()},
         }
+        result = {}
+        for section, after in eager.items():
+            old = before.get(section, {})
+            updates = {k: v for k, v in after.items() if old.get(k) != v}
+            result[section] = (updates, [k for k in old if k not in after])
+        for section, lazy in (
+            ("members", self.members),
+            ("ratings", self.ratings),
+            ("decisions", self.decisions),
+        ):
+            result[section] = lazy.changes()
+        return result
 
     @classmethod
     def from_sections(cls, pid: str, sections: dict[str, dict[str, str]]) -> Partnership:
@@ -115,28 +131,88 @@ class Partnership:
             return {k: json.loads(v) for k, v in sections.get(section, {}).items()}
 
         meta = load("meta")
-        decisions = {}
-        for key, raw in load("decisions").items():
-            stances = {org: Stance(**s) for org, s in raw.pop("stances").items()}
-            decisions[key] = Decision(**raw, stances=stances)
+        orgs = sorted(
+            ((k, Org(**v)) for k, v in load("orgs").items()), key=lambda kv: kv[1].position
+        )
         return cls(
             id=pid,
             name=meta.get("name"),
             created_by=meta.get("created_by"),
             created_at=meta.get("created_at"),
-            orgs=dict(
-                sorted(
-                    ((k, Org(**v)) for k, v in load("orgs").items()),
-                    key=lambda kv: kv[1].position,
-                )
-            ),
-            members={k: Member(**v) for k, v in load("members").items()},
+            orgs=dict(orgs),
+            members=LazySection(_member, sections.get("members", {})),
             facilitators=load("facilitators"),
-            ratings={k: Rating(**v) for k, v in load("ratings").items()},
-            decisions=decisions,
+            ratings=LazySection(_rating, sections.get("ratings", {})),
+            decisions=LazySection(_decision, sections.get("decisions", {})),
             dialogs=load("dialogs"),
         )
 
 
+V = TypeVar("V")
+
+
+class LazySection(MutableMapping[str, V]):
+    """A section's fields, decoded from their JSON only when a handler reads them.
+
+    A turn touches a few members, ratings or decisions of a partnership that may hold hundreds;
+    only those are decoded, and only those are compared and written back by `changes()`.
+    """
+
+    def __init__(self, decode: Callable[[dict[str, Any]], V], raw: dict[str, str] | None = None):
+        self._decode = decode
+        self._raw = raw or {}
+        self._live: dict[str, V] = {}
+        self._deleted: set[str] = set()
+
+    def __getitem__(self, key: str) -> V:
+        if key in self._live:
+            return self._live[key]
+        if key in self._deleted or key not in self._raw:
+            raise KeyError(key)
+        value = self._live[key] = self._decode(json.loads(self._raw[key]))
+        return value
+
+    def __setitem__(self, key: str, value: V) -> None:
+        self._live[key] = value
+        self._deleted.discard(key)
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self:
+            raise KeyError(key)
+        self._live.pop(key, None)
+        self._deleted.add(key)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from (k for k in self._raw if k not in self._deleted)
+        yield from (k for k in self._live if k not in self._raw)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def changes(self) -> tuple[dict[str, str], list[str]]:
+        updates = {}
+        for key, value in self._live.items():
+            encoded = _dump(value)
+            if self._raw.get(key) != encoded:
+                updates[key] = encoded
+        return updates, [k for k in self._deleted if k in self._raw]
+
+
+def _member(data: dict[str, Any]) -> Member:
+    return Member(**data)
+
+
+def _rating(data: dict[str, Any]) -> Rating:
+    return Rating(**data)
+
+
+def _decision(data: dict[str, Any]) -> Decision:
+    stances = {org: Stance(**s) for org, s in data.pop("stances").items()}
+    return Decision(**data, stances=stances)
+
+
 def _dump(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # default=vars serialises the (nested) dataclasses without the deep copy asdict() makes
+    return json.dumps(
+        value, default=vars, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )

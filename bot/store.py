@@ -142,13 +142,10 @@ class Store:
             keys.append(self._key(pid, name))
             return len(keys)  # Lua indexes from 1
 
-        new_sections = changed.to_sections() if changed else snapshot.sections
-        for section in SECTIONS:
-            before, after = snapshot.sections[section], new_sections[section]
-            updates = [x for kv in after.items() if before.get(kv[0]) != kv[1] for x in kv]
-            removed = [k for k in before if k not in after]
+        changes = changed.changes(snapshot.sections) if changed else {}
+        for section, (updates, removed) in changes.items():
             if updates:
-                ops.append(["HSET", key_index(section), *updates])
+                ops.append(["HSET", key_index(section), *(x for kv in updates.items() for x in kv)])
             if removed:
                 ops.append(["HDEL", key_index(section), *removed])
         for stream, entries in (("decision-log", decision_log), ("journal", journal)):
@@ -167,6 +164,10 @@ class Store:
         if result == -1:
             return CommitResult.CONFLICT
         return CommitResult.DONE
+
+    async def revision(self, pid: str) -> int:
+        """How many commits have changed the partnership `pid`."""
+        return int(await self.redis.get(self._key(pid, "rev")) or 0)
 
     async def journal(self, pid: str) -> list[Entry]:
         return await self._stream(self._key(pid, "journal"))

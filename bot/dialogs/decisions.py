@@ -38,7 +38,7 @@ def decide(ctx: Context, args: Args) -> None:
         ctx.fail("decisions.decide_usage")
     org = ctx.require_org()
     text = checked_text(ctx, args.rest(0), limit=TEXT_LIMIT, usage="decisions.decide_usage")
-    number = max((d.number for d in p.decisions.values()), default=0) + 1
+    number = max((int(key[1:]) for key in p.decisions), default=0) + 1  # ids are D<n>
     decision = Decision(
         id=f"D{number}",
         text=text,
