@@ -1,0 +1,48 @@
+"""The store writes back only what a turn changed, and keeps its keys in one hash slot."""
+
+from __future__ import annotations
+
+import json
+
+from bot.model import Address
+from bot.partnership import LazySection, Rating
+
+HERE = Address("console", "local", "partnership")
+
+
+async def test_a_turn_rewrites_only_the_decision_it_touched(three_partners, store):
+    convo = three_partners
+    for n in range(1, 4):
+        await convo(f'chamber_rep: decide "Decision {n}"')
+    key = f"{store.prefix}:{{{HERE.conversation}}}:decisions"
+    # the same JSON, spaced differently: any rewrite of D1 would normalise it
+    spaced = json.dumps(json.loads(await store.redis.hget(key, "D1")), indent=1)
+    await store.redis.hset(key, "D1", spaced)
+
+    out = await convo("ngo_rep: endorse D2")
+    assert "Clean Air Coalition endorses D2" in out
+    assert await store.redis.hget(key, "D1") == spaced
+    assert "D1" in await convo("decisions")
+
+
+async def test_every_key_of_a_partnership_shares_one_hash_tag(three_partners, store):
+    await three_partners('chamber_rep: decide "Meet monthly"')
+    keys = [k async for k in store.redis.scan_iter(match=f"{store.prefix}:*")]
+    assert keys
+    assert {k.split("{", 1)[1].split("}", 1)[0] for k in keys} == {HERE.conversation}
+
+
+def test_a_lazy_section_reports_updates_and_deletions():
+    raw = {
+        "a": json.dumps({"rating": "partial", "note": "", "by": "u", "by_name": "u", "at": "t"}),
+        "b": json.dumps({"rating": "in-place", "note": "", "by": "u", "by_name": "u", "at": "t"}),
+    }
+    section = LazySection(lambda data: Rating(**data), raw)
+    assert len(section) == 2
+    section["a"].note = "changed"
+    del section["b"]
+    section["c"] = Rating("not-in-place", "", "v", "v", "t")
+    updates, deleted = section.changes()
+    assert sorted(updates) == ["a", "c"]
+    assert deleted == ["b"]
+    assert list(section) == ["a", "c"]
