@@ -165,6 +165,11 @@ class Store:
             return CommitResult.CONFLICT
         return CommitResult.DONE
 
+    async def link(self, address: Address, pid: str) -> None:
+        """Make the conversation at `address` a channel of partnership `pid` (which may be
+        another conversation's), so one partnership can span a Slack and a Teams channel."""
+        await self.redis.set(f"{self.prefix}:conversation:{address.conversation}", pid)
+
     async def revision(self, pid: str) -> int:
         """How many commits have changed the partnership `pid`."""
         return int(await self.redis.get(self._key(pid, "rev")) or 0)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from bot.model import Address
+from bot.model import Address, Turn, User
 from bot.partnership import LazySection, Rating
+from tests.conftest import Convo
 
 HERE = Address("console", "local", "partnership")
 
@@ -46,3 +47,13 @@ def test_a_lazy_section_reports_updates_and_deletions():
     assert sorted(updates) == ["a", "c"]
     assert deleted == ["b"]
     assert list(section) == ["a", "c"]
+
+
+async def test_a_linked_conversation_works_on_the_same_partnership(three_partners, coach, store):
+    teams = Address("teams", "tenant-1", "19:meeting")
+    await store.link(teams, HERE.conversation)
+    assert "no partnership yet" in await Convo(coach, channel="other")("ngo_rep: decisions")
+
+    replies = await coach.handle(Turn(teams, User("ngo_rep", "ngo_rep"), 'decide "Meet online"'))
+    assert "Clean Air Coalition" in replies[0].text
+    assert "Meet online" in await three_partners("city_lead: decisions")
