@@ -242,27 +242,28 @@ def _org_name(ctx: Context, org: str) -> str:
     return known.name if known else org
 
 
+def _described(ctx: Context, decision: Decision) -> dict[str, str | int]:
+    """The variables that describe a decision, for its summary line and its export."""
+    return {
+        "decision": decision.id,
+        "status": _status(ctx, decision),
+        "text": decision.text,
+        "user": decision.proposed_by_name,
+        "org": _org_name(ctx, decision.proposer_org),
+        "endorsed": len(decision.endorsed_by()),
+        "total": len(ctx.partnership.orgs),
+        "endorsed_by": _names(ctx, decision.endorsed_by()) or ctx.text("decisions.nobody"),
+        "waiting_on": _waiting_on(ctx, decision),
+    }
+
+
 def _summary_line(ctx: Context, decision: Decision) -> str:
-    p = ctx.partnership
-    endorsed = _names(ctx, decision.endorsed_by())
     objections = "".join(
         ctx.text("decisions.objection_line", org=_org_name(ctx, o), reason=s.reason, user=s.name)
         for o, s in decision.stances.items()
         if s.stance == "object"
     )
-    return ctx.text(
-        "decisions.summary_line",
-        decision=decision.id,
-        status=_status(ctx, decision),
-        text=decision.text,
-        user=decision.proposed_by_name,
-        org=_org_name(ctx, decision.proposer_org),
-        endorsed=len(decision.endorsed_by()),
-        total=len(p.orgs),
-        endorsed_by=endorsed or ctx.text("decisions.nobody"),
-        waiting_on=_waiting_on(ctx, decision),
-        objections=objections,
-    )
+    return ctx.text("decisions.summary_line", objections=objections, **_described(ctx, decision))
 
 
 def _history(ctx: Context, decision: Decision) -> list[str]:
@@ -291,15 +292,9 @@ def _markdown(ctx: Context, listed: list[Decision]) -> str:
         parts.append(
             ctx.text(
                 "decisions.md_decision",
-                decision=decision.id,
-                status=_status(ctx, decision),
-                text=decision.text,
-                user=decision.proposed_by_name,
-                org=_org_name(ctx, decision.proposer_org),
                 item=decision.item or ctx.text("decisions.no_item"),
-                endorsed_by=_names(ctx, decision.endorsed_by()) or ctx.text("decisions.nobody"),
-                waiting_on=_waiting_on(ctx, decision),
                 history="\n".join(f"- {line}" for line in _history(ctx, decision)),
+                **_described(ctx, decision),
             )
         )
     if not listed:

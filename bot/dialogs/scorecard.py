@@ -62,11 +62,7 @@ def resume(ctx: Context) -> None:
 
 
 def advance(ctx: Context) -> None:
-    ctx.require_setup()
-    walk = _walk(ctx)
-    if walk is None:
-        ctx.fail("scorecard.no_walk")
-    ctx.check_step(_step_token(walk))
+    walk = _walk_for_a_move(ctx)
     walk["index"] += 1
     walk["step"] += 1
     if walk["index"] >= len(_walk_items(ctx)):
@@ -76,12 +72,18 @@ def advance(ctx: Context) -> None:
 
 
 def stop(ctx: Context) -> None:
+    _walk_for_a_move(ctx)
+    finish(ctx)
+
+
+def _walk_for_a_move(ctx: Context) -> dict[str, Any]:
+    """The walk under way, refusing a move picked from an earlier question's buttons."""
     ctx.require_setup()
     walk = _walk(ctx)
     if walk is None:
         ctx.fail("scorecard.no_walk")
     ctx.check_step(_step_token(walk))
-    finish(ctx)
+    return walk
 
 
 def finish(ctx: Context) -> None:
