@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bot.model import Address, Turn, User
 from bot.partnership import LazySection, Rating
 from tests.conftest import Convo
@@ -57,3 +59,10 @@ async def test_a_linked_conversation_works_on_the_same_partnership(three_partner
     replies = await coach.handle(Turn(teams, User("ngo_rep", "ngo_rep"), 'decide "Meet online"'))
     assert "Clean Air Coalition" in replies[0].text
     assert "Meet online" in await three_partners("city_lead: decisions")
+
+
+async def test_the_embedded_server_syncs_every_write_to_disk(redis, redis_socket):
+    if redis_socket is None:
+        pytest.skip("REDIS_URL names a server configured elsewhere")
+    assert await redis.config_get("appendonly") == {"appendonly": "yes"}
+    assert await redis.config_get("appendfsync") == {"appendfsync": "always"}
