@@ -71,6 +71,50 @@ class Family:
 
 
 @dataclass(frozen=True)
+class ExerciseQuestion:
+    id: str
+    question: str  # may hold {sector}
+
+    def for_sector(self, sector: str) -> str:
+        return self.question.format(sector=sector)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    title: str
+    purpose: str
+    per_sector: tuple[ExerciseQuestion, ...]
+    sector_notes: dict[str, str]
+    debrief: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CaseStep:
+    id: str
+    name: str
+    summary: str
+    done: bool
+
+
+@dataclass(frozen=True)
+class InterestGroup:
+    id: str
+    name: str
+    brief: str
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    title: str
+    scenario: str
+    task: str
+    steps: tuple[CaseStep, ...]
+    interest_groups: tuple[InterestGroup, ...]
+
+
+@dataclass(frozen=True)
 class Prompts:
     """Every sentence the coach says outside tactic and scorecard content."""
 
@@ -92,6 +136,8 @@ class Content:
     ratings: tuple[Rating, ...]
     families: tuple[Family, ...]
     prompts: Prompts
+    exercises: dict[str, Exercise] = field(default_factory=dict)
+    cases: dict[str, Case] = field(default_factory=dict)
     items: dict[str, Item] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -127,10 +173,18 @@ def load_content(directory: Path) -> Content:
     ratings = loader.ratings()
     families = loader.families()
     prompts = loader.prompts()
+    exercises = loader.exercises()
+    cases = loader.cases()
     if problems:
         raise ContentError(problems)
     return Content(
-        stages=stages, tactics=tactics, ratings=ratings, families=families, prompts=prompts
+        stages=stages,
+        tactics=tactics,
+        ratings=ratings,
+        families=families,
+        prompts=prompts,
+        exercises=exercises,
+        cases=cases,
     )
 
 
@@ -214,6 +268,31 @@ class _File:
             self.problem((*at, key), f"must be non-empty text, not {_kind(value)}")
             return ""
         return value.strip()
+
+    def texts(
+        self, obj: dict[str, Any], key: str, at: Path_, count: tuple[int, int] | None = None
+    ) -> tuple[str, ...]:
+        """A list of non-empty texts, optionally holding `count` = (fewest, most) of them."""
+        noun = key.replace("_", " ")
+        raw = self.sequence(obj.get(key), (*at, key))
+        texts = []
+        for i, value in enumerate(raw):
+            if not isinstance(value, str) or not value.strip():
+                self.problem((*at, key, i), f"must be non-empty text, not {_kind(value)}")
+            else:
+                texts.append(value.strip())
+        if raw and count and not count[0] <= len(raw) <= count[1]:
+            self.problem((*at, key), f"must hold {count[0]} to {count[1]} {noun}")
+        return tuple(texts)
+
+    def sector_notes(self, obj: dict[str, Any], at: Path_) -> dict[str, str]:
+        notes: dict[str, str] = {}
+        raw = self.mapping(obj.get("sector_notes"), (*at, "sector_notes"))
+        if raw is not None:
+            self.unknown_fields(raw, set(SECTORS), (*at, "sector_notes"))
+            for sector in SECTORS:
+                notes[sector] = self.text(raw, sector, (*at, "sector_notes"))
+        return notes
 
     def ident(self, obj: dict[str, Any], key: str, at: Path_) -> str:
         value = self.text(obj, key, at)
@@ -310,29 +389,15 @@ class _Loader:
                 f.problem(
                     ("stage",), f"{stage!r} is not a stage (one of: {', '.join(sorted(stage_ids))})"
                 )
-            questions = []
-            raw_questions = f.sequence(obj.get("questions"), ("questions",))
-            for i, q in enumerate(raw_questions):
-                if not isinstance(q, str) or not q.strip():
-                    f.problem(("questions", i), f"must be non-empty text, not {_kind(q)}")
-                else:
-                    questions.append(q.strip())
-            low, high = QUESTIONS_PER_TACTIC
-            if raw_questions and not low <= len(raw_questions) <= high:
-                f.problem(("questions",), f"must hold {low} to {high} questions")
-            notes: dict[str, str] = {}
-            raw_notes = f.mapping(obj.get("sector_notes"), ("sector_notes",))
-            if raw_notes is not None:
-                f.unknown_fields(raw_notes, set(SECTORS), ("sector_notes",))
-                for sector in SECTORS:
-                    notes[sector] = f.text(raw_notes, sector, ("sector_notes",))
+            questions = f.texts(obj, "questions", (), QUESTIONS_PER_TACTIC)
+            notes = f.sector_notes(obj, ())
             tactics[tactic_id] = Tactic(
                 id=tactic_id,
                 name=name,
                 stage=stage,
                 definition=f.text(obj, "definition", ()),
                 why_it_matters=f.text(obj, "why_it_matters", ()),
-                questions=tuple(questions),
+                questions=questions,
                 sector_notes=notes,
                 example=f.text(obj, "example", (), required=False) or None,
             )
@@ -415,6 +480,103 @@ class _Loader:
                 f"{self._label(self.root / 'scorecard')}: (folder): holds no families"
             )
         return tuple(sorted(families, key=lambda fam: fam.position))
+
+    def _named_files(self, folder: str, fields: set[str]) -> Iterator[tuple[_File, dict[str, Any]]]:
+        """The mappings in an optional folder whose `id` matches the file name."""
+        if not (self.root / folder).is_dir():
+            return
+        for path in self._files(folder):
+            f = self._file(path)
+            obj = f.mapping(f.data, ()) if f.data is not None else None
+            if obj is None:
+                continue
+            f.unknown_fields(obj, fields, ())
+            item_id = f.ident(obj, "id", ())
+            if item_id and item_id != path.stem:
+                f.problem(("id",), f"{item_id!r} must match the file name {path.stem!r}")
+                continue
+            yield f, obj
+
+    def exercises(self) -> dict[str, Exercise]:
+        exercises = {}
+        fields = {"id", "title", "purpose", "per_sector", "sector_notes", "debrief"}
+        for f, obj in self._named_files("exercises", fields):
+            questions = []
+            for i, raw in enumerate(f.sequence(obj.get("per_sector"), ("per_sector",))):
+                at: Path_ = ("per_sector", i)
+                q = f.mapping(raw, at)
+                if q is None:
+                    continue
+                f.unknown_fields(q, {"id", "question"}, at)
+                question = ExerciseQuestion(f.ident(q, "id", at), f.text(q, "question", at))
+                try:
+                    question.for_sector("government")
+                except (KeyError, ValueError, IndexError):
+                    f.problem((*at, "question"), "may use {sector} and no other {variable}")
+                questions.append(question)
+            exercise = Exercise(
+                id=obj["id"],
+                title=f.text(obj, "title", ()),
+                purpose=f.text(obj, "purpose", ()),
+                per_sector=tuple(questions),
+                sector_notes=f.sector_notes(obj, ()),
+                debrief=f.texts(obj, "debrief", (), (1, 10)),
+            )
+            exercises[exercise.id] = exercise
+        return exercises
+
+    def cases(self) -> dict[str, Case]:
+        cases = {}
+        fields = {"id", "title", "scenario", "task", "steps", "interest_groups"}
+        for f, obj in self._named_files("cases", fields):
+            steps = []
+            for i, raw in enumerate(f.sequence(obj.get("steps"), ("steps",))):
+                at: Path_ = ("steps", i)
+                step = f.mapping(raw, at)
+                if step is None:
+                    continue
+                f.unknown_fields(step, {"id", "name", "summary", "done"}, at)
+                done = step.get("done", False)
+                if not isinstance(done, bool):
+                    f.problem((*at, "done"), f"must be true or false, not {_kind(done)}")
+                steps.append(
+                    CaseStep(
+                        f.ident(step, "id", at),
+                        f.text(step, "name", at),
+                        f.text(step, "summary", at),
+                        done is True,
+                    )
+                )
+            groups = []
+            for i, raw in enumerate(f.sequence(obj.get("interest_groups"), ("interest_groups",))):
+                at = ("interest_groups", i)
+                group = f.mapping(raw, at)
+                if group is None:
+                    continue
+                f.unknown_fields(group, {"id", "name", "brief"}, at)
+                groups.append(
+                    InterestGroup(
+                        f.ident(group, "id", at),
+                        f.text(group, "name", at),
+                        f.text(group, "brief", at),
+                    )
+                )
+            for label, ids in (
+                ("steps", [x.id for x in steps]),
+                ("interest_groups", [g.id for g in groups]),
+            ):
+                for duplicate in sorted({x for x in ids if ids.count(x) > 1}):
+                    f.problem((label,), f"{duplicate!r} is used twice")
+            case = Case(
+                id=obj["id"],
+                title=f.text(obj, "title", ()),
+                scenario=f.text(obj, "scenario", ()),
+                task=f.text(obj, "task", ()),
+                steps=tuple(steps),
+                interest_groups=tuple(groups),
+            )
+            cases[case.id] = case
+        return cases
 
     def prompts(self) -> Prompts:
         samples: dict[str, str] = {}

@@ -31,7 +31,7 @@ city_lead: /coach help
 )
 
 
-async def test_whole_session_through_the_console(convo, store):
+async def test_whole_session_through_the_console(convo, store, content):
     out = await convo.script(SESSION)
 
     assert 'Partnership "Sacramento Transportation & Air Quality Collaborative" is set up' in out
@@ -46,7 +46,8 @@ async def test_whole_session_through_the_console(convo, store):
     assert "who.representatives      Partially in place" in out
     assert "1 of 27 items rated (4%)" in out
     assert "agree-on-measures-of-success  Agree on Measures of Success" in out
-    assert "Build a Common Fact Base (Design stage)" in out
+    design = content.stage("design")
+    assert f"Build a Common Fact Base (Design stage: {design.question})" in out
     assert "Agree on Measures of Success, question 1 of 6:" in out
     assert "--- decisions-console-local-partnership.md ---" in out
     assert "## D1: Each partner names one representative and one alternate by May 1" in out

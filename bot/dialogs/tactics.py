@@ -55,6 +55,7 @@ def tactic(ctx: Context, args: Args) -> None:
         "tactics.detail",
         name=t.name,
         stage=stage.name if stage else t.stage,
+        stage_question=stage.question if stage else "",
         definition=t.definition,
         why=t.why_it_matters,
         questions="\n".join(f"{n}. {q}" for n, q in enumerate(t.questions, 1)),
