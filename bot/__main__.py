@@ -62,6 +62,7 @@ def content_check(content: Content) -> int:
     print(
         f"content is valid: {len(content.stages)} stages, {len(content.tactics)} tactics, "
         f"{len(content.families)} scorecard families with {len(content.items)} items, "
+        f"{len(content.exercises)} exercises, {len(content.cases)} cases, "
         f"{len(content.prompts.templates)} prompts"
     )
     return 0

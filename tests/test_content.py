@@ -430,3 +430,116 @@ def test_cli_check_lists_the_problems_and_fails(tmp_path: Path) -> None:
         f"coach: the content in {root} has problems:",
         f"{SAMPLE}:3: stage: 'planning' is not a stage {STAGES}",
     ]
+
+
+# --- exercises and cases ---------------------------------------------------------------------
+
+
+def test_the_sector_styles_exercise_asks_four_questions_of_every_sector(content: Content) -> None:
+    exercise = content.exercises["sector-styles"]
+    assert [q.id for q in exercise.per_sector] == [
+        "culture",
+        "motivations",
+        "limitations",
+        "assets",
+    ]
+    for question in exercise.per_sector:
+        assert "nonprofit" in question.for_sector("nonprofit")
+    assert set(exercise.sector_notes) == SECTORS
+    assert len(exercise.debrief) >= 3
+
+
+def test_the_case_simulation_has_its_five_steps_and_five_interest_groups(content: Content) -> None:
+    case = content.cases["transportation-air-quality"]
+    assert [(s.name, s.done) for s in case.steps] == [
+        ("Assess", True),
+        ("Organize", False),
+        ("Educate", False),
+        ("Negotiate", False),
+        ("Implement", False),
+    ]
+    assert [g.id for g in case.interest_groups] == [
+        "business",
+        "environment",
+        "government",
+        "local-community",
+        "community-interests",
+    ]
+    assert all(len(g.brief) > 100 for g in case.interest_groups)
+    assert "48 organisations" in case.scenario
+
+
+EXERCISE = """\
+id: warm-up
+title: Warm-up
+purpose: Get talking.
+per_sector:
+  - id: culture
+    question: What is {sector} like at {place}?
+sector_notes:
+  government: g
+  business: b
+  nonprofit: n
+  community: c
+debrief:
+  - What did we learn?
+"""
+
+CASE = """\
+id: practice
+title: Practice
+scenario: A town.
+task: Agree.
+steps:
+  - id: assess
+    name: Assess
+    summary: Look around.
+    done: yes please
+  - id: assess
+    name: Assess again
+    summary: Look again.
+interest_groups:
+  - id: business
+    name: Business
+    brief: Wants speed.
+"""
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (
+            {"exercises/warm-up.yaml": EXERCISE},
+            [
+                "content/exercises/warm-up.yaml:6: per_sector[0].question: may use {sector} "
+                "and no other {variable}"
+            ],
+        ),
+        (
+            {"exercises/warm-up.yaml": EXERCISE.replace("  community: c\n", "")},
+            [
+                "content/exercises/warm-up.yaml:6: per_sector[0].question: may use {sector} "
+                "and no other {variable}",
+                "content/exercises/warm-up.yaml:7: sector_notes.community: is missing",
+            ],
+        ),
+        (
+            {"cases/practice.yaml": CASE},
+            [
+                "content/cases/practice.yaml:9: steps[0].done: must be true or false, not text",
+                "content/cases/practice.yaml:5: steps: 'assess' is used twice",
+            ],
+        ),
+        (
+            {"cases/other-name.yaml": CASE},
+            [
+                "content/cases/other-name.yaml:1: id: 'practice' must match the file name 'other-name'"
+            ],
+        ),
+    ],
+    ids=["exercise-unknown-variable", "exercise-missing-note", "case-bad-step", "case-id-mismatch"],
+)
+def test_broken_exercises_and_cases_are_reported(
+    tmp_path: Path, files: dict[str, str], expected: list[str]
+) -> None:
+    assert problems_in(content_copy(tmp_path, files)) == expected
