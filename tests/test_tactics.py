@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
+from bot.content import load_content
 from bot.model import Address
+from tests.conftest import CONTENT_DIR
 
 HERE = Address("console", "local", "partnership")
 
@@ -63,3 +67,27 @@ async def test_tactics_are_listed_by_stage_before_any_setup(convo, content):
         assert f"{stage.name}: {stage.question}" in out
     for tactic in content.tactics.values():
         assert f"{tactic.id}  {tactic.name}" in out
+
+
+SHIPPED = sorted(load_content(CONTENT_DIR).tactics)
+
+
+@pytest.mark.parametrize("tactic_id", SHIPPED)
+async def test_every_shipped_tactic_can_be_read_and_discussed(three_partners, content, tactic_id):
+    convo = three_partners
+    tactic = content.tactics[tactic_id]
+    stage = content.stage(tactic.stage)
+    listing = await convo(f"city_lead: /coach tactics {tactic.stage}")
+    assert f"{tactic.id}  {tactic.name}" in listing
+
+    shown = await convo(f"city_lead: /coach tactic {tactic.id}")
+    assert f"{tactic.name} ({stage.name} stage: {stage.question})" in shown
+    assert tactic.definition in shown and tactic.why_it_matters in shown
+    assert (tactic.example or "") in shown
+
+    out = await convo("city_lead: 1")  # "Discuss it together"
+    for n, question in enumerate(tactic.questions, 1):
+        assert f"question {n} of {len(tactic.questions)}:\n{question}" in out
+        await convo(f'chamber_rep: /coach answer "Answer {n}"')
+        out = await convo("ngo_rep: /coach discuss next")
+    assert f"That wraps up our discussion of {tactic.name}: {len(tactic.questions)} answers" in out
