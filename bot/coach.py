@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import unicodedata
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.content import Content
@@ -66,13 +67,16 @@ class Coach:
             return [self._reply("errors.sorry")]
 
     async def _handle(self, turn: Turn) -> list[Reply]:
-        problem = _check_text(turn.text)
-        if problem:
-            return [self._reply(problem, limit=TEXT_LIMIT, length=len(turn.text))]
+        for text in (turn.text, turn.body or ""):
+            problem = _check_text(text)
+            if problem:
+                return [self._reply(problem, limit=TEXT_LIMIT, length=len(text))]
         try:
             name, args = parse(turn.text)
         except UserFacingError as error:
             return [self._reply(error.key, **error.variables)]
+        if turn.body is not None:
+            args = replace(args, body=turn.body)
         known = COMMANDS.get(name)
         for _ in range(COMMIT_ATTEMPTS):
             snapshot = await self.store.load(

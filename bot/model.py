@@ -37,6 +37,8 @@ class Turn:
     `step` is set when the turn comes from a choice (a button, or a number in the console):
     it names the dialog step the choice belonged to, so a click on an old message is stale.
     `event_id` is the platform's id for the event, so a retried delivery is handled once.
+    `body` is free text that came from a form field or a message rather than typed words (a
+    setup modal's name, a message turned into a decision): taken verbatim as the command's text.
     """
 
     address: Address
@@ -44,6 +46,7 @@ class Turn:
     text: str
     step: str | None = None
     event_id: str | None = None
+    body: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,10 +67,17 @@ class Attachment:
 
 @dataclass(frozen=True)
 class Reply:
-    """One message from the coach. `private` replies go only to the user who acted."""
+    """One message from the coach. `private` replies go only to the user who acted.
+
+    `key` names what the message shows (`decision:D1`): a platform that can edit messages
+    updates the earlier message with the same key instead of posting another. `thread` names the
+    dialog the message belongs to (`scorecard`), so a platform can keep each dialog in a thread.
+    """
 
     text: str
     choices: tuple[Choice, ...] = ()
     private: bool = False
     attachment: Attachment | None = None
     preformatted: str | None = field(default=None)  # a grid or table shown in fixed width
+    key: str | None = None
+    thread: str | None = None

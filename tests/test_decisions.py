@@ -23,7 +23,7 @@ async def test_revising_resets_endorsements_and_history_keeps_every_step(three_p
     await convo('chamber_rep: decide "Meet monthly"')
     await convo("chamber_rep: endorse D1")
     out = await convo('ngo_rep: object D1 "Monthly is too often for our volunteers"')
-    assert "Clean Air Coalition objects to D1 (ngo_rep): Monthly is too often" in out
+    assert 'Clean Air Coalition objects to D1 "Meet monthly" (ngo_rep): Monthly is too often' in out
 
     out = await convo('ngo_rep: revise D1 "Meet every six weeks"')
     assert "Only chamber_rep, who proposed D1, or a facilitator can revise it." in out

@@ -30,11 +30,15 @@ class Args:
 
     words: tuple[str, ...]
     options: dict[str, str]
+    body: str | None = None  # verbatim free text from a form or a message (Turn.body)
 
     def word(self, index: int) -> str | None:
         return self.words[index] if index < len(self.words) else None
 
     def rest(self, start: int) -> str:
+        """The command's free text: the words from `start` on, or the turn's body when given."""
+        if self.body is not None:
+            return self.body.strip()
         return " ".join(self.words[start:]).strip()
 
 
@@ -111,6 +115,8 @@ class Context:
         private: bool = False,
         preformatted: str | None = None,
         attachment: Attachment | None = None,
+        message_key: str | None = None,
+        thread: str | None = None,
         **variables: Any,
     ) -> None:
         self.replies.append(
@@ -120,6 +126,8 @@ class Context:
                 private=private,
                 preformatted=preformatted,
                 attachment=attachment,
+                key=message_key,
+                thread=thread,
             )
         )
 

@@ -30,7 +30,7 @@ def decide(ctx: Context, args: Args) -> None:
         item_id = item_id.lower()
         if item_id not in ctx.content.items:
             ctx.fail("scorecard.unknown_item", item=item_id or "?")
-    if not args.words:
+    if not args.rest(0):
         if item_id:
             item = ctx.content.items[item_id]
             ctx.say("decisions.how_to_propose", item=item_id, question=item.question, private=True)
@@ -52,6 +52,7 @@ def decide(ctx: Context, args: Args) -> None:
     _log(ctx, decision, "propose", text=text, item=item_id or "")
     ctx.say(
         "decisions.proposed",
+        message_key=_card(decision),
         decision=decision.id,
         text=text,
         user=ctx.user_name,
@@ -80,10 +81,16 @@ def endorse(ctx: Context, args: Args) -> None:
     if all(decision.stances.get(o, Stance("", "", "", "")).stance == "endorse" for o in p.orgs):
         decision.agreed_at = ctx.stamp
         _log(ctx, decision, "agreed")
-        ctx.say("decisions.agreed", decision=decision.id, text=decision.text)
+        ctx.say(
+            "decisions.agreed",
+            message_key=_card(decision),
+            decision=decision.id,
+            text=decision.text,
+        )
         return
     ctx.say(
         "decisions.endorsed",
+        message_key=_card(decision),
         decision=decision.id,
         org=p.orgs[org].name,
         user=ctx.user_name,
@@ -110,7 +117,11 @@ def object_(ctx: Context, args: Args) -> None:
     _log(ctx, decision, "object", org=org, reason=reason)
     ctx.say(
         "decisions.objected_after_agreement" if was_agreed else "decisions.objected",
+        message_key=_card(decision),
         decision=decision.id,
+        text=decision.text,
+        waiting_on=_waiting_on(ctx, decision),
+        choices=_stance_choices(ctx, decision),
         org=p.orgs[org].name,
         user=ctx.user_name,
         reason=reason,
@@ -135,6 +146,7 @@ def revise(ctx: Context, args: Args) -> None:
     _log(ctx, decision, "revise", text=text)
     ctx.say(
         "decisions.revised",
+        message_key=_card(decision),
         decision=decision.id,
         text=text,
         user=ctx.user_name,
@@ -202,6 +214,11 @@ def _decision(ctx: Context, args: Args) -> Decision:
             last=last or "",
         )
     return decision
+
+
+def _card(decision: Decision) -> str:
+    """The key of the message that shows `decision`, kept current as partners act on it."""
+    return f"decision:{decision.id}"
 
 
 def _step(decision: Decision) -> str:

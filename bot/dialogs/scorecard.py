@@ -45,10 +45,21 @@ def start(ctx: Context, family_ids: list[str]) -> None:
     if not low <= len(chosen) <= high:
         ctx.fail("scorecard.choose_families", low=low, high=high, families=" ".join(known))
     previous = p.dialogs.get(DIALOG, {})
-    p.dialogs[DIALOG] = {"families": chosen, "index": 0, "step": previous.get("step", 0) + 1}
+    step = previous.get("step", 0) + 1
+    p.dialogs[DIALOG] = {
+        "families": chosen,
+        "index": 0,
+        "step": step,
+        "thread": f"{DIALOG}:{step}",  # each round of the scorecard gets its own thread
+    }
     titles = ", ".join(_family_title(ctx, f) for f in chosen)
     ctx.remember("scorecard-started", families=" ".join(chosen))
-    ctx.say("scorecard.started", families=titles, count=len(_walk_items(ctx)))
+    ctx.say(
+        "scorecard.started",
+        thread=p.dialogs[DIALOG]["thread"],
+        families=titles,
+        count=len(_walk_items(ctx)),
+    )
     ask(ctx)
 
 
@@ -89,7 +100,12 @@ def _walk_for_a_move(ctx: Context) -> dict[str, Any]:
 def finish(ctx: Context) -> None:
     walk = ctx.partnership.dialogs.pop(DIALOG)
     rated = sum(1 for item in _walk_items(ctx, walk) if item.id in ctx.partnership.ratings)
-    ctx.say("scorecard.finished", rated=rated, total=len(_walk_items(ctx, walk)))
+    ctx.say(
+        "scorecard.finished",
+        thread=walk.get("thread"),
+        rated=rated,
+        total=len(_walk_items(ctx, walk)),
+    )
 
 
 def ask(ctx: Context) -> None:
@@ -112,6 +128,7 @@ def ask(ctx: Context) -> None:
     choices.append(ctx.choice("scorecard.next_choice", "scorecard next", step))
     ctx.say(
         "scorecard.question",
+        thread=walk.get("thread"),
         family=_family_title(ctx, item.family),
         item=item.id,
         position=walk["index"] + 1,
@@ -148,6 +165,7 @@ def rate(ctx: Context, args: Args) -> None:
         choices.append(ctx.choice("scorecard.next_choice", "scorecard next", _step_token(walk)))
     ctx.say(
         "scorecard.rated_with_note" if note else "scorecard.rated",
+        thread=walk.get("thread") if walk is not None and on_current_item else None,
         item=item.id,
         rating=_label(ctx, rating_id),
         user=ctx.user_name,

@@ -86,9 +86,20 @@ def discuss(ctx: Context, args: Args) -> None:
         return
     t = _tactic(ctx, word)
     step = current["step"] + 1 if current else 1
-    p.dialogs[DIALOG] = {"tactic": t.id, "index": 0, "answers": {}, "step": step}
+    p.dialogs[DIALOG] = {
+        "tactic": t.id,
+        "index": 0,
+        "answers": {},
+        "step": step,
+        "thread": f"{DIALOG}:{step}",  # each discussion gets its own thread
+    }
     ctx.remember("discussion-started", tactic=t.id)
-    ctx.say("tactics.discussion_started", name=t.name, count=len(t.questions))
+    ctx.say(
+        "tactics.discussion_started",
+        thread=p.dialogs[DIALOG]["thread"],
+        name=t.name,
+        count=len(t.questions),
+    )
     ask(ctx)
 
 
@@ -113,6 +124,7 @@ def answer(ctx: Context, args: Args) -> None:
     )
     ctx.say(
         "tactics.answer_recorded",
+        thread=current.get("thread"),
         user=ctx.user_name,
         position=index + 1,
         count=answers[str(index)],
@@ -125,6 +137,7 @@ def ask(ctx: Context) -> None:
     t = _tactic(ctx, current["tactic"])
     ctx.say(
         "tactics.question",
+        thread=current.get("thread"),
         name=t.name,
         position=current["index"] + 1,
         total=len(t.questions),
@@ -137,7 +150,9 @@ def finish(ctx: Context) -> None:
     current = ctx.partnership.dialogs.pop(DIALOG)
     t = _tactic(ctx, current["tactic"])
     answered = sum(current["answers"].values())
-    ctx.say("tactics.discussion_finished", name=t.name, count=answered)
+    ctx.say(
+        "tactics.discussion_finished", thread=current.get("thread"), name=t.name, count=answered
+    )
 
 
 def _choices(ctx: Context, current: dict[str, Any]) -> list[Any]:
