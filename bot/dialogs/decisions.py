@@ -92,6 +92,7 @@ def endorse(ctx: Context, args: Args) -> None:
         "decisions.endorsed",
         message_key=_card(decision),
         decision=decision.id,
+        text=decision.text,
         org=p.orgs[org].name,
         user=ctx.user_name,
         endorsed=len(decision.endorsed_by()),
