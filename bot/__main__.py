@@ -22,7 +22,7 @@ logger = logging.getLogger("bot")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="coach", description="Partnering Coach")
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("run", help="the console (later: serve, when platform credentials are set)")
+    commands.add_parser("run", help="serve when Slack credentials are set, else the console")
     console = commands.add_parser("console", help="chat with the coach in this terminal")
     console.add_argument(
         "--channel", default="partnership", help="the conversation to stand in for"
@@ -53,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         return content_check(loaded)
     if args.command == "serve":
         return serve_web(settings, loaded, args.host, args.port)
+    if args.command in (None, "run") and settings.has_platform_credentials:
+        return serve_web(settings, loaded, None, None)
     channel = getattr(args, "channel", "partnership")
     return asyncio.run(run_console(settings, loaded, channel))
 
@@ -104,7 +106,7 @@ def serve_web(settings: Settings, content: Content, host: str | None, port: int 
     async def app() -> web.Application:
         stack = coach_for(settings, content)
         coach = await stack.__aenter__()
-        application = build_web_app(coach)
+        application = await build_web_app(coach, settings)
 
         async def close(_: web.Application) -> None:
             await stack.__aexit__(None, None, None)

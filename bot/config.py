@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+SLACK_API_URL = "https://slack.com/api/"
 
 
 class ConfigError(ValueError):
@@ -45,6 +46,11 @@ class Settings:
         content_dir: the content folder (tactics, scorecard, prompts).
         key_prefix: the first part of every Redis key, so several deployments can share a server.
         host, port: where `coach serve` listens.
+        slack_bot_token, slack_signing_secret: a Slack app's bot token (xoxb-…) and signing
+            secret; with both set the web process serves Slack at /slack/events.
+        slack_app_token: an app-level token (xapp-…); when set, Slack is reached over Socket
+            Mode instead, with no public URL.
+        slack_api_url: the Slack Web API's base URL (a stand-in for tests or staging).
     """
 
     redis_url: Secret = field(default=Secret(""))
@@ -54,6 +60,18 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 3978
     log_level: str = "INFO"
+    slack_bot_token: Secret = field(default=Secret(""))
+    slack_signing_secret: Secret = field(default=Secret(""))
+    slack_app_token: Secret = field(default=Secret(""))  # xapp-…: Socket Mode
+    slack_api_url: str = SLACK_API_URL
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_signing_secret and self.slack_bot_token)
+
+    @property
+    def has_platform_credentials(self) -> bool:
+        return self.slack_enabled
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -75,7 +93,16 @@ class Settings:
                 f"Config 'REDIS_URL' has value {_masked_url(url)!r}. "
                 "Expected redis://, rediss:// or unix://."
             )
+        api_url = env.get("SLACK_API_URL", SLACK_API_URL)
+        if not api_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"Config 'SLACK_API_URL' has value {api_url!r}. Expected an http(s) URL."
+            )
         return cls(
+            slack_bot_token=Secret(env.get("SLACK_BOT_TOKEN", "")),
+            slack_signing_secret=Secret(env.get("SLACK_SIGNING_SECRET", "")),
+            slack_app_token=Secret(env.get("SLACK_APP_TOKEN", "")),
+            slack_api_url=api_url.rstrip("/") + "/",  # the SDK joins method names onto it
             redis_url=Secret(url),
             data_dir=Path(env.get("COACH_DATA_DIR", ".coach-data")),
             content_dir=Path(env.get("COACH_CONTENT_DIR", str(PROJECT_DIR / "content"))),

@@ -10,6 +10,10 @@ on it stays in one slot:
     {prefix}:{<pid>}:seen:<event>   marks a platform event id as handled (expires)
     {prefix}:conversation:<conv>    the partnership a conversation belongs to, where it is not
                                     the conversation's own (so one partnership can span several)
+    {prefix}:{<conv>}:messages      a platform's ids for the coach's messages in a conversation:
+                                    "key:<reply key>" -> message id and "id:<message id>" -> key
+                                    (a decision's card, a dialog's thread), so a later reply can
+                                    update the card or join the thread
 
 Concurrency: a turn loads a snapshot (with its `rev`), the core computes the new state, and
 `commit` applies the difference in one Lua script only if `rev` is unchanged. Two members
@@ -169,6 +173,24 @@ class Store:
         """Make the conversation at `address` a channel of partnership `pid` (which may be
         another conversation's), so one partnership can span a Slack and a Teams channel."""
         await self.redis.set(f"{self.prefix}:conversation:{address.conversation}", pid)
+
+    async def message_id(self, address: Address, key: str) -> str | None:
+        """The platform's id of the message shown as `key` in the conversation at `address`."""
+        found = await self.redis.hget(self._key(address.conversation, "messages"), f"key:{key}")
+        return str(found) if found is not None else None
+
+    async def message_key(self, address: Address, message_id: str) -> str | None:
+        """The key (`decision:D1`, …) of the coach's message `message_id`, if it is one."""
+        found = await self.redis.hget(
+            self._key(address.conversation, "messages"), f"id:{message_id}"
+        )
+        return str(found) if found is not None else None
+
+    async def remember_message(self, address: Address, key: str, message_id: str) -> None:
+        await self.redis.hset(
+            self._key(address.conversation, "messages"),
+            mapping={f"key:{key}": message_id, f"id:{message_id}": key},
+        )
 
     async def revision(self, pid: str) -> int:
         """How many commits have changed the partnership `pid`."""

@@ -1,12 +1,18 @@
-"""The aiohttp application: `/healthz` now; Slack and Teams endpoints join it later."""
+"""The aiohttp application: `/healthz`, and `/slack/events` when Slack is configured."""
 
 from __future__ import annotations
 
-from aiohttp import web
+import logging
+
+from aiohttp import ClientSession, web
 
 from bot.coach import Coach
+from bot.config import Settings
+
+logger = logging.getLogger(__name__)
 
 COACH_KEY = web.AppKey("coach", Coach)
+SLACK_KEY = web.AppKey("slack", object)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -14,18 +20,46 @@ async def healthz(request: web.Request) -> web.Response:
     try:
         await coach.store.ping()
     except Exception:  # any Redis failure means "not healthy"; the reason goes to the log
-        request.app.logger.exception("health check: Redis is unreachable")
+        logger.exception("health check: Redis is unreachable")
         return web.json_response({"status": "unavailable", "redis": "unreachable"}, status=503)
     return web.json_response({"status": "ok", "redis": "ok"})
 
 
-def build_web_app(coach: Coach) -> web.Application:
-    """The web process's application, serving `coach`.
+async def build_web_app(coach: Coach, settings: Settings) -> web.Application:
+    """The web process's application, serving `coach` on every platform `settings` enables.
+
+    Call it from inside the running event loop (Slack's HTTP session is created here).
 
     Example:
-        web.run_app(build_web_app(coach), host="0.0.0.0", port=3978)
+        web.run_app(build_web_app(coach, settings), host="0.0.0.0", port=3978)
     """
     app = web.Application(client_max_size=1024**2)
     app[COACH_KEY] = coach
     app.router.add_get("/healthz", healthz)
+    if settings.slack_enabled:
+        await _add_slack(app, coach, settings)
     return app
+
+
+async def _add_slack(app: web.Application, coach: Coach, settings: Settings) -> None:
+    from bot.adapters.slack import SlackChannel
+
+    session = ClientSession()
+    slack = SlackChannel(coach, settings, session)
+    app[SLACK_KEY] = slack
+    if settings.slack_app_token:
+
+        async def connect(_: web.Application) -> None:
+            await slack.start_socket_mode(settings.slack_app_token)
+            logger.info("Slack: connected over Socket Mode")
+
+        app.on_startup.append(connect)
+    else:
+        app.router.add_post("/slack/events", slack.handle)
+        logger.info("Slack: serving POST /slack/events")
+
+    async def close(_: web.Application) -> None:
+        await slack.close()
+        await session.close()
+
+    app.on_cleanup.append(close)

@@ -1,0 +1,292 @@
+"""Slack: translate Bolt requests into Turns and render Replies as Block Kit. Decides nothing.
+
+    POST /slack/events (or Socket Mode)
+      Bolt AsyncApp: signature check (401 before any listener), url_verification
+      listener: await ack() first, then the turn runs in a background task   (3-second rule)
+      Coach.handle(turn) -> replies -> chat.postMessage / postEphemeral / update / files
+
+Slack's 429 answers are retried after Retry-After (slack_sdk does not retry them unless asked);
+a post that still fails is logged with its conversation, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import ClientSession, web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.coach import Coach
+from bot.config import Settings
+from bot.model import Address, Reply, Turn, User
+
+logger = logging.getLogger(__name__)
+
+CHOICE_ACTION = re.compile(r"^coach\.choice\.\d+$")
+LOG_AS_DECISION = "coach_log_as_decision"  # the message shortcut's callback id
+ENDORSE_REACTIONS = {"white_check_mark", "heavy_check_mark", "ballot_box_with_check"}
+SECTION_TEXT_LIMIT = 3000  # Block Kit's limit for a section's text
+BUTTON_LABEL_LIMIT = 75
+BUTTONS_PER_ACTIONS_BLOCK = 25
+RATE_LIMIT_RETRIES = 3
+_OUR_MENTION = re.compile(r"(<@[UW][A-Z0-9]+>)")
+_BOT_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+>\s*")
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn escaping, keeping user mentions (`<@U123>`) that the coach wrote itself."""
+    parts = _OUR_MENTION.split(text)
+    return "".join(
+        part
+        if _OUR_MENTION.fullmatch(part)
+        else part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        for part in parts
+    )
+
+
+def render_blocks(reply: Reply) -> list[dict[str, Any]]:
+    """A reply as Block Kit blocks: its text, a fixed-width grid, and its choices as buttons."""
+    blocks: list[dict[str, Any]] = [_section(escape(reply.text))]
+    if reply.preformatted:
+        blocks.append(_section(f"```{escape(reply.preformatted)}```"))
+    for start in range(0, len(reply.choices), BUTTONS_PER_ACTIONS_BLOCK):
+        chunk = reply.choices[start : start + BUTTONS_PER_ACTIONS_BLOCK]
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": f"coach.choice.{start + n}",
+                        "text": {"type": "plain_text", "text": c.label[:BUTTON_LABEL_LIMIT]},
+                        "value": json.dumps({"c": c.command, "s": c.step}),
+                    }
+                    for n, c in enumerate(chunk)
+                ],
+            }
+        )
+    return blocks
+
+
+def _section(text: str) -> dict[str, Any]:
+    if len(text) > SECTION_TEXT_LIMIT:
+        text = text[: SECTION_TEXT_LIMIT - 1] + "…"
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def choice_from_value(value: str) -> tuple[str, str | None] | None:
+    """A button's (command, step), or None when the value is not one the coach wrote."""
+    try:
+        data = json.loads(value)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("c"), str):
+        return None
+    step = data.get("s")
+    return data["c"], step if isinstance(step, str) else None
+
+
+class SlackChannel:
+    """The coach in Slack: a Bolt app whose listeners turn requests into turns.
+
+    Args:
+        coach: the core.
+        settings: the Slack settings (`slack_*`).
+        session: an aiohttp session shared by every Web API call (one connection pool).
+    """
+
+    def __init__(self, coach: Coach, settings: Settings, session: ClientSession) -> None:
+        self.coach = coach
+        self.client = AsyncWebClient(
+            token=settings.slack_bot_token,
+            base_url=settings.slack_api_url,
+            session=session,
+            retry_handlers=[
+                AsyncConnectionErrorRetryHandler(),
+                AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            ],
+        )
+        # process_before_response: the listener runs inline (no 10 ms ack polling) and each
+        # listener acks first and hands the turn to a background task.
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=settings.slack_signing_secret,
+            process_before_response=True,
+            logger=logger,
+        )
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._socket_mode: Any = None
+        self._register()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """The aiohttp handler for POST /slack/events."""
+        try:
+            bolt_request = await to_bolt_request(request)
+        except ValueError:  # Bolt parses the body before it checks the signature
+            logger.warning("Slack request with a malformed body (%s)", request.content_type)
+            return web.Response(status=400, text="malformed request body")
+        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+
+    async def start_socket_mode(self, app_token: str) -> None:
+        """Reach Slack over Socket Mode (a websocket the coach opens): no public URL needed."""
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        self._socket_mode = AsyncSocketModeHandler(self.app, app_token, web_client=self.client)
+        await self._socket_mode.connect_async()
+
+    async def close(self) -> None:
+        if self._socket_mode is not None:
+            await self._socket_mode.close_async()
+        await self.drain()
+
+    async def drain(self) -> None:
+        """Wait for the turns still running after their acks (tests; shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _register(self) -> None:
+        app = self.app
+        app.command("/coach")(self._on_command)
+        app.event("app_mention")(self._on_mention)
+        app.event("reaction_added")(self._on_reaction)
+        app.action(CHOICE_ACTION)(self._on_choice)
+        app.shortcut(LOG_AS_DECISION)(self._on_log_as_decision)
+        app.error(self._on_error)
+
+    # --- listeners: ack first, then hand the turn to a background task -----------------------
+
+    async def _on_command(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()
+        address = Address("slack", body["team_id"], body["channel_id"])
+        turn = Turn(address, _user(body["user_id"]), body.get("text", ""))
+        self._spawn(self._run(turn))
+
+    async def _on_mention(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()
+        event = body["event"]
+        thread = event.get("thread_ts")
+        address = Address("slack", body["team_id"], event["channel"], thread)
+        text = _BOT_MENTION.sub("", event.get("text", ""), count=1)
+        self._spawn(self._run(Turn(address, _user(event["user"]), text, event_id=body["event_id"])))
+
+    async def _on_reaction(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()
+        event = body["event"]
+        item = event.get("item", {})
+        if event.get("reaction") not in ENDORSE_REACTIONS or item.get("type") != "message":
+            return
+        address = Address("slack", body["team_id"], item["channel"])
+        self._spawn(self._endorse_by_reaction(address, item["ts"], event["user"], body["event_id"]))
+
+    async def _endorse_by_reaction(
+        self, address: Address, message_id: str, user: str, event_id: str
+    ) -> None:
+        key = await self.coach.store.message_key(address, message_id)
+        if key is None or not key.startswith("decision:"):
+            return  # a tick on a message that is not a decision card is just a tick
+        turn = Turn(address, _user(user), f"endorse {key.split(':', 1)[1]}", event_id=event_id)
+        await self._run(turn)
+
+    async def _on_choice(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()
+        action = body["actions"][0]
+        channel = body.get("channel", {}).get("id")
+        message = body.get("container", {})
+        if not channel:
+            return  # a button outside a channel (App Home) carries no conversation
+        address = Address("slack", body["team"]["id"], channel, message.get("thread_ts"))
+        user = _user(body["user"]["id"])
+        choice = choice_from_value(action.get("value", ""))
+        if choice is None:  # not a button the coach made: answer as for a stale one
+            stale = Reply(self.coach.content.prompts.render("errors.stale"), private=True)
+            self._spawn(self.deliver(Turn(address, user, ""), stale))
+            return
+        self._spawn(self._run(Turn(address, user, choice[0], step=choice[1])))
+
+    async def _on_log_as_decision(
+        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]
+    ) -> None:
+        await ack()
+        message = body.get("message", {})
+        address = Address("slack", body["team"]["id"], body["channel"]["id"])
+        turn = Turn(address, _user(body["user"]["id"]), "decide", body=message.get("text", ""))
+        self._spawn(self._run(turn))
+
+    async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
+        logger.error("Slack request failed: %r (type %s)", error, body.get("type"))
+
+    # --- delivery ---------------------------------------------------------------------------
+
+    async def _run(self, turn: Turn) -> None:
+        replies = await self.coach.handle(turn)
+        for reply in replies:
+            try:
+                await self.deliver(turn, reply)
+            except SlackApiError as error:
+                logger.error(
+                    "could not post to Slack conversation %s (%s): %s",
+                    turn.address.conversation,
+                    reply.key or "reply",
+                    error.response.get("error", error.response.status_code),
+                )
+
+    async def deliver(self, turn: Turn, reply: Reply) -> None:
+        """Post one reply: privately, as an update of its card, in its thread, or anew."""
+        address, store = turn.address, self.coach.store
+        text, blocks = escape(reply.text), render_blocks(reply)
+        if reply.private:
+            await self.client.chat_postEphemeral(
+                channel=address.channel,
+                user=turn.user.id,
+                text=text,
+                blocks=blocks,
+                thread_ts=address.thread,
+            )
+            return
+        if reply.key and (existing := await store.message_id(address, reply.key)):
+            await self.client.chat_update(
+                channel=address.channel, ts=existing, text=text, blocks=blocks
+            )
+            return
+        thread = address.thread
+        if reply.thread:
+            thread = await store.message_id(address, f"thread:{reply.thread}") or thread
+        if reply.attachment:
+            await self.client.files_upload_v2(
+                channel=address.channel,
+                thread_ts=thread,
+                filename=reply.attachment.filename,
+                content=reply.attachment.content,
+                initial_comment=text,
+            )
+            return
+        posted = await self.client.chat_postMessage(
+            channel=address.channel, thread_ts=thread, text=text, blocks=blocks
+        )
+        ts = str(posted["ts"])
+        if reply.key:
+            await store.remember_message(address, reply.key, ts)
+        if reply.thread and thread is None:
+            await store.remember_message(address, f"thread:{reply.thread}", ts)
+
+
+def _user(user_id: str) -> User:
+    # Slack renders <@U…> as the person's current display name, in every client.
+    return User(user_id, f"<@{user_id}>")

@@ -1,0 +1,132 @@
+"""A local aiohttp server standing in for the Slack Web API, recording every call.
+
+The coach's real slack_sdk client is pointed at it through SLACK_API_URL, so requests travel
+over HTTP exactly as they would to Slack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+BOT_USER = "UBOT"
+TEAM = "T1"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class FakeSlack:
+    server: TestServer | None = None
+    calls: list[Call] = field(default_factory=list)
+    failures: dict[str, list[tuple[int, dict[str, str], dict[str, Any]]]] = field(
+        default_factory=dict
+    )
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/upload/{file}", self._upload)
+        self.server = TestServer(app)
+        await self.server.start_server()
+
+    async def close(self) -> None:
+        assert self.server is not None
+        await self.server.close()
+
+    @property
+    def api_url(self) -> str:
+        assert self.server is not None
+        return str(self.server.make_url("/api/"))
+
+    def fail_next(
+        self, method: str, status: int, *, headers: dict[str, str] | None = None, body=None
+    ) -> None:
+        """Answer the next call of `method` with this status instead of success."""
+        self.failures.setdefault(method, []).append(
+            (status, headers or {}, body or {"ok": False, "error": "ratelimited"})
+        )
+
+    def of(self, method: str) -> list[dict[str, Any]]:
+        return [c.params for c in self.calls if c.method == method]
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        raw = await request.read() if request.content_type != "multipart/form-data" else b""
+        if request.content_type == "application/json":
+            params = json.loads(raw or b"{}")
+        elif request.content_type == "multipart/form-data":
+            params = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+        else:
+            params = dict(parse_qsl(raw.decode()))
+        params |= dict(request.query)  # slack_sdk sends some methods' arguments in the URL
+        for key in ("blocks", "view"):
+            if isinstance(params.get(key), str):
+                params[key] = json.loads(params[key])
+        params["_auth"] = request.headers.get("Authorization", "")
+        self.calls.append(Call(method, params))
+        if self.failures.get(method):
+            status, headers, body = self.failures[method].pop(0)
+            return web.json_response(body, status=status, headers=headers)
+        return web.json_response(self._answer(method, params))
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        ok: dict[str, Any] = {"ok": True}
+        if method == "auth.test":
+            return ok | {"user_id": BOT_USER, "bot_id": "B1", "team_id": TEAM, "team": "Team"}
+        if method == "chat.postMessage":
+            return ok | {
+                "channel": params.get("channel"),
+                "ts": f"{1700000000 + next(self._ts)}.000100",
+            }
+        if method == "chat.postEphemeral":
+            return ok | {"message_ts": f"{1700000000 + next(self._ts)}.000200"}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts)}"
+            return ok | {
+                "upload_url": str(self.server.make_url(f"/upload/{file_id}")),
+                "file_id": file_id,
+            }  # type: ignore[union-attr]
+        if method == "files.completeUploadExternal":
+            return ok | {"files": [{"id": f["id"]} for f in json.loads(params.get("files", "[]"))]}
+        if method == "apps.connections.open":
+            return ok | {"url": params.get("_socket_url", "")}
+        return ok
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads[request.match_info["file"]] = await request.read()
+        return web.Response(text="OK")
+
+
+def signed_headers(
+    secret: str, body: str, *, timestamp: int | None = None, **extra: str
+) -> dict[str, str]:
+    """Headers for a request signed the way Slack signs them."""
+    ts = str(timestamp if timestamp is not None else int(time.time()))
+    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}", **extra}
+
+
+async def eventually(check, timeout_s: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    """Wait until `check()` is true (work continues in the background after Slack's ack)."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("timed out waiting for the coach's Slack calls")
+        await asyncio.sleep(0.01)

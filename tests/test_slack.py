@@ -1,0 +1,300 @@
+"""Slack end to end: signed requests over HTTP to the coach's aiohttp app, with its slack_sdk
+client pointed at a local stand-in for the Slack Web API that records every call."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from aiohttp import ClientSession
+from aiohttp.test_utils import TestServer
+
+from bot.adapters.slack import SlackChannel, render_blocks
+from bot.config import Secret, Settings
+from bot.model import Address, Choice, Reply
+from bot.web import SLACK_KEY, build_web_app
+from tests.fake_slack import TEAM, FakeSlack, signed_headers
+
+SECRET = "test-signing-secret"
+CHANNEL = "C1"
+HERE = Address("slack", TEAM, CHANNEL)
+
+
+@dataclass
+class Slack:
+    """Drives the coach's Slack endpoint the way Slack does, and reads what it posted back."""
+
+    fake: FakeSlack
+    http: ClientSession
+    channel: SlackChannel
+
+    async def post(self, body: str, content_type: str, **headers: str) -> int:
+        async with self.http.post(
+            "/slack/events",
+            data=body.encode(),
+            headers={"Content-Type": content_type, **signed_headers(SECRET, body), **headers},
+        ) as response:
+            status = response.status
+        await self.channel.drain()
+        return status
+
+    async def command(self, user: str, text: str, channel: str = CHANNEL) -> int:
+        body = urlencode({
+            "token": "legacy", "team_id": TEAM, "channel_id": channel, "user_id": user,
+            "user_name": user.lower(), "command": "/coach", "text": text,
+            "trigger_id": f"trig-{time.monotonic_ns()}", "api_app_id": "A1",
+            "response_url": "https://hooks.example/response",
+        })  # fmt: skip
+        return await self.post(body, "application/x-www-form-urlencoded")
+
+    async def event(self, event: dict[str, Any], event_id: str, **headers: str) -> int:
+        body = json.dumps({
+            "token": "legacy", "team_id": TEAM, "api_app_id": "A1", "type": "event_callback",
+            "event_id": event_id, "event_time": int(time.time()), "event": event,
+            "authorizations": [{"team_id": TEAM, "user_id": "UBOT", "is_bot": True}],
+        })  # fmt: skip
+        return await self.post(body, "application/json", **headers)
+
+    async def interact(self, payload: dict[str, Any]) -> int:
+        body = urlencode({"payload": json.dumps(payload)})
+        return await self.post(body, "application/x-www-form-urlencoded")
+
+    async def click(self, user: str, message: dict[str, Any], label: str) -> int:
+        """Click the button labelled `label` on a message the coach posted (or updated)."""
+        button = next(
+            e
+            for block in message["blocks"]
+            if block["type"] == "actions"
+            for e in block["elements"]
+            if e["text"]["text"] == label
+        )
+        return await self.interact({
+            "type": "block_actions", "user": {"id": user, "team_id": TEAM}, "team": {"id": TEAM},
+            "api_app_id": "A1", "trigger_id": "t", "channel": {"id": message["channel"]},
+            "container": {"type": "message", "message_ts": message.get("ts", ""),
+                          "channel_id": message["channel"], "thread_ts": message.get("thread_ts")},
+            "actions": [{"type": "button", "action_id": button["action_id"], "block_id": "b",
+                         "value": button["value"], "action_ts": str(time.time())}],
+        })  # fmt: skip
+
+    def said(self) -> list[str]:
+        """The text of every message, ephemeral message and update, in order."""
+        methods = {"chat.postMessage", "chat.postEphemeral", "chat.update"}
+        return [c.params["text"] for c in self.fake.calls if c.method in methods]
+
+    def last(self, method: str) -> dict[str, Any]:
+        return self.fake.of(method)[-1]
+
+
+@pytest.fixture
+async def slack(coach):
+    fake = FakeSlack()
+    await fake.start()
+    settings = Settings(
+        slack_bot_token=Secret("xoxb-test"),
+        slack_signing_secret=Secret(SECRET),
+        slack_api_url=fake.api_url,
+    )
+    app = await build_web_app(coach, settings)
+    server = TestServer(app)
+    await server.start_server()
+    http = ClientSession(base_url=server.make_url("/"))
+    yield Slack(fake, http, app[SLACK_KEY])  # type: ignore[arg-type]
+    await http.close()
+    await server.close()
+    await fake.close()
+
+
+async def set_up_three_partners(slack: Slack) -> None:
+    for user, text in [
+        ("ULEAD", 'setup "Sacramento Transportation & Air Quality Collaborative"'),
+        ("ULEAD", 'partner add "City of Sacramento" government'),
+        ("ULEAD", 'partner add "Metro Chamber" business'),
+        ("ULEAD", 'partner add "Clean Air Coalition" nonprofit'),
+        ("ULEAD", 'join "City of Sacramento"'),
+        ("UCHAMBER", 'join "Metro Chamber"'),
+        ("UNGO", 'join "Clean Air Coalition"'),
+    ]:
+        assert await slack.command(user, text) == 200
+
+
+def test_a_reply_renders_as_block_kit():
+    reply = Reply(
+        text="Metro Chamber & <@U1> endorse D1 <!channel>",
+        choices=(Choice("Endorse", "endorse D1", "D1:r1"), Choice("Object", "object D1", "D1:r1")),
+        preformatted="Family  Item",
+    )
+    assert render_blocks(reply) == [
+        {"type": "section", "text": {"type": "mrkdwn",
+         "text": "Metro Chamber &amp; <@U1> endorse D1 &lt;!channel&gt;"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "```Family  Item```"}},
+        {"type": "actions", "elements": [
+            {"type": "button", "action_id": "coach.choice.0",
+             "text": {"type": "plain_text", "text": "Endorse"},
+             "value": '{"c": "endorse D1", "s": "D1:r1"}'},
+            {"type": "button", "action_id": "coach.choice.1",
+             "text": {"type": "plain_text", "text": "Object"},
+             "value": '{"c": "object D1", "s": "D1:r1"}'},
+        ]},
+    ]  # fmt: skip
+
+
+async def test_a_scorecard_session_with_three_organisations_endorsing(slack, store):
+    await set_up_three_partners(slack)
+    assert "joins the partnership" in slack.said()[1]
+
+    assert await slack.command("ULEAD", "scorecard who why what") == 200
+    started, question = slack.fake.of("chat.postMessage")[-2:]
+    assert "Let's work through Who?, Why?, What?" in started["text"]
+    assert question["thread_ts"] is not None  # the round has a thread of its own
+    assert "Who? (1 of 12) who.partners" in question["text"]
+
+    await slack.click("ULEAD", question | {"ts": "q1"}, "Partially in place")
+    rated = slack.last("chat.postMessage")
+    assert rated["text"] == "<@ULEAD> rated who.partners: Partially in place."
+    assert rated["thread_ts"] == question["thread_ts"]
+
+    await slack.click("UCHAMBER", rated, "Next question")
+    assert "who.representatives" in slack.last("chat.postMessage")["text"]
+
+    body = '"Each partner names one representative and one alternate by May 1"'
+    await slack.command("UCHAMBER", f"decide {body} --item who.representatives")
+    card = slack.last("chat.postMessage")
+    assert card["text"].startswith("<@UCHAMBER> (Metro Chamber) proposes D1")
+    card_ts = await store.message_id(HERE, "decision:D1")
+    assert card_ts is not None
+
+    for user in ("UCHAMBER", "UNGO"):
+        await slack.click(user, card | {"ts": card_ts}, "Endorse")
+        update = slack.last("chat.update")
+        assert update["ts"] == card_ts  # the card changes in place
+        card = update | {"channel": CHANNEL}
+    assert "waiting on: City of Sacramento." in card["text"]
+    await slack.click("ULEAD", card | {"ts": card_ts}, "Endorse")
+    final = slack.last("chat.update")
+    assert final["ts"] == card_ts
+    assert final["text"].startswith("D1 is now agreed: every partner organisation endorsed it.")
+    assert not [b for b in final["blocks"] if b["type"] == "actions"]  # nothing left to click
+
+    snapshot = await store.load(HERE)
+    assert snapshot.partnership.decisions["D1"].agreed_at is not None
+    assert snapshot.partnership.ratings["who.partners"].by == "ULEAD"
+    assert all(c.params["_auth"] == "Bearer xoxb-test" for c in slack.fake.calls)
+
+
+async def test_a_request_with_a_bad_or_stale_signature_is_refused(slack, store):
+    body = urlencode({"team_id": TEAM, "channel_id": CHANNEL, "user_id": "U1", "command": "/coach",
+                      "text": 'setup "Forged"'})  # fmt: skip
+    for headers in (
+        signed_headers("wrong-secret", body),
+        signed_headers(SECRET, body, timestamp=int(time.time()) - 600),
+        {},
+    ):
+        async with slack.http.post(
+            "/slack/events",
+            data=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded", **headers},
+        ) as response:
+            assert response.status == 401
+    await slack.channel.drain()
+    assert [c.method for c in slack.fake.calls if c.method != "auth.test"] == []
+    assert (await store.load(HERE)).partnership.name is None
+
+
+async def test_a_retried_event_is_handled_once(slack, store):
+    await set_up_three_partners(slack)
+    mention = {"type": "app_mention", "user": "UCHAMBER", "channel": CHANNEL, "ts": "1.1",
+               "text": '<@UBOT> decide "Meet on the first Tuesday"'}  # fmt: skip
+    assert await slack.event(mention, "Ev42") == 200
+    assert (
+        await slack.event(
+            mention, "Ev42", **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+        )
+        == 200
+    )
+    proposals = [t for t in slack.said() if "proposes D1" in t]
+    assert len(proposals) == 1
+    assert list((await store.load(HERE)).partnership.decisions) == ["D1"]
+
+
+async def test_a_rate_limited_post_is_retried_after_retry_after(slack):
+    slack.fake.fail_next("chat.postMessage", 429, headers={"Retry-After": "1"})
+    await slack.command("ULEAD", 'setup "Trails"')
+    posts = slack.fake.of("chat.postMessage")
+    assert len(posts) == 2
+    assert posts[0]["text"] == posts[1]["text"]
+
+
+async def test_a_post_that_keeps_failing_is_logged_with_its_conversation(slack, caplog):
+    slack.fake.fail_next("chat.postMessage", 200, body={"ok": False, "error": "channel_not_found"})
+    await slack.command("ULEAD", 'setup "Trails"')
+    assert "could not post to Slack conversation slack:T1:C1" in caplog.text
+    assert "channel_not_found" in caplog.text
+
+
+async def test_a_reaction_on_a_decision_card_endorses_it(slack, store):
+    await set_up_three_partners(slack)
+    await slack.command("UCHAMBER", 'decide "Share one air-quality dashboard"')
+    card_ts = await store.message_id(HERE, "decision:D1")
+    reaction = {"type": "reaction_added", "user": "UNGO", "reaction": "white_check_mark",
+                "item": {"type": "message", "channel": CHANNEL, "ts": card_ts}}  # fmt: skip
+    await slack.event(reaction, "Ev7")
+    assert slack.last("chat.update")["ts"] == card_ts
+    assert (await store.load(HERE)).partnership.decisions["D1"].endorsed_by() == [
+        "clean-air-coalition"
+    ]
+    other = reaction | {"item": {"type": "message", "channel": CHANNEL, "ts": "999.1"}}
+    await slack.event(other | {"user": "UCHAMBER"}, "Ev8")  # a tick on an ordinary message
+    assert (await store.load(HERE)).partnership.decisions["D1"].endorsed_by() == [
+        "clean-air-coalition"
+    ]
+
+
+async def test_log_as_decision_turns_a_message_into_a_proposal(slack, store):
+    await set_up_three_partners(slack)
+    text = 'We\'ll publish the "clean air" plan by June'
+    await slack.interact({
+        "type": "message_action", "callback_id": "coach_log_as_decision", "trigger_id": "t",
+        "user": {"id": "UNGO", "team_id": TEAM}, "team": {"id": TEAM},
+        "channel": {"id": CHANNEL}, "message": {"type": "message", "text": text, "ts": "5.5"},
+        "message_ts": "5.5", "response_url": "https://hooks.example/r",
+    })  # fmt: skip
+    assert (await store.load(HERE)).partnership.decisions["D1"].text == text
+
+
+async def test_export_uploads_a_file(slack):
+    await set_up_three_partners(slack)
+    await slack.command("UCHAMBER", 'decide "Meet monthly"')
+    await slack.command("ULEAD", "export decisions csv")
+    complete = slack.last("files.completeUploadExternal")
+    assert json.loads(complete["files"])[0]["title"].startswith("decisions-slack-T1-C1")
+    (content,) = slack.fake.uploads.values()
+    assert b"D1,proposed,Meet monthly" in content
+
+
+async def test_bad_input_gets_an_ephemeral_reply_and_unknown_buttons_are_stale(slack, store):
+    await set_up_three_partners(slack)
+    await slack.command("UCHAMBER", "endorse D9")
+    ephemeral = slack.last("chat.postEphemeral")
+    assert ephemeral["user"] == "UCHAMBER"
+    assert "none has been proposed yet" in ephemeral["text"]
+
+    forged = {"channel": CHANNEL, "ts": "1.1", "blocks": [{"type": "actions", "elements": [
+        {"type": "button", "action_id": "coach.choice.0", "text": {"type": "plain_text",
+         "text": "Go"}, "value": "not json"}]}]}  # fmt: skip
+    await slack.click("UCHAMBER", forged, "Go")
+    assert "That button belongs to an earlier message" in slack.last("chat.postEphemeral")["text"]
+    rev = await store.revision(HERE.conversation)
+
+    for body, content_type in [
+        ("payload=%7Bnot-json", "application/x-www-form-urlencoded"),
+        ('{"type": "event_callback"}', "application/json"),
+        ("", "application/json"),
+    ]:
+        assert 400 <= await slack.post(body, content_type) < 500
+    assert await store.revision(HERE.conversation) == rev
+    assert (await slack.http.get("/healthz")).status == 200
