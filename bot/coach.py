@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 TEXT_LIMIT = 4000  # longer than any command needs; Slack's own message limit is 40,000
 COMMIT_ATTEMPTS = 20  # a conflict means another turn on the same partnership committed first
+MEMBERSHIP_ENTRIES = {"setup", "joined"}  # journal entries after which the user is a member
 
 
 def utc_now() -> datetime:
@@ -109,6 +110,10 @@ class Coach:
                 event_id=turn.event_id,
             )
             if result is CommitResult.DONE:
+                if any(entry["type"] in MEMBERSHIP_ENTRIES for entry in ctx.journal):
+                    await self.store.index_membership(
+                        turn.address, turn.user.id, ctx.partnership.id
+                    )
                 return replies
             if result is CommitResult.DUPLICATE:
                 logger.info("event %s was handled already", turn.event_id)
@@ -117,6 +122,36 @@ class Coach:
             "gave up after %d conflicting commits: %s", COMMIT_ATTEMPTS, turn.address.conversation
         )
         return [self._reply("errors.busy")]
+
+    async def overview(self, platform: str, workspace: str, user_id: str) -> list[Reply]:
+        """One reply per partnership the user belongs to, with its decisions still open."""
+        render = self.content.prompts.render
+        replies = []
+        for pid in await self.store.memberships(platform, workspace, user_id):
+            p = await self.store.load_partnership(pid)
+            if not p.is_set_up or user_id not in p.members:
+                continue
+            still_open = [d for d in p.decisions_in_order() if d.agreed_at is None]
+            lines = [
+                render(
+                    "home.open_line",
+                    decision=d.id,
+                    text=d.text,
+                    waiting_on=", ".join(p.waiting_on(d)),
+                )
+                for d in still_open
+            ]
+            replies.append(
+                Reply(
+                    render(
+                        "home.partnership",
+                        partnership=p.name,
+                        count=len(still_open),
+                        decisions="\n".join(lines) or render("home.nothing_open"),
+                    )
+                )
+            )
+        return replies or [Reply(render("home.none"))]
 
     def _reply(self, key: str, **variables: object) -> Reply:
         return Reply(text=self.content.prompts.render(key, **variables), private=True)

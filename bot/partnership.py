@@ -98,6 +98,11 @@ class Partnership:
         member = self.members.get(user_id)
         return member.org if member and member.org in self.orgs else None
 
+    def waiting_on(self, decision: Decision) -> list[str]:
+        """The names of the partner organisations that have not endorsed `decision`."""
+        endorsed = decision.endorsed_by()
+        return [org.name for key, org in self.orgs.items() if key not in endorsed]
+
     def decisions_in_order(self) -> list[Decision]:
         return sorted(self.decisions.values(), key=lambda d: d.number)
 

@@ -10,6 +10,9 @@ on it stays in one slot:
     {prefix}:{<pid>}:seen:<event>   marks a platform event id as handled (expires)
     {prefix}:conversation:<conv>    the partnership a conversation belongs to, where it is not
                                     the conversation's own (so one partnership can span several)
+    {prefix}:user:<platform>:<workspace>:<user>
+                                    set: the partnerships a user has joined (App Home lists
+                                    them; each is checked against its members when shown)
     {prefix}:{<conv>}:messages      a platform's ids for the coach's messages in a conversation:
                                     "key:<reply key>" -> message id and "id:<message id>" -> key
                                     (a decision's card, a dialog's thread), so a later reply can
@@ -191,6 +194,24 @@ class Store:
             self._key(address.conversation, "messages"),
             mapping={f"key:{key}": message_id, f"id:{message_id}": key},
         )
+
+    async def index_membership(self, address: Address, user_id: str, pid: str) -> None:
+        await self.redis.sadd(self._user_key(address.platform, address.workspace, user_id), pid)
+
+    async def memberships(self, platform: str, workspace: str, user_id: str) -> list[str]:
+        """The partnerships a user has joined on one platform's workspace, sorted."""
+        found = await self.redis.smembers(self._user_key(platform, workspace, user_id))
+        return sorted(str(pid) for pid in found)
+
+    def _user_key(self, platform: str, workspace: str, user_id: str) -> str:
+        return f"{self.prefix}:user:{platform}:{workspace}:{user_id}"
+
+    async def load_partnership(self, pid: str) -> Partnership:
+        """A partnership by id, for reading only (App Home, check-ins)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            self._queue_load(pipe, pid, False)
+            loaded = await pipe.execute()
+        return self._snapshot(pid, loaded, False).partnership
 
     async def revision(self, pid: str) -> int:
         """How many commits have changed the partnership `pid`."""

@@ -31,6 +31,7 @@ class Slack:
     fake: FakeSlack
     http: ClientSession
     channel: SlackChannel
+    answer: str = ""  # the body of the last response, as Slack would read it
 
     async def post(self, body: str, content_type: str, **headers: str) -> int:
         async with self.http.post(
@@ -39,6 +40,7 @@ class Slack:
             headers={"Content-Type": content_type, **signed_headers(SECRET, body), **headers},
         ) as response:
             status = response.status
+            self.answer = await response.text()
         await self.channel.drain()
         return status
 
@@ -298,3 +300,66 @@ async def test_bad_input_gets_an_ephemeral_reply_and_unknown_buttons_are_stale(s
         assert 400 <= await slack.post(body, content_type) < 500
     assert await store.revision(HERE.conversation) == rev
     assert (await slack.http.get("/healthz")).status == 200
+
+
+def setup_submission(name: str, partners: str) -> dict[str, Any]:
+    return {
+        "type": "view_submission", "team": {"id": TEAM}, "user": {"id": "ULEAD", "team_id": TEAM},
+        "api_app_id": "A1", "trigger_id": "t",
+        "view": {"id": "V1", "type": "modal", "callback_id": "coach_setup",
+                 "private_metadata": CHANNEL, "state": {"values": {
+                     "name": {"value": {"type": "plain_text_input", "value": name}},
+                     "partners": {"value": {"type": "plain_text_input", "value": partners}}}}},
+    }  # fmt: skip
+
+
+async def test_setup_without_a_name_opens_a_form_that_sets_up_the_partnership(slack, store):
+    await slack.command("ULEAD", "setup")
+    view = slack.last("views.open")["view"]
+    assert view["callback_id"] == "coach_setup"
+    assert view["private_metadata"] == CHANNEL
+    assert [b["label"]["text"] for b in view["blocks"]] == [
+        "Partnership name",
+        "Partner organisations",
+    ]
+
+    bad = setup_submission("Trails & Transit", "City of Springfield, government\nAcme, industry")
+    assert await slack.interact(bad) == 200
+    assert json.loads(slack.answer) == {
+        "response_action": "errors",
+        "errors": {"partners": 'Line 2 ("Acme, industry") needs a name, a comma and a sector: '
+                               "government, business, nonprofit or community."},
+    }  # fmt: skip
+    assert (await store.load(HERE)).partnership.name is None
+
+    good = setup_submission("Trails & Transit", "City of Springfield, government\n\nAcme, business")
+    assert await slack.interact(good) == 200
+    assert slack.answer == ""  # the form closes
+    p = (await store.load(HERE)).partnership
+    assert p.name == "Trails & Transit"
+    assert [(o.name, o.sector) for o in p.orgs.values()] == [
+        ("City of Springfield", "government"),
+        ("Acme", "business"),
+    ]
+    assert "Acme (business) joins the partnership" in slack.said()[-1]
+
+
+async def test_app_home_lists_the_users_partnerships_and_open_decisions(slack):
+    await set_up_three_partners(slack)
+    await slack.command("UCHAMBER", 'decide "Meet monthly"')
+    await slack.command("UCHAMBER", 'decide "Share one dashboard"')
+    await slack.command("UNGO", "endorse D2")
+    await slack.event({"type": "app_home_opened", "user": "UNGO", "tab": "home"}, "Ev9")
+    published = slack.last("views.publish")
+    assert published["user_id"] == "UNGO"
+    texts = [b["text"]["text"] for b in published["view"]["blocks"] if "text" in b]
+    assert texts[0] == "Your partnerships"
+    assert texts[1] == (
+        "Sacramento Transportation &amp; Air Quality Collaborative: open decisions: 2\n"
+        '- D1 "Meet monthly", waiting on City of Sacramento, Metro Chamber, Clean Air Coalition\n'
+        '- D2 "Share one dashboard", waiting on City of Sacramento, Metro Chamber'
+    )
+
+    await slack.event({"type": "app_home_opened", "user": "USTRANGER", "tab": "home"}, "Ev10")
+    texts = [b["text"]["text"] for b in slack.last("views.publish")["view"]["blocks"]]
+    assert texts[1].startswith("You have not joined a partnership yet.")

@@ -30,11 +30,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.coach import Coach
 from bot.config import Settings
+from bot.dialogs.setup import sector_of
 from bot.model import Address, Reply, Turn, User
 
 logger = logging.getLogger(__name__)
 
 CHOICE_ACTION = re.compile(r"^coach\.choice\.\d+$")
+SETUP_VIEW = "coach_setup"  # the setup modal's callback id
+MAX_HOME_BLOCKS = 100  # Slack's limit for a Home tab
 LOG_AS_DECISION = "coach_log_as_decision"  # the message shortcut's callback id
 ENDORSE_REACTIONS = {"white_check_mark", "heavy_check_mark", "ballot_box_with_check"}
 SECTION_TEXT_LIMIT = 3000  # Block Kit's limit for a section's text
@@ -168,12 +171,18 @@ class SlackChannel:
         app.event("reaction_added")(self._on_reaction)
         app.action(CHOICE_ACTION)(self._on_choice)
         app.shortcut(LOG_AS_DECISION)(self._on_log_as_decision)
+        app.view(SETUP_VIEW)(self._on_setup_submitted)
+        app.event("app_home_opened")(self._on_home_opened)
         app.error(self._on_error)
 
     # --- listeners: ack first, then hand the turn to a background task -----------------------
 
     async def _on_command(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
         await ack()
+        if body.get("text", "").strip().lower() in {"setup", "/coach setup"}:
+            # setup with no name: Slack can offer a form instead of a usage hint
+            self._spawn(self._open_setup(body["trigger_id"], body["channel_id"]))
+            return
         address = Address("slack", body["team_id"], body["channel_id"])
         turn = Turn(address, _user(body["user_id"]), body.get("text", ""))
         self._spawn(self._run(turn))
@@ -228,6 +237,102 @@ class SlackChannel:
         address = Address("slack", body["team"]["id"], body["channel"]["id"])
         turn = Turn(address, _user(body["user"]["id"]), "decide", body=message.get("text", ""))
         self._spawn(self._run(turn))
+
+    async def _open_setup(self, trigger_id: str, channel: str) -> None:
+        try:
+            await self.client.views_open(trigger_id=trigger_id, view=self._setup_view(channel))
+        except SlackApiError as error:
+            logger.error("could not open the setup form in %s: %s", channel, error.response)
+
+    def _setup_view(self, channel: str) -> dict[str, Any]:
+        text = self.coach.content.prompts.render
+
+        def plain(key: str) -> dict[str, str]:
+            return {"type": "plain_text", "text": text(key)}
+
+        return {
+            "type": "modal",
+            "callback_id": SETUP_VIEW,
+            "private_metadata": channel,
+            "title": plain("slack.setup_title"),
+            "submit": plain("slack.setup_submit"),
+            "close": plain("slack.setup_cancel"),
+            "blocks": [
+                {
+                    "type": "input",
+                    "block_id": "name",
+                    "label": plain("slack.setup_name_label"),
+                    "element": {"type": "plain_text_input", "action_id": "value"},
+                },
+                {
+                    "type": "input",
+                    "block_id": "partners",
+                    "optional": True,
+                    "label": plain("slack.setup_partners_label"),
+                    "hint": plain("slack.setup_partners_hint"),
+                    "element": {
+                        "type": "plain_text_input",
+                        "action_id": "value",
+                        "multiline": True,
+                    },
+                },
+            ],
+        }
+
+    async def _on_setup_submitted(
+        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]
+    ) -> None:
+        view = body["view"]
+        values = view["state"]["values"]
+        name = values["name"]["value"]["value"] or ""
+        partners: list[tuple[str, str]] = []
+        render = self.coach.content.prompts.render
+        lines = (values["partners"]["value"].get("value") or "").splitlines()
+        for position, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            org, _, sector_word = line.rpartition(",")
+            sector = sector_of(sector_word)
+            if not org.strip() or sector is None:
+                error = render("slack.setup_bad_line", position=position, text=line.strip()[:60])
+                await ack(response_action="errors", errors={"partners": error})
+                return
+            if '"' in org:
+                error = render("slack.setup_no_quotes", position=position)
+                await ack(response_action="errors", errors={"partners": error})
+                return
+            partners.append((org.strip(), sector))
+        await ack()
+        address = Address("slack", body["team"]["id"], view["private_metadata"])
+        user = _user(body["user"]["id"])
+        turns = [Turn(address, user, "setup", body=name)]
+        turns += [Turn(address, user, f'partner add "{org}" {sector}') for org, sector in partners]
+        self._spawn(self._run_all(turns))
+
+    async def _run_all(self, turns: list[Turn]) -> None:
+        for turn in turns:
+            await self._run(turn)
+
+    async def _on_home_opened(
+        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]
+    ) -> None:
+        await ack()
+        event = body["event"]
+        if event.get("tab") == "home":
+            self._spawn(self._publish_home(body["team_id"], event["user"]))
+
+    async def _publish_home(self, team: str, user: str) -> None:
+        replies = await self.coach.overview("slack", team, user)
+        title = self.coach.content.prompts.render("home.title")
+        blocks = [{"type": "header", "text": {"type": "plain_text", "text": title}}]
+        for reply in replies:
+            blocks += render_blocks(reply)
+        try:
+            await self.client.views_publish(
+                user_id=user, view={"type": "home", "blocks": blocks[:MAX_HOME_BLOCKS]}
+            )
+        except SlackApiError as error:
+            logger.error("could not publish App Home for %s: %s", user, error.response)
 
     async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
         logger.error("Slack request failed: %r (type %s)", error, body.get("type"))

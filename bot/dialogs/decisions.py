@@ -235,9 +235,7 @@ def _stance_choices(ctx: Context, decision: Decision) -> list[Choice]:
 
 
 def _waiting_on(ctx: Context, decision: Decision) -> str:
-    p = ctx.partnership
-    waiting = [p.orgs[o].name for o in p.orgs if o not in decision.endorsed_by()]
-    return ", ".join(waiting) if waiting else ctx.text("decisions.nobody")
+    return ", ".join(ctx.partnership.waiting_on(decision)) or ctx.text("decisions.nobody")
 
 
 def _status(ctx: Context, decision: Decision) -> str:

@@ -11,6 +11,13 @@ ORG_NAME_LIMIT = 80
 SECTOR_ALIASES = {"non-profit": "nonprofit", "ngo": "nonprofit", "gov": "government"}
 
 
+def sector_of(word: str) -> str | None:
+    """The sector a word names (`non-profit` -> `nonprofit`), or None."""
+    word = word.strip().lower()
+    sector = SECTOR_ALIASES.get(word, word)
+    return sector if sector in SECTORS else None
+
+
 @command("setup")
 def setup(ctx: Context, args: Args) -> None:
     name = checked_text(ctx, args.rest(0), limit=NAME_LIMIT, usage="setup.usage")
@@ -47,8 +54,8 @@ def partner_add(ctx: Context, args: Args) -> None:
     p = ctx.require_facilitator()
     name = checked_text(ctx, args.word(1), limit=ORG_NAME_LIMIT, usage="setup.partner_usage")
     sector_word = (args.word(2) or "").lower()
-    sector = SECTOR_ALIASES.get(sector_word, sector_word)
-    if sector not in SECTORS:
+    sector = sector_of(sector_word)
+    if sector is None:
         ctx.fail("setup.unknown_sector", sector=sector_word or "?", sectors=", ".join(SECTORS))
     if len(args.words) > 3:
         ctx.fail("setup.partner_usage")
