@@ -11,14 +11,16 @@ handle(turn)
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 import unicodedata
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.content import Content
-from bot.dialogs import COMMANDS, Context, parse
+from bot.dialogs import COMMANDS, Args, Context, parse
 from bot.errors import UserFacingError
 from bot.model import Reply, Turn
 from bot.partnership import Partnership
@@ -28,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 TEXT_LIMIT = 4000  # longer than any command needs; Slack's own message limit is 40,000
 COMMIT_ATTEMPTS = 20  # a conflict means another turn on the same partnership committed first
+CONFLICT_BACKOFF_S = 0.002  # times the attempt number, at most; random, so retries spread out
 MEMBERSHIP_ENTRIES = {"setup", "joined"}  # journal entries after which the user is a member
 
 
@@ -68,18 +71,24 @@ class Coach:
             return [self._reply("errors.sorry")]
 
     async def _handle(self, turn: Turn) -> list[Reply]:
-        for text in (turn.text, turn.body or ""):
-            problem = _check_text(text)
-            if problem:
-                return [self._reply(problem, limit=TEXT_LIMIT, length=len(text))]
+        refusal: UserFacingError | None = None
+        name = ""
+        tokens: tuple[str, ...] = ()
         try:
-            name, args = parse(turn.text)
+            for text in (turn.text, turn.body or ""):
+                problem = _check_text(text)
+                if problem:
+                    raise UserFacingError(problem, limit=TEXT_LIMIT, length=len(text))
+            name, tokens = parse(turn.text)
         except UserFacingError as error:
-            return [self._reply(error.key, **error.variables)]
+            refusal = error  # answered below, through the commit, so a retry is answered once
+        known = COMMANDS.get(name)
+        args = Args.of(tokens, known.options if known else frozenset())
         if turn.body is not None:
             args = replace(args, body=turn.body)
-        known = COMMANDS.get(name)
-        for _ in range(COMMIT_ATTEMPTS):
+        for attempt in range(COMMIT_ATTEMPTS):
+            if attempt:  # another turn on this partnership committed first: let it clear
+                await asyncio.sleep(random.uniform(0, CONFLICT_BACKOFF_S * attempt))
             snapshot = await self.store.load(
                 turn.address, with_decision_log=bool(known and known.needs_decision_log)
             )
@@ -91,6 +100,8 @@ class Coach:
                 decision_log=snapshot.decision_log,
             )
             try:
+                if refusal is not None:
+                    raise refusal
                 if known is None:
                     ctx.fail("errors.unknown_command", command=name[:40])
                 known.handler(ctx, args)
@@ -111,9 +122,7 @@ class Coach:
             )
             if result is CommitResult.DONE:
                 if any(entry["type"] in MEMBERSHIP_ENTRIES for entry in ctx.journal):
-                    await self.store.index_membership(
-                        turn.address, turn.user.id, ctx.partnership.id
-                    )
+                    await self._index_membership(turn, ctx.partnership.id)
                 return replies
             if result is CommitResult.DUPLICATE:
                 logger.info("event %s was handled already", turn.event_id)
@@ -153,6 +162,14 @@ class Coach:
             )
         return replies or [Reply(render("home.none"))]
 
+    async def _index_membership(self, turn: Turn, pid: str) -> None:
+        # after the commit, outside it (another hash slot): a failure here must not turn a
+        # recorded join into an apology; the index only feeds overviews.
+        try:
+            await self.store.index_membership(turn.address, turn.user.id, pid)
+        except Exception:
+            logger.exception("could not index %s as a member of %s", turn.user.id, pid)
+
     def _reply(self, key: str, **variables: object) -> Reply:
         return Reply(text=self.content.prompts.render(key, **variables), private=True)
 
@@ -160,6 +177,6 @@ class Coach:
 def _check_text(text: str) -> str | None:
     if len(text) > TEXT_LIMIT:
         return "errors.too_long"
-    if any(unicodedata.category(c) == "Cc" and c not in "\t\n" for c in text):
-        return "errors.control_characters"
+    if any(unicodedata.category(c) in {"Cc", "Cs"} and c not in "\t\n" for c in text):
+        return "errors.control_characters"  # Cs: a lone surrogate, left by undecodable bytes
     return None

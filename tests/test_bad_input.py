@@ -85,3 +85,39 @@ async def test_a_bug_is_answered_with_an_apology_not_a_traceback(three_partners,
     assert "Sorry, something went wrong on my side and nothing was changed" in out
     assert "Traceback" not in out and "JSONDecodeError" not in out
     assert "turn failed: conversation=console:local:partnership user=city_lead" in caplog.text
+
+
+async def test_double_dashes_in_free_text_stay_text(three_partners, store):
+    convo = three_partners
+    await convo("chamber_rep: decide Meet weekly --starting in May, at City Hall")
+    await convo("ngo_rep: object D1 Too often --we have two staff")
+    await convo("city_lead: rate who.partners partial City named --chamber pending")
+    p = (await store.load(HERE)).partnership
+    assert p.decisions["D1"].text == "Meet weekly --starting in May, at City Hall"
+    assert (
+        p.decisions["D1"].stances["clean-air-coalition"].reason == "Too often --we have two staff"
+    )
+    assert p.ratings["who.partners"].note == "City named --chamber pending"
+
+
+async def test_any_unicode_space_separates_words(three_partners, store):
+    convo = three_partners
+    await convo('chamber_rep: decide "x"\u00a0--item\u00a0who.partners')
+    out = await convo("ngo_rep: endorse\u00a0D1\u00a0")
+    assert "Clean Air Coalition endorses D1" in out
+    assert (await store.load(HERE)).partnership.decisions["D1"].item == "who.partners"
+
+
+async def test_undecodable_bytes_are_refused_not_crashed_on(three_partners, store):
+    before = await stored(store)
+    out = await three_partners('chamber_rep: decide "caf\udce9 meeting"')
+    assert "invisible control characters" in out
+    assert await stored(store) == before
+
+
+async def test_a_retried_refusal_of_unparseable_input_is_answered_once(three_partners, coach):
+    from bot.model import Turn, User
+
+    turn = Turn(HERE, User("x", "x"), 'decide "unclosed', event_id="E2")
+    assert len(await coach.handle(turn)) == 1
+    assert await coach.handle(turn) == []

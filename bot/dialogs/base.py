@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +33,21 @@ class Args:
     options: dict[str, str]
     body: str | None = None  # verbatim free text from a form or a message (Turn.body)
 
+    @classmethod
+    def of(cls, tokens: tuple[str, ...], options: frozenset[str] = frozenset()) -> Args:
+        """Arguments from a command's tokens; `--name value` is an option only for the names
+        the command takes, so free text such as "Meet weekly --starting in May" stays text."""
+        words: list[str] = []
+        found: dict[str, str] = {}
+        rest = iter(tokens)
+        for token in rest:
+            name, _, value = token[2:].partition("=")
+            if token.startswith("--") and name.lower() in options:
+                found[name.lower()] = value or next(rest, "")
+            else:
+                words.append(token)
+        return cls(tuple(words), found)
+
     def word(self, index: int) -> str | None:
         return self.words[index] if index < len(self.words) else None
 
@@ -42,12 +58,14 @@ class Args:
         return " ".join(self.words[start:]).strip()
 
 
-def parse(text: str) -> tuple[str, Args]:
-    """Split a command line into its command word and its arguments.
+def parse(text: str) -> tuple[str, tuple[str, ...]]:
+    """Split a command line into its command word and the tokens after it.
 
-    Double quotes group words; an apostrophe is an ordinary letter ("don't" needs no quoting).
+    Double quotes group words; an apostrophe is an ordinary letter ("don't" needs no quoting);
+    any Unicode space (a no-break space from Teams, say) separates words like a plain one.
     A leading `/coach` or `coach` is optional.
     """
+    text = "".join(" " if unicodedata.category(c) == "Zs" else c for c in text)
     lexer = shlex.shlex(text.translate(_SMART_QUOTES), posix=True)
     lexer.whitespace_split = True
     lexer.quotes = '"'
@@ -60,17 +78,8 @@ def parse(text: str) -> tuple[str, Args]:
     if tokens and tokens[0].lower() in {"/coach", "coach"}:
         tokens = tokens[1:]
     if not tokens:
-        return "help", Args((), {})
-    words: list[str] = []
-    options: dict[str, str] = {}
-    rest = iter(tokens[1:])
-    for token in rest:
-        if token.startswith("--") and len(token) > 2:
-            name, _, value = token[2:].partition("=")
-            options[name.lower()] = value or next(rest, "")
-        else:
-            words.append(token)
-    return tokens[0].lower(), Args(tuple(words), options)
+        return "help", ()
+    return tokens[0].lower(), tuple(tokens[1:])
 
 
 def user_ref(word: str) -> str:
@@ -176,17 +185,20 @@ Handler = Callable[[Context, Args], None]
 class Command:
     handler: Handler
     needs_decision_log: bool = False
+    options: frozenset[str] = frozenset()
 
 
 COMMANDS: dict[str, Command] = {}
 
 
-def command(*names: str, needs_decision_log: bool = False) -> Callable[[Handler], Handler]:
-    """Register a handler under one or more command words."""
+def command(
+    *names: str, needs_decision_log: bool = False, options: frozenset[str] = frozenset()
+) -> Callable[[Handler], Handler]:
+    """Register a handler under one or more command words, with the `--options` it takes."""
 
     def register(handler: Handler) -> Handler:
         for name in names:
-            COMMANDS[name] = Command(handler, needs_decision_log)
+            COMMANDS[name] = Command(handler, needs_decision_log, options)
         return handler
 
     return register

@@ -20,7 +20,7 @@ REASON_LIMIT = 1000
 _DECISION_ID = re.compile(r"^[dD](\d{1,6})$")
 
 
-@command("decide", "propose")
+@command("decide", "propose", options=frozenset({"item"}))
 def decide(ctx: Context, args: Args) -> None:
     p = ctx.require_setup()
     item_id = args.options.pop("item", None)
