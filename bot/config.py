@@ -67,7 +67,8 @@ class Settings:
 
     @property
     def slack_enabled(self) -> bool:
-        return bool(self.slack_signing_secret and self.slack_bot_token)
+        """A bot token plus a way in: a signing secret (HTTP) or an app token (Socket Mode)."""
+        return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
 
     @property
     def has_platform_credentials(self) -> bool:

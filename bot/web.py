@@ -50,7 +50,12 @@ async def _add_slack(app: web.Application, coach: Coach, settings: Settings) -> 
     if settings.slack_app_token:
 
         async def connect(_: web.Application) -> None:
-            await slack.start_socket_mode(settings.slack_app_token)
+            try:
+                await slack.start_socket_mode(settings.slack_app_token)
+            except BaseException:
+                await slack.close()  # start-up fails: no cleanup will run, so tidy up here
+                await session.close()
+                raise
             logger.info("Slack: connected over Socket Mode")
 
         app.on_startup.append(connect)

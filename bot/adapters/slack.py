@@ -44,6 +44,7 @@ SECTION_TEXT_LIMIT = 3000  # Block Kit's limit for a section's text
 BUTTON_LABEL_LIMIT = 75
 BUTTONS_PER_ACTIONS_BLOCK = 25
 RATE_LIMIT_RETRIES = 3
+SOCKET_MODE_CONNECT_TIMEOUT_S = 30
 _OUR_MENTION = re.compile(r"(<@[UW][A-Z0-9]+>)")
 _BOT_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+>\s*")
 
@@ -125,7 +126,9 @@ class SlackChannel:
         # listener acks first and hands the turn to a background task.
         self.app = AsyncApp(
             client=self.client,
-            signing_secret=settings.slack_signing_secret,
+            # Socket Mode requests come over the coach's own websocket and carry no signature
+            signing_secret=settings.slack_signing_secret or None,
+            request_verification_enabled=not settings.slack_app_token,
             process_before_response=True,
             logger=logger,
         )
@@ -147,7 +150,12 @@ class SlackChannel:
         from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
         self._socket_mode = AsyncSocketModeHandler(self.app, app_token, web_client=self.client)
-        await self._socket_mode.connect_async()
+        # slack_sdk's connect() retries every failure forever, a bad token included: ask for
+        # the websocket URL ourselves first, so a bad token or an unreachable Slack fails start-up
+        # with a clear error instead of hanging it.
+        opened = await self.client.apps_connections_open(app_token=app_token)
+        self._socket_mode.client.wss_uri = str(opened["url"])
+        await asyncio.wait_for(self._socket_mode.connect_async(), SOCKET_MODE_CONNECT_TIMEOUT_S)
 
     async def close(self) -> None:
         if self._socket_mode is not None:
