@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import string
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,7 +157,7 @@ class Content:
 
 def kebab(name: str) -> str:
     """A tactic's id from its name: `Build a Common Fact Base` -> `build-a-common-fact-base`."""
-    return "-".join(re.findall(r"[a-z0-9]+", name.lower()))
+    return "-".join(re.findall(r"[^\W_]+", unicodedata.normalize("NFKC", name).lower()))
 
 
 def load_content(directory: Path) -> Content:

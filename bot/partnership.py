@@ -98,6 +98,11 @@ class Partnership:
         member = self.members.get(user_id)
         return member.org if member and member.org in self.orgs else None
 
+    def is_fully_endorsed(self, decision: Decision) -> bool:
+        """Every current partner organisation endorses the decision's current text."""
+        endorsed = decision.endorsed_by()
+        return bool(self.orgs) and all(key in endorsed for key in self.orgs)
+
     def waiting_on(self, decision: Decision) -> list[str]:
         """The names of the partner organisations that have not endorsed `decision`."""
         endorsed = decision.endorsed_by()

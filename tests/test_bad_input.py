@@ -121,3 +121,20 @@ async def test_a_retried_refusal_of_unparseable_input_is_answered_once(three_par
     turn = Turn(HERE, User("x", "x"), 'decide "unclosed', event_id="E2")
     assert len(await coach.handle(turn)) == 1
     assert await coach.handle(turn) == []
+
+
+async def test_a_round_that_no_longer_fits_the_content_is_dropped_not_crashed_on(
+    three_partners, store, coach
+):
+    await three_partners("city_lead: scorecard who why what")
+    snapshot = await store.load(HERE)
+    snapshot.partnership.dialogs["scorecard"] |= {"families": ["retired"], "index": 11}
+    snapshot.partnership.dialogs["discussion"] = {
+        "tactic": "retired-tactic", "index": 0, "answers": {}, "step": 1, "thread": "d",
+    }  # fmt: skip
+    await store.commit(snapshot, snapshot.partnership)
+
+    out = await three_partners("city_lead: rate who.partners partial")
+    assert "rated who.partners" in out
+    assert "No scorecard walk is under way" in await three_partners("city_lead: scorecard next")
+    assert "No discussion is under way" in await three_partners("city_lead: discuss stop")

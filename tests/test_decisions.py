@@ -159,3 +159,77 @@ async def test_a_scorecard_button_from_an_earlier_question_is_stale(three_partne
     # typed commands are never stale: a rating of an earlier item still counts
     await coach.handle(turn("city_lead", "rate who.partners in-place"))
     assert (await store.load(HERE)).partnership.ratings["who.partners"].rating == "in-place"
+
+
+async def test_one_person_cannot_endorse_for_every_organisation(three_partners, store):
+    convo = three_partners
+    await convo('chamber_rep: decide "Meet monthly"')
+    await convo("chamber_rep: endorse D1")
+    out = await convo('chamber_rep: join "Clean Air Coalition"')
+    assert "You already represent Metro Chamber here, so nothing was changed." in out
+    assert (await store.load(HERE)).partnership.members["chamber_rep"].org == "metro-chamber"
+
+    out = await convo('city_lead: member move @chamber_rep "Clean Air Coalition"')
+    assert "chamber_rep now represents Clean Air Coalition" in out
+    out = await convo('chamber_rep: member move @ngo_rep "Metro Chamber"')
+    assert "Only a facilitator" in out
+
+
+async def test_a_decision_waiting_only_on_a_removed_organisation_is_agreed(three_partners, store):
+    convo = three_partners
+    await convo('chamber_rep: decide "Meet monthly"')
+    await convo("chamber_rep: endorse D1")
+    await convo("ngo_rep: endorse D1")
+    out = await convo('city_lead: partner remove "City of Sacramento"')
+    assert "D1 is now agreed" in out
+    d1 = (await store.load(HERE)).partnership.decisions["D1"]
+    assert d1.agreed_at is not None
+
+    await convo('city_lead: partner add "City of Sacramento" government')
+    out = await convo("decisions")
+    assert "[agreed]" in out  # an agreement stands when a partner joins later
+    await convo('city_lead: member move @city_lead "City of Sacramento"')
+    await convo("city_lead: endorse D1")
+    log = await store.decision_log(HERE.conversation)
+    assert [e["act"] for e in log].count("agreed") == 1
+
+
+async def test_a_removed_organisations_stance_stops_counting_and_does_not_come_back(
+    three_partners, store
+):
+    convo = three_partners
+    await convo('chamber_rep: decide "Meet monthly"')
+    await convo("ngo_rep: endorse D1")
+    await convo('city_lead: partner remove "Clean Air Coalition"')
+    out = await convo("decision D1")
+    assert "Endorsed by 0 of 2: none." in out
+    assert "ngo_rep endorsed for Clean Air Coalition" in out  # the history keeps it
+
+    await convo('city_lead: partner add "Clean Air Coalition" nonprofit')
+    out = await convo("decisions")
+    assert "Endorsed by 0 of 3" in out
+
+
+async def test_an_objection_can_come_from_a_form(three_partners, coach, store):
+    from bot.model import Turn, User
+
+    await three_partners('chamber_rep: decide "Meet monthly"')
+    turn = Turn(HERE, User("ngo_rep", "ngo_rep"), "object D1", body="Volunteers can't")
+    assert "Volunteers can't" in (await coach.handle(turn))[0].text
+
+
+async def test_exports_defuse_spreadsheet_formulas_in_every_cell(convo):
+    await convo('lead: setup "P"')
+    await convo('lead: partner add "=HYPERLINK(1)" business')
+    await convo('lead: join "=HYPERLINK(1)"')
+    await convo('lead: decide "@SUM(1+1)"')
+    out = await convo("lead: export decisions csv")
+    row = out.strip().splitlines()[-1]
+    assert row.startswith("D1,proposed,'@SUM(1+1),lead,'=HYPERLINK(1),")
+
+
+async def test_organisations_may_have_names_in_any_script(convo, store):
+    await convo('lead: setup "Tokyo"')
+    await convo('lead: partner add "東京都" government')
+    out = await convo('lead: join "東京都"')
+    assert "lead represents 東京都" in out

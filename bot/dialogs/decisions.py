@@ -78,7 +78,7 @@ def endorse(ctx: Context, args: Args) -> None:
         )
     decision.stances[org] = Stance("endorse", ctx.user_id, ctx.user_name, ctx.stamp)
     _log(ctx, decision, "endorse", org=org)
-    if all(decision.stances.get(o, Stance("", "", "", "")).stance == "endorse" for o in p.orgs):
+    if decision.agreed_at is None and p.is_fully_endorsed(decision):
         decision.agreed_at = ctx.stamp
         _log(ctx, decision, "agreed")
         ctx.say(
@@ -108,7 +108,7 @@ def object_(ctx: Context, args: Args) -> None:
     decision = _decision(ctx, args)
     org = ctx.require_org()
     ctx.check_step(_step(decision))
-    if len(args.words) < 2:
+    if not args.rest(1):
         ctx.say("decisions.object_needs_reason", decision=decision.id, private=True)
         return
     reason = checked_text(ctx, args.rest(1), limit=REASON_LIMIT, usage="decisions.object_usage")
@@ -202,6 +202,24 @@ def export(ctx: Context, args: Args) -> None:
     ctx.say("decisions.exported", count=len(listed), form=form, attachment=attachment)
 
 
+def settle_after_partner_change(ctx: Context, removed: str) -> None:
+    """After an organisation leaves: its stances stop counting, and a decision that only
+    waited on it is agreed (the log keeps the stances it gave)."""
+    p = ctx.partnership
+    for decision in p.decisions_in_order():
+        if decision.stances.pop(removed, None) is None and decision.agreed_at:
+            continue
+        if decision.agreed_at is None and p.is_fully_endorsed(decision):
+            decision.agreed_at = ctx.stamp
+            _log(ctx, decision, "agreed")
+            ctx.say(
+                "decisions.agreed",
+                message_key=_card(decision),
+                decision=decision.id,
+                text=decision.text,
+            )
+
+
 def _decision(ctx: Context, args: Args) -> Decision:
     p = ctx.require_setup()
     word = args.word(0) or ""
@@ -292,7 +310,7 @@ def _history(ctx: Context, decision: Decision) -> list[str]:
                 f"decisions.history_{entry['act']}",
                 at=entry["at"],
                 user=entry.get("name", ""),
-                org=_org_name(ctx, entry.get("org", "")),
+                org=entry.get("org_name") or _org_name(ctx, entry.get("org", "")),
                 text=entry.get("text", ""),
                 reason=entry.get("reason", ""),
                 revision=entry.get("revision", ""),
@@ -340,29 +358,36 @@ def _csv(ctx: Context, listed: list[Decision]) -> str:
     for d in listed:
         writer.writerow(
             [
-                d.id,
-                "agreed" if d.agreed_at else ("objected" if d.objected_by() else "proposed"),
-                _safe_cell(d.text),
-                _safe_cell(d.proposed_by_name),
-                _org_name(ctx, d.proposer_org),
-                d.item or "",
-                d.revision,
-                _names(ctx, d.endorsed_by(), "; "),
-                _names(ctx, d.objected_by(), "; "),
-                _waiting_on(ctx, d) if not d.agreed_at else "",
-                d.created_at,
-                d.agreed_at or "",
+                _safe_cell(cell)
+                for cell in (
+                    d.id,
+                    "agreed" if d.agreed_at else ("objected" if d.objected_by() else "proposed"),
+                    d.text,
+                    d.proposed_by_name,
+                    _org_name(ctx, d.proposer_org),
+                    d.item or "",
+                    d.revision,
+                    _names(ctx, d.endorsed_by(), "; "),
+                    _names(ctx, d.objected_by(), "; "),
+                    _waiting_on(ctx, d) if not d.agreed_at else "",
+                    d.created_at,
+                    d.agreed_at or "",
+                )
             ]
         )
     return out.getvalue()
 
 
-def _safe_cell(value: str) -> str:
+def _safe_cell(value: object) -> object:
     """Keep a spreadsheet from running text that starts like a formula (CSV injection)."""
-    return "'" + value if value[:1] in {"=", "+", "-", "@"} else value
+    if isinstance(value, str) and value[:1] in {"=", "+", "-", "@", "\t", "\r"}:
+        return "'" + value
+    return value
 
 
 def _log(ctx: Context, decision: Decision, act: str, **fields: str) -> None:
+    if "org" in fields:  # the name as it was then, for history after an organisation leaves
+        fields["org_name"] = _org_name(ctx, fields["org"])
     ctx.log.append(
         {
             "decision": decision.id,

@@ -216,7 +216,15 @@ def status(ctx: Context) -> None:
 
 
 def _walk(ctx: Context) -> dict[str, Any] | None:
-    return ctx.partnership.dialogs.get(DIALOG) if DIALOG in ctx.partnership.dialogs else None
+    """The round under way, if it still fits the content (an edit may have retired items)."""
+    walk = ctx.partnership.dialogs.get(DIALOG)
+    if walk is None:
+        return None
+    known = {f.id for f in ctx.content.families}
+    if not set(walk["families"]) <= known or walk["index"] >= len(_walk_items(ctx, walk)):
+        del ctx.partnership.dialogs[DIALOG]
+        return None
+    return walk
 
 
 def _walk_items(ctx: Context, walk: dict[str, Any] | None = None) -> list[Item]:

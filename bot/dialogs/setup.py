@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.content import SECTORS, kebab
 from bot.dialogs.base import Args, Context, checked_text, command, user_ref
+from bot.dialogs.decisions import settle_after_partner_change
 from bot.partnership import Member, Org
 
 NAME_LIMIT = 120
@@ -79,6 +80,7 @@ def partner_remove(ctx: Context, args: Args) -> None:
             member.org = None
     ctx.remember("partner-removed", org=org.name)
     ctx.say("setup.partner_removed", org=org.name)
+    settle_after_partner_change(ctx, key)
 
 
 @command("partners", "members")
@@ -111,6 +113,9 @@ def join(ctx: Context, args: Args) -> None:
     member.name = ctx.user_name
     if member.org == key:
         ctx.fail("setup.already_joined", org=p.orgs[key].name)
+    if member.org in p.orgs:
+        # switching freely would let one person endorse for every organisation in turn
+        ctx.fail("setup.join_another_org", org=p.orgs[member.org].name, other=p.orgs[key].name)
     member.org = key
     ctx.remember("joined", org=p.orgs[key].name)
     ctx.say("setup.joined", user=ctx.user_name, org=p.orgs[key].name)
@@ -121,18 +126,37 @@ def facilitator(ctx: Context, args: Args) -> None:
     p = ctx.require_facilitator()
     if (args.word(0) or "").lower() != "add" or len(args.words) != 2:
         ctx.fail("setup.facilitator_usage")
-    ref = user_ref(args.words[1])
-    user_id = next(
-        (uid for uid, m in p.members.items() if ref in (uid, m.name)),
-        None,
-    )
-    if user_id is None:
-        ctx.fail("setup.unknown_user", user=ref)
+    user_id = _member(ctx, args.words[1])
     if user_id in p.facilitators:
         ctx.fail("setup.already_facilitator", user=p.members[user_id].name)
     p.facilitators[user_id] = p.members[user_id].name
     ctx.remember("facilitator-added", user=user_id)
     ctx.say("setup.facilitator_added", user=p.members[user_id].name)
+
+
+@command("member")
+def member(ctx: Context, args: Args) -> None:
+    """`member move @name "Organisation"`: a facilitator changes whom a member represents."""
+    p = ctx.require_facilitator()
+    if (args.word(0) or "").lower() != "move" or len(args.words) != 3:
+        ctx.fail("setup.member_usage")
+    user_id = _member(ctx, args.words[1])
+    key = _org_key(ctx, args.words[2])
+    moved = p.members[user_id]
+    if moved.org == key:
+        ctx.fail("setup.already_represents", user=moved.name, org=p.orgs[key].name)
+    moved.org = key
+    ctx.remember("member-moved", user=user_id, org=p.orgs[key].name)
+    ctx.say("setup.member_moved", user=moved.name, org=p.orgs[key].name)
+
+
+def _member(ctx: Context, word: str) -> str:
+    """The id of the member a command names (by id, @name or mention)."""
+    ref = user_ref(word)
+    found = next((uid for uid, m in ctx.partnership.members.items() if ref in (uid, m.name)), None)
+    if found is None:
+        ctx.fail("setup.unknown_user", user=ref)
+    return found
 
 
 def _org_key(ctx: Context, name: str | None) -> str:

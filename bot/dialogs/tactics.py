@@ -69,7 +69,7 @@ def tactic(ctx: Context, args: Args) -> None:
 def discuss(ctx: Context, args: Args) -> None:
     p = ctx.require_setup()
     word = (args.word(0) or "").lower()
-    current = p.dialogs.get(DIALOG)
+    current = _current(ctx)
     if word in {"next", "skip", "stop", ""}:
         if current is None:
             ctx.fail("tactics.no_discussion")
@@ -106,7 +106,7 @@ def discuss(ctx: Context, args: Args) -> None:
 @command("answer")
 def answer(ctx: Context, args: Args) -> None:
     p = ctx.require_setup()
-    current = p.dialogs.get(DIALOG)
+    current = _current(ctx)
     if current is None:
         ctx.fail("tactics.no_discussion")
     text = checked_text(ctx, args.rest(0), limit=ANSWER_LIMIT, usage="tactics.answer_usage")
@@ -153,6 +153,18 @@ def finish(ctx: Context) -> None:
     ctx.say(
         "tactics.discussion_finished", thread=current.get("thread"), name=t.name, count=answered
     )
+
+
+def _current(ctx: Context) -> dict[str, Any] | None:
+    """The discussion under way, if it still fits the content (an edit may have changed it)."""
+    current = ctx.partnership.dialogs.get(DIALOG)
+    if current is None:
+        return None
+    tactic = ctx.content.tactics.get(current["tactic"])
+    if tactic is None or current["index"] >= len(tactic.questions):
+        del ctx.partnership.dialogs[DIALOG]
+        return None
+    return current
 
 
 def _choices(ctx: Context, current: dict[str, Any]) -> list[Any]:
