@@ -42,6 +42,7 @@ class FakeSlack:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # users.info and a few others
         app.router.add_post("/upload/{file}", self._upload)
         self.server = TestServer(app)
         await self.server.start_server()
@@ -90,6 +91,10 @@ class FakeSlack:
         ok: dict[str, Any] = {"ok": True}
         if method == "auth.test":
             return ok | {"user_id": BOT_USER, "bot_id": "B1", "team_id": TEAM, "team": "Team"}
+        if method == "users.info":
+            user = params.get("user", "")
+            profile = {"display_name": user.lower(), "real_name": f"Real {user}"}
+            return ok | {"user": {"id": user, "name": user.lower(), "profile": profile}}
         if method == "chat.postMessage":
             return ok | {
                 "channel": params.get("channel"),

@@ -157,7 +157,7 @@ async def test_a_scorecard_session_with_three_organisations_endorsing(slack, sto
 
     await slack.click("ULEAD", question | {"ts": "q1"}, "Partially in place")
     rated = slack.last("chat.postMessage")
-    assert rated["text"] == "<@ULEAD> rated who.partners: Partially in place."
+    assert rated["text"] == "ulead rated who.partners: Partially in place."
     assert rated["thread_ts"] == question["thread_ts"]
 
     await slack.click("UCHAMBER", rated, "Next question")
@@ -166,7 +166,7 @@ async def test_a_scorecard_session_with_three_organisations_endorsing(slack, sto
     body = '"Each partner names one representative and one alternate by May 1"'
     await slack.command("UCHAMBER", f"decide {body} --item who.representatives")
     card = slack.last("chat.postMessage")
-    assert card["text"].startswith("<@UCHAMBER> (Metro Chamber) proposes D1")
+    assert card["text"].startswith("uchamber (Metro Chamber) proposes D1")
     card_ts = await store.message_id(HERE, "decision:D1")
     assert card_ts is not None
 
@@ -363,3 +363,18 @@ async def test_app_home_lists_the_users_partnerships_and_open_decisions(slack):
     await slack.event({"type": "app_home_opened", "user": "USTRANGER", "tab": "home"}, "Ev10")
     texts = [b["text"]["text"] for b in slack.last("views.publish")["view"]["blocks"]]
     assert texts[1].startswith("You have not joined a partnership yet.")
+
+
+async def test_text_is_stored_as_typed_and_people_by_their_display_names(slack, store):
+    await set_up_three_partners(slack)
+    # Slack sends & < > as entities; the coach stores what the person typed
+    await slack.command("UCHAMBER", 'decide "Fund R&amp;D, not &lt;X&gt;"')
+    d1 = (await store.load(HERE)).partnership.decisions["D1"]
+    assert d1.text == "Fund R&D, not <X>"
+    assert d1.proposed_by_name == "uchamber"
+    posted = slack.last("chat.postMessage")
+    assert 'proposes D1: "Fund R&amp;D, not &lt;X&gt;"' in posted["blocks"][0]["text"]["text"]
+    assert "<@" not in posted["text"]  # nobody is pinged by a list of names
+    lookups = slack.fake.of("users.info")
+    assert sorted({c["user"] for c in lookups}) == ["UCHAMBER", "ULEAD", "UNGO"]
+    assert len(lookups) == 3  # cached after the first turn

@@ -16,6 +16,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import ClientSession, web
@@ -47,6 +48,11 @@ RATE_LIMIT_RETRIES = 3
 SOCKET_MODE_CONNECT_TIMEOUT_S = 30
 _OUR_MENTION = re.compile(r"(<@[UW][A-Z0-9]+>)")
 _BOT_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+>\s*")
+
+
+def unescape(text: str) -> str:
+    """Text as the person typed it: Slack sends &, < and > as HTML entities."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def escape(text: str) -> str:
@@ -192,7 +198,8 @@ class SlackChannel:
             self._spawn(self._open_setup(body["trigger_id"], body["channel_id"]))
             return
         address = Address("slack", body["team_id"], body["channel_id"])
-        turn = Turn(address, _user(body["user_id"]), body.get("text", ""))
+        text = unescape(body.get("text", ""))
+        turn = Turn(address, User(body["user_id"], body["user_id"]), text)
         self._spawn(self._run(turn))
 
     async def _on_mention(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
@@ -200,8 +207,12 @@ class SlackChannel:
         event = body["event"]
         thread = event.get("thread_ts")
         address = Address("slack", body["team_id"], event["channel"], thread)
-        text = _BOT_MENTION.sub("", event.get("text", ""), count=1)
-        self._spawn(self._run(Turn(address, _user(event["user"]), text, event_id=body["event_id"])))
+        text = unescape(_BOT_MENTION.sub("", event.get("text", ""), count=1))
+        self._spawn(
+            self._run(
+                Turn(address, User(event["user"], event["user"]), text, event_id=body["event_id"])
+            )
+        )
 
     async def _on_reaction(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
         await ack()
@@ -218,7 +229,7 @@ class SlackChannel:
         key = await self.coach.store.message_key(address, message_id)
         if key is None or not key.startswith("decision:"):
             return  # a tick on a message that is not a decision card is just a tick
-        turn = Turn(address, _user(user), f"endorse {key.split(':', 1)[1]}", event_id=event_id)
+        turn = Turn(address, User(user, user), f"endorse {key.split(':', 1)[1]}", event_id=event_id)
         await self._run(turn)
 
     async def _on_choice(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
@@ -229,7 +240,7 @@ class SlackChannel:
         if not channel:
             return  # a button outside a channel (App Home) carries no conversation
         address = Address("slack", body["team"]["id"], channel, message.get("thread_ts"))
-        user = _user(body["user"]["id"])
+        user = User(body["user"]["id"], body["user"]["id"])
         choice = choice_from_value(action.get("value", ""))
         if choice is None:  # not a button the coach made: answer as for a stale one
             stale = Reply(self.coach.content.prompts.render("errors.stale"), private=True)
@@ -243,7 +254,12 @@ class SlackChannel:
         await ack()
         message = body.get("message", {})
         address = Address("slack", body["team"]["id"], body["channel"]["id"])
-        turn = Turn(address, _user(body["user"]["id"]), "decide", body=message.get("text", ""))
+        turn = Turn(
+            address,
+            User(body["user"]["id"], body["user"]["id"]),
+            "decide",
+            body=unescape(message.get("text", "")),
+        )
         self._spawn(self._run(turn))
 
     async def _open_setup(self, trigger_id: str, channel: str) -> None:
@@ -312,7 +328,7 @@ class SlackChannel:
             partners.append((org.strip(), sector))
         await ack()
         address = Address("slack", body["team"]["id"], view["private_metadata"])
-        user = _user(body["user"]["id"])
+        user = User(body["user"]["id"], body["user"]["id"])
         turns = [Turn(address, user, "setup", body=name)]
         turns += [Turn(address, user, f'partner add "{org}" {sector}') for org, sector in partners]
         self._spawn(self._run_all(turns))
@@ -348,6 +364,7 @@ class SlackChannel:
     # --- delivery ---------------------------------------------------------------------------
 
     async def _run(self, turn: Turn) -> None:
+        turn = replace(turn, user=await self._named(turn.address.workspace, turn.user.id))
         replies = await self.coach.handle(turn)
         for reply in replies:
             try:
@@ -359,6 +376,25 @@ class SlackChannel:
                     reply.key or "reply",
                     error.response.get("error", error.response.status_code),
                 )
+
+    async def _named(self, team: str, user_id: str) -> User:
+        """The user with the name people know them by, cached for a day.
+
+        A mention (<@U…>) would render nicely too, but it notifies the person every time a
+        list names them, and reads as an id in exports.
+        """
+        store = self.coach.store
+        name = await store.cached_name("slack", team, user_id)
+        if name is None:
+            try:
+                found = (await self.client.users_info(user=user_id))["user"]
+                profile = found.get("profile", {})
+                name = profile.get("display_name") or profile.get("real_name") or found.get("name")
+            except SlackApiError as error:
+                logger.warning("could not look up Slack user %s: %s", user_id, error.response)
+            name = str(name or user_id)
+            await store.cache_name("slack", team, user_id, name)
+        return User(user_id, name)
 
     async def deliver(self, turn: Turn, reply: Reply) -> None:
         """Post one reply: privately, as an update of its card, in its thread, or anew."""
@@ -398,8 +434,3 @@ class SlackChannel:
             await store.remember_message(address, reply.key, ts)
         if reply.thread and thread is None:
             await store.remember_message(address, f"thread:{reply.thread}", ts)
-
-
-def _user(user_id: str) -> User:
-    # Slack renders <@U…> as the person's current display name, in every client.
-    return User(user_id, f"<@{user_id}>")
