@@ -26,8 +26,13 @@ class Address:
 
 @dataclass(frozen=True)
 class User:
+    """Who acted. `home` names the person's own organisation on the platform, when the
+    platform knows it and it is not the conversation's (a Slack Connect workspace, a guest's
+    Teams tenant): the coach suggests the partner organisation it matches."""
+
     id: str
     name: str
+    home: str | None = None
 
 
 @dataclass(frozen=True)

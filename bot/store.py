@@ -13,8 +13,9 @@ on it stays in one slot:
     {prefix}:user:<platform>:<workspace>:<user>
                                     set: the partnerships a user has joined (App Home lists
                                     them; each is checked against its members when shown)
-    {prefix}:name:<platform>:<workspace>:<user>
-                                    a person's display name on a platform (expires after a day)
+    {prefix}:person:<platform>:<workspace>:<user>
+                                    a person's display name and home organisation on a
+                                    platform, as JSON (expires after a day)
     {prefix}:{<conv>}:messages      a platform's ids for the coach's messages in a conversation:
                                     "key:<reply key>" -> message id and "id:<message id>" -> key
                                     (a decision's card, a dialog's thread), so a later reply can
@@ -37,7 +38,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bot.model import Address
+from bot.model import Address, User
 from bot.partnership import SECTIONS, Partnership
 
 USER_NAME_TTL_S = 24 * 3600  # people rarely rename; a day-old display name is fine
@@ -216,16 +217,18 @@ class Store:
             loaded = await pipe.execute()
         return self._snapshot(pid, loaded, False).partnership
 
-    async def cached_name(self, platform: str, workspace: str, user_id: str) -> str | None:
-        found = await self.redis.get(self._name_key(platform, workspace, user_id))
-        return str(found) if found is not None else None
+    async def cached_person(self, platform: str, workspace: str, user_id: str) -> User | None:
+        """A person's name and home organisation as a platform last reported them."""
+        found = await self.redis.get(self._person_key(platform, workspace, user_id))
+        return User(user_id, **json.loads(found)) if found is not None else None
 
-    async def cache_name(self, platform: str, workspace: str, user_id: str, name: str) -> None:
-        key = self._name_key(platform, workspace, user_id)
-        await self.redis.set(key, name, ex=USER_NAME_TTL_S)
+    async def cache_person(self, platform: str, workspace: str, person: User) -> None:
+        key = self._person_key(platform, workspace, person.id)
+        value = json.dumps({"name": person.name, "home": person.home})
+        await self.redis.set(key, value, ex=USER_NAME_TTL_S)
 
-    def _name_key(self, platform: str, workspace: str, user_id: str) -> str:
-        return f"{self.prefix}:name:{platform}:{workspace}:{user_id}"
+    def _person_key(self, platform: str, workspace: str, user_id: str) -> str:
+        return f"{self.prefix}:person:{platform}:{workspace}:{user_id}"
 
     async def revision(self, pid: str) -> int:
         """How many commits have changed the partnership `pid`."""

@@ -37,6 +37,8 @@ class FakeSlack:
         default_factory=dict
     )
     uploads: dict[str, bytes] = field(default_factory=dict)
+    external_users: dict[str, str] = field(default_factory=dict)  # Slack Connect: user -> team
+    teams: dict[str, str] = field(default_factory=dict)  # team id -> workspace name
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def start(self) -> None:
@@ -94,7 +96,12 @@ class FakeSlack:
         if method == "users.info":
             user = params.get("user", "")
             profile = {"display_name": user.lower(), "real_name": f"Real {user}"}
-            return ok | {"user": {"id": user, "name": user.lower(), "profile": profile}}
+            team = self.external_users.get(user, TEAM)
+            found = {"id": user, "name": user.lower(), "team_id": team, "profile": profile}
+            return ok | {"user": found}
+        if method == "team.info":
+            team = params.get("team", "")
+            return ok | {"team": {"id": team, "name": self.teams.get(team, "")}}
         if method == "chat.postMessage":
             return ok | {
                 "channel": params.get("channel"),

@@ -378,3 +378,20 @@ async def test_text_is_stored_as_typed_and_people_by_their_display_names(slack, 
     lookups = slack.fake.of("users.info")
     assert sorted({c["user"] for c in lookups}) == ["UCHAMBER", "ULEAD", "UNGO"]
     assert len(lookups) == 3  # cached after the first turn
+
+
+async def test_a_slack_connect_member_is_offered_the_organisation_of_their_workspace(slack, store):
+    await set_up_three_partners(slack)
+    await slack.command("UCHAMBER", 'decide "Meet monthly"')
+    slack.fake.external_users["UEXT"] = "T2"
+    slack.fake.teams["T2"] = "Clean Air Coalition"
+    await slack.command("UEXT", "endorse D1")
+    hint = slack.last("chat.postEphemeral")
+    assert hint["user"] == "UEXT"
+    assert (
+        'Your workspace looks like Clean Air Coalition; if you represent it, type /coach join "Clean Air Coalition"'
+        in hint["text"]
+    )
+    await slack.command("UEXT", "join")
+    assert "uext represents Clean Air Coalition" in slack.said()[-1]
+    assert (await store.load(HERE)).partnership.members["UEXT"].org == "clean-air-coalition"

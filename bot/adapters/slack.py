@@ -364,7 +364,7 @@ class SlackChannel:
     # --- delivery ---------------------------------------------------------------------------
 
     async def _run(self, turn: Turn) -> None:
-        turn = replace(turn, user=await self._named(turn.address.workspace, turn.user.id))
+        turn = replace(turn, user=await self._person(turn.address.workspace, turn.user.id))
         replies = await self.coach.handle(turn)
         for reply in replies:
             try:
@@ -377,24 +377,30 @@ class SlackChannel:
                     error.response.get("error", error.response.status_code),
                 )
 
-    async def _named(self, team: str, user_id: str) -> User:
-        """The user with the name people know them by, cached for a day.
+    async def _person(self, team: str, user_id: str) -> User:
+        """The user with the name people know them by and, for a member of another workspace
+        (Slack Connect), that workspace's name; cached for a day.
 
         A mention (<@U…>) would render nicely too, but it notifies the person every time a
         list names them, and reads as an id in exports.
         """
         store = self.coach.store
-        name = await store.cached_name("slack", team, user_id)
-        if name is None:
-            try:
-                found = (await self.client.users_info(user=user_id))["user"]
-                profile = found.get("profile", {})
-                name = profile.get("display_name") or profile.get("real_name") or found.get("name")
-            except SlackApiError as error:
-                logger.warning("could not look up Slack user %s: %s", user_id, error.response)
-            name = str(name or user_id)
-            await store.cache_name("slack", team, user_id, name)
-        return User(user_id, name)
+        cached = await store.cached_person("slack", team, user_id)
+        if cached is not None:
+            return cached
+        name, home = user_id, None
+        try:
+            found = (await self.client.users_info(user=user_id))["user"]
+            profile = found.get("profile", {})
+            name = profile.get("display_name") or profile.get("real_name") or found.get("name")
+            home_team = found.get("team_id")
+            if home_team and home_team != team:
+                home = (await self.client.team_info(team=home_team))["team"]["name"]
+        except SlackApiError as error:
+            logger.warning("could not look up Slack user %s: %s", user_id, error.response)
+        person = User(user_id, str(name or user_id), home)
+        await store.cache_person("slack", team, person)
+        return person
 
     async def deliver(self, turn: Turn, reply: Reply) -> None:
         """Post one reply: privately, as an update of its card, in its thread, or anew."""

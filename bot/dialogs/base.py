@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NoReturn
 
-from bot.content import Content
+from bot.content import Content, kebab
 from bot.errors import UserFacingError
 from bot.model import Attachment, Choice, Reply, Turn
 from bot.partnership import Partnership
@@ -167,8 +167,17 @@ class Context:
         partnership = self.require_setup()
         org = partnership.org_of(self.user_id)
         if org is None:
+            suggested = self.suggested_org()
+            if suggested is not None:
+                self.fail("errors.no_org_suggest", org=partnership.orgs[suggested].name)
             self.fail("errors.no_org", orgs=self.org_names() or self.text("setup.no_partners_yet"))
         return org
+
+    def suggested_org(self) -> str | None:
+        """The partner organisation the user's own workspace or tenant matches, if any."""
+        home = self.turn.user.home
+        key = kebab(home) if home else ""
+        return key if key in self.partnership.orgs else None
 
     def org_names(self) -> str:
         return ", ".join(f'"{o.name}"' for o in self.partnership.orgs.values())

@@ -108,7 +108,8 @@ def partners(ctx: Context, args: Args) -> None:
 @command("join")
 def join(ctx: Context, args: Args) -> None:
     p = ctx.require_setup()
-    key = _org_key(ctx, args.rest(0))
+    # `join` alone joins the organisation the user's own workspace matches, when there is one
+    key = _org_key(ctx, args.rest(0) or _suggested_name(ctx))
     member = p.members.setdefault(ctx.user_id, Member(name=ctx.user_name))
     member.name = ctx.user_name
     if member.org == key:
@@ -148,6 +149,11 @@ def member(ctx: Context, args: Args) -> None:
     moved.org = key
     ctx.remember("member-moved", user=user_id, org=p.orgs[key].name)
     ctx.say("setup.member_moved", user=moved.name, org=p.orgs[key].name)
+
+
+def _suggested_name(ctx: Context) -> str | None:
+    suggested = ctx.suggested_org()
+    return ctx.partnership.orgs[suggested].name if suggested else None
 
 
 def _member(ctx: Context, word: str) -> str:
