@@ -15,6 +15,7 @@ import asyncio
 import logging
 import random
 import unicodedata
+import weakref
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -56,11 +57,19 @@ class Coach:
         self.store = store
         self.content = content
         self.clock = clock
+        # only while some turn holds or awaits it: entries vanish with their last user
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def handle(self, turn: Turn) -> list[Reply]:
         """Answer one turn. Never raises: a bug is logged and answered with `errors.sorry`."""
+        # Turns on one conversation take turns within this process, so they do not fight
+        # over its revision; across processes the commit's revision check still decides.
+        lock = self._locks.get(turn.address.conversation)
+        if lock is None:
+            lock = self._locks[turn.address.conversation] = asyncio.Lock()
         try:
-            return await self._handle(turn)
+            async with lock:
+                return await self._handle(turn)
         except Exception:
             logger.exception(
                 "turn failed: conversation=%s user=%s event=%s",

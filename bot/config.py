@@ -13,6 +13,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SLACK_API_URL = "https://slack.com/api/"
+SLACK_SCOPES = (  # the bot scopes slack/manifest.yml asks for
+    "commands",
+    "chat:write",
+    "app_mentions:read",
+    "reactions:read",
+    "files:write",
+    "users:read",
+)
 
 
 class ConfigError(ValueError):
@@ -51,6 +59,9 @@ class Settings:
         slack_app_token: an app-level token (xapp-…); when set, Slack is reached over Socket
             Mode instead, with no public URL.
         slack_api_url: the Slack Web API's base URL (a stand-in for tests or staging).
+        slack_client_id, slack_client_secret, slack_scopes: with these (and the signing
+            secret) the coach can be installed into many workspaces through Slack's OAuth flow
+            at /slack/install; each workspace's bot token is kept in Redis.
     """
 
     redis_url: Secret = field(default=Secret(""))
@@ -64,11 +75,21 @@ class Settings:
     slack_signing_secret: Secret = field(default=Secret(""))
     slack_app_token: Secret = field(default=Secret(""))  # xapp-…: Socket Mode
     slack_api_url: str = SLACK_API_URL
+    slack_client_id: str = ""
+    slack_client_secret: Secret = field(default=Secret(""))
+    slack_scopes: tuple[str, ...] = SLACK_SCOPES
+
+    @property
+    def slack_oauth_enabled(self) -> bool:
+        """Installable into many workspaces: each one's bot token comes from Slack's OAuth flow."""
+        return bool(self.slack_client_id and self.slack_client_secret and self.slack_signing_secret)
 
     @property
     def slack_enabled(self) -> bool:
-        """A bot token plus a way in: a signing secret (HTTP) or an app token (Socket Mode)."""
-        return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+        """A bot token plus a way in (a signing secret for HTTP, an app token for Socket Mode),
+        or the OAuth flow."""
+        with_token = self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token)
+        return bool(with_token or self.slack_oauth_enabled)
 
     @property
     def has_platform_credentials(self) -> bool:
@@ -104,6 +125,13 @@ class Settings:
             slack_signing_secret=Secret(env.get("SLACK_SIGNING_SECRET", "")),
             slack_app_token=Secret(env.get("SLACK_APP_TOKEN", "")),
             slack_api_url=api_url.rstrip("/") + "/",  # the SDK joins method names onto it
+            slack_client_id=env.get("SLACK_CLIENT_ID", ""),
+            slack_client_secret=Secret(env.get("SLACK_CLIENT_SECRET", "")),
+            slack_scopes=tuple(
+                s.strip()
+                for s in env.get("SLACK_SCOPES", ",".join(SLACK_SCOPES)).split(",")
+                if s.strip()
+            ),
             redis_url=Secret(url),
             data_dir=Path(env.get("COACH_DATA_DIR", ".coach-data")),
             content_dir=Path(env.get("COACH_CONTENT_DIR", str(PROJECT_DIR / "content"))),

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis, UnixDomainSocketConnection
 
 from bot.config import Settings
 
@@ -21,6 +21,8 @@ logger = logging.getLogger(__name__)
 
 EMBEDDED_DB_FILENAME = "coach.rdb"
 EMBEDDED_SERVER_CONFIG = {"appendonly": "yes", "appendfsync": "always"}
+REDIS_MAX_CONNECTIONS = 50  # per process; a turn holds one for a round trip at a time
+REDIS_POOL_TIMEOUT_S = 10  # how long a turn waits for a free connection before it fails
 
 
 def start_embedded(settings: Settings) -> Any:
@@ -35,11 +37,21 @@ def start_embedded(settings: Settings) -> Any:
 @asynccontextmanager
 async def open_redis(settings: Settings) -> AsyncIterator[Redis]:
     """An asyncio client for the configured Redis, closed on exit."""
+    # A blocking pool: under a burst, a turn waits for a free connection instead of failing
+    # at once (redis-py's default pool raises "Too many connections").
+    limits: dict[str, Any] = {
+        "max_connections": REDIS_MAX_CONNECTIONS,
+        "timeout": REDIS_POOL_TIMEOUT_S,
+        "decode_responses": True,
+    }
     if settings.redis_url:
-        client = Redis.from_url(settings.redis_url, decode_responses=True)
+        pool = BlockingConnectionPool.from_url(settings.redis_url, **limits)
     else:
         server = start_embedded(settings)
-        client = Redis(unix_socket_path=server.socket_file, decode_responses=True)
+        pool = BlockingConnectionPool(
+            connection_class=UnixDomainSocketConnection, path=server.socket_file, **limits
+        )
+    client = Redis.from_pool(pool)  # the client owns the pool and closes it with itself
     logger.info("using %s", settings.describe_redis())
     try:
         yield client

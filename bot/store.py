@@ -16,6 +16,8 @@ on it stays in one slot:
     {prefix}:person:<platform>:<workspace>:<user>
                                     a person's display name and home organisation on a
                                     platform, as JSON (expires after a day)
+    {prefix}:record:<kind>:<name>   small named records: Slack installations (per workspace and
+                                    per installing user), one-time OAuth states (expire)
     {prefix}:{<conv>}:messages      a platform's ids for the coach's messages in a conversation:
                                     "key:<reply key>" -> message id and "id:<message id>" -> key
                                     (a decision's card, a dialog's thread), so a later reply can
@@ -229,6 +231,27 @@ class Store:
 
     def _person_key(self, platform: str, workspace: str, user_id: str) -> str:
         return f"{self.prefix}:person:{platform}:{workspace}:{user_id}"
+
+    async def put_record(
+        self, kind: str, name: str, value: str, *, ttl_s: int | None = None
+    ) -> None:
+        """Keep a small named record (a Slack installation, an OAuth state) as text."""
+        await self.redis.set(self._record_key(kind, name), value, ex=ttl_s)
+
+    async def get_record(self, kind: str, name: str) -> str | None:
+        found = await self.redis.get(self._record_key(kind, name))
+        return str(found) if found is not None else None
+
+    async def take_record(self, kind: str, name: str) -> str | None:
+        """Read and delete a record in one step, so it can be used only once."""
+        found = await self.redis.getdel(self._record_key(kind, name))
+        return str(found) if found is not None else None
+
+    async def delete_record(self, kind: str, name: str) -> None:
+        await self.redis.delete(self._record_key(kind, name))
+
+    def _record_key(self, kind: str, name: str) -> str:
+        return f"{self.prefix}:record:{kind}:{name}"
 
     async def revision(self, pid: str) -> int:
         """How many commits have changed the partnership `pid`."""

@@ -62,6 +62,12 @@ async def _add_slack(app: web.Application, coach: Coach, settings: Settings) -> 
     else:
         app.router.add_post("/slack/events", slack.handle)
         logger.info("Slack: serving POST /slack/events")
+    if settings.slack_oauth_enabled:
+        from bot.adapters.slack import INSTALL_PATH, OAUTH_REDIRECT_PATH
+
+        app.router.add_get(INSTALL_PATH, slack.handle_oauth)
+        app.router.add_get(OAUTH_REDIRECT_PATH, slack.handle_oauth)
+        logger.info("Slack: installable into other workspaces at %s", INSTALL_PATH)
 
     async def close(_: web.Application) -> None:
         await slack.close()

@@ -12,16 +12,19 @@ a post that still fails is logged with its conversation, never dropped silently.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
 from aiohttp import ClientSession, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -36,8 +39,12 @@ from bot.model import Address, Reply, Turn, User
 
 logger = logging.getLogger(__name__)
 
+_REQUEST_CLIENT: contextvars.ContextVar[AsyncWebClient] = contextvars.ContextVar("slack_client")
+
 CHOICE_ACTION = re.compile(r"^coach\.choice\.\d+$")
 SETUP_VIEW = "coach_setup"  # the setup modal's callback id
+INSTALL_PATH = "/slack/install"
+OAUTH_REDIRECT_PATH = "/slack/oauth_redirect"
 MAX_HOME_BLOCKS = 100  # Slack's limit for a Home tab
 LOG_AS_DECISION = "coach_log_as_decision"  # the message shortcut's callback id
 ENDORSE_REACTIONS = {"white_check_mark", "heavy_check_mark", "ballot_box_with_check"}
@@ -45,6 +52,7 @@ SECTION_TEXT_LIMIT = 3000  # Block Kit's limit for a section's text
 BUTTON_LABEL_LIMIT = 75
 BUTTONS_PER_ACTIONS_BLOCK = 25
 RATE_LIMIT_RETRIES = 3
+MAX_CONCURRENT_TURNS = 32  # turns running after their acks, per process; the rest wait
 SOCKET_MODE_CONNECT_TIMEOUT_S = 30
 _OUR_MENTION = re.compile(r"(<@[UW][A-Z0-9]+>)")
 _BOT_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+>\s*")
@@ -120,7 +128,7 @@ class SlackChannel:
     def __init__(self, coach: Coach, settings: Settings, session: ClientSession) -> None:
         self.coach = coach
         self.client = AsyncWebClient(
-            token=settings.slack_bot_token,
+            token=settings.slack_bot_token or None,  # with OAuth, each workspace has its own
             base_url=settings.slack_api_url,
             session=session,
             retry_handlers=[
@@ -137,10 +145,40 @@ class SlackChannel:
             request_verification_enabled=not settings.slack_app_token,
             process_before_response=True,
             logger=logger,
+            oauth_flow=self._oauth_flow(coach, settings) if settings.slack_oauth_enabled else None,
         )
         self._tasks: set[asyncio.Task[None]] = set()
+        self._turns = asyncio.Semaphore(MAX_CONCURRENT_TURNS)
         self._socket_mode: Any = None
         self._register()
+
+    def _oauth_flow(self, coach: Coach, settings: Settings) -> AsyncOAuthFlow:
+        """Installing into many workspaces: Slack's OAuth flow, with its records in Redis."""
+        from bot.adapters.slack_oauth import RedisInstallationStore, RedisOAuthStateStore
+
+        return AsyncOAuthFlow(
+            client=self.client,
+            logger=logger,
+            settings=AsyncOAuthSettings(
+                client_id=settings.slack_client_id,
+                client_secret=settings.slack_client_secret,
+                scopes=list(settings.slack_scopes),
+                installation_store=RedisInstallationStore(coach.store),
+                state_store=RedisOAuthStateStore(coach.store),
+                install_path=INSTALL_PATH,
+                redirect_uri_path=OAUTH_REDIRECT_PATH,
+            ),
+        )
+
+    async def handle_oauth(self, request: web.Request) -> web.Response:
+        """The aiohttp handler for the install page and Slack's redirect back after it."""
+        flow = self.app.oauth_flow
+        if flow is None:
+            raise web.HTTPNotFound()
+        bolt_request = await to_bolt_request(request)
+        if request.path == INSTALL_PATH:
+            return await to_aiohttp_response(await flow.handle_installation(bolt_request))
+        return await to_aiohttp_response(await flow.handle_callback(bolt_request))
 
     async def handle(self, request: web.Request) -> web.Response:
         """The aiohttp handler for POST /slack/events."""
@@ -150,6 +188,11 @@ class SlackChannel:
             logger.warning("Slack request with a malformed body (%s)", request.content_type)
             return web.Response(status=400, text="malformed request body")
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+
+    @property
+    def api(self) -> AsyncWebClient:
+        """The Web API client for the request being handled (with its workspace's token)."""
+        return _REQUEST_CLIENT.get(None) or self.client
 
     async def start_socket_mode(self, app_token: str) -> None:
         """Reach Slack over Socket Mode (a websocket the coach opens): no public URL needed."""
@@ -173,8 +216,11 @@ class SlackChannel:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    def _spawn(self, work: Awaitable[None]) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(work)
+    def _spawn(self, client: AsyncWebClient, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` after the ack, with the request's client (its workspace's token)."""
+        context = contextvars.copy_context()
+        context.run(_REQUEST_CLIENT.set, client)
+        task = asyncio.get_running_loop().create_task(work, context=context)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -191,37 +237,46 @@ class SlackChannel:
 
     # --- listeners: ack first, then hand the turn to a background task -----------------------
 
-    async def _on_command(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+    async def _on_command(
+        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         await ack()
         if body.get("text", "").strip().lower() in {"setup", "/coach setup"}:
             # setup with no name: Slack can offer a form instead of a usage hint
-            self._spawn(self._open_setup(body["trigger_id"], body["channel_id"]))
+            self._spawn(client, self._open_setup(body["trigger_id"], body["channel_id"]))
             return
         address = Address("slack", body["team_id"], body["channel_id"])
         text = unescape(body.get("text", ""))
         turn = Turn(address, User(body["user_id"], body["user_id"]), text)
-        self._spawn(self._run(turn))
+        self._spawn(client, self._run(turn))
 
-    async def _on_mention(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+    async def _on_mention(
+        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         await ack()
         event = body["event"]
         thread = event.get("thread_ts")
         address = Address("slack", body["team_id"], event["channel"], thread)
         text = unescape(_BOT_MENTION.sub("", event.get("text", ""), count=1))
         self._spawn(
+            client,
             self._run(
                 Turn(address, User(event["user"], event["user"]), text, event_id=body["event_id"])
-            )
+            ),
         )
 
-    async def _on_reaction(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+    async def _on_reaction(
+        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         await ack()
         event = body["event"]
         item = event.get("item", {})
         if event.get("reaction") not in ENDORSE_REACTIONS or item.get("type") != "message":
             return
         address = Address("slack", body["team_id"], item["channel"])
-        self._spawn(self._endorse_by_reaction(address, item["ts"], event["user"], body["event_id"]))
+        self._spawn(
+            client, self._endorse_by_reaction(address, item["ts"], event["user"], body["event_id"])
+        )
 
     async def _endorse_by_reaction(
         self, address: Address, message_id: str, user: str, event_id: str
@@ -232,7 +287,9 @@ class SlackChannel:
         turn = Turn(address, User(user, user), f"endorse {key.split(':', 1)[1]}", event_id=event_id)
         await self._run(turn)
 
-    async def _on_choice(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+    async def _on_choice(
+        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         await ack()
         action = body["actions"][0]
         channel = body.get("channel", {}).get("id")
@@ -244,12 +301,12 @@ class SlackChannel:
         choice = choice_from_value(action.get("value", ""))
         if choice is None:  # not a button the coach made: answer as for a stale one
             stale = Reply(self.coach.content.prompts.render("errors.stale"), private=True)
-            self._spawn(self.deliver(Turn(address, user, ""), stale))
+            self._spawn(client, self.deliver(Turn(address, user, ""), stale))
             return
-        self._spawn(self._run(Turn(address, user, choice[0], step=choice[1])))
+        self._spawn(client, self._run(Turn(address, user, choice[0], step=choice[1])))
 
     async def _on_log_as_decision(
-        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]
+        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
         message = body.get("message", {})
@@ -260,11 +317,11 @@ class SlackChannel:
             "decide",
             body=unescape(message.get("text", "")),
         )
-        self._spawn(self._run(turn))
+        self._spawn(client, self._run(turn))
 
     async def _open_setup(self, trigger_id: str, channel: str) -> None:
         try:
-            await self.client.views_open(trigger_id=trigger_id, view=self._setup_view(channel))
+            await self.api.views_open(trigger_id=trigger_id, view=self._setup_view(channel))
         except SlackApiError as error:
             logger.error("could not open the setup form in %s: %s", channel, error.response)
 
@@ -304,7 +361,7 @@ class SlackChannel:
         }
 
     async def _on_setup_submitted(
-        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]
+        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         view = body["view"]
         values = view["state"]["values"]
@@ -331,19 +388,19 @@ class SlackChannel:
         user = User(body["user"]["id"], body["user"]["id"])
         turns = [Turn(address, user, "setup", body=name)]
         turns += [Turn(address, user, f'partner add "{org}" {sector}') for org, sector in partners]
-        self._spawn(self._run_all(turns))
+        self._spawn(client, self._run_all(turns))
 
     async def _run_all(self, turns: list[Turn]) -> None:
         for turn in turns:
             await self._run(turn)
 
     async def _on_home_opened(
-        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]
+        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
         event = body["event"]
         if event.get("tab") == "home":
-            self._spawn(self._publish_home(body["team_id"], event["user"]))
+            self._spawn(client, self._publish_home(body["team_id"], event["user"]))
 
     async def _publish_home(self, team: str, user: str) -> None:
         replies = await self.coach.overview("slack", team, user)
@@ -352,7 +409,7 @@ class SlackChannel:
         for reply in replies:
             blocks += render_blocks(reply)
         try:
-            await self.client.views_publish(
+            await self.api.views_publish(
                 user_id=user, view={"type": "home", "blocks": blocks[:MAX_HOME_BLOCKS]}
             )
         except SlackApiError as error:
@@ -364,6 +421,19 @@ class SlackChannel:
     # --- delivery ---------------------------------------------------------------------------
 
     async def _run(self, turn: Turn) -> None:
+        # Slack has had its ack; from here nothing may be lost silently: a failure is logged
+        # with the conversation, and the person gets the apology if it can still be posted.
+        async with self._turns:
+            try:
+                await self._run_turn(turn)
+            except Exception:
+                logger.exception(
+                    "Slack turn failed after its ack: conversation=%s user=%s",
+                    turn.address.conversation,
+                    turn.user.id,
+                )
+
+    async def _run_turn(self, turn: Turn) -> None:
         turn = replace(turn, user=await self._person(turn.address.workspace, turn.user.id))
         replies = await self.coach.handle(turn)
         for reply in replies:
@@ -390,12 +460,12 @@ class SlackChannel:
             return cached
         name, home = user_id, None
         try:
-            found = (await self.client.users_info(user=user_id))["user"]
+            found = (await self.api.users_info(user=user_id))["user"]
             profile = found.get("profile", {})
             name = profile.get("display_name") or profile.get("real_name") or found.get("name")
             home_team = found.get("team_id")
             if home_team and home_team != team:
-                home = (await self.client.team_info(team=home_team))["team"]["name"]
+                home = (await self.api.team_info(team=home_team))["team"]["name"]
         except SlackApiError as error:
             logger.warning("could not look up Slack user %s: %s", user_id, error.response)
         person = User(user_id, str(name or user_id), home)
@@ -407,7 +477,7 @@ class SlackChannel:
         address, store = turn.address, self.coach.store
         text, blocks = escape(reply.text), render_blocks(reply)
         if reply.private:
-            await self.client.chat_postEphemeral(
+            await self.api.chat_postEphemeral(
                 channel=address.channel,
                 user=turn.user.id,
                 text=text,
@@ -416,7 +486,7 @@ class SlackChannel:
             )
             return
         if reply.key and (existing := await store.message_id(address, reply.key)):
-            await self.client.chat_update(
+            await self.api.chat_update(
                 channel=address.channel, ts=existing, text=text, blocks=blocks
             )
             return
@@ -424,7 +494,7 @@ class SlackChannel:
         if reply.thread:
             thread = await store.message_id(address, f"thread:{reply.thread}") or thread
         if reply.attachment:
-            await self.client.files_upload_v2(
+            await self.api.files_upload_v2(
                 channel=address.channel,
                 thread_ts=thread,
                 filename=reply.attachment.filename,
@@ -432,7 +502,7 @@ class SlackChannel:
                 initial_comment=text,
             )
             return
-        posted = await self.client.chat_postMessage(
+        posted = await self.api.chat_postMessage(
             channel=address.channel, thread_ts=thread, text=text, blocks=blocks
         )
         ts = str(posted["ts"])
