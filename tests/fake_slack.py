@@ -93,6 +93,13 @@ class FakeSlack:
         ok: dict[str, Any] = {"ok": True}
         if method == "auth.test":
             return ok | {"user_id": BOT_USER, "bot_id": "B1", "team_id": TEAM, "team": "Team"}
+        if method == "oauth.v2.access":  # a workspace finishing the install flow
+            return ok | {
+                "access_token": "xoxb-installed", "token_type": "bot", "app_id": "A1",
+                "scope": "commands,chat:write", "bot_user_id": "UBOT3",
+                "team": {"id": "T3", "name": "Third Workspace"}, "enterprise": None,
+                "authed_user": {"id": "UINSTALLER"}, "is_enterprise_install": False,
+            }  # fmt: skip
         if method == "users.info":
             user = params.get("user", "")
             profile = {"display_name": user.lower(), "real_name": f"Real {user}"}

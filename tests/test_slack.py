@@ -4,6 +4,7 @@ client pointed at a local stand-in for the Slack Web API that records every call
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -44,9 +45,9 @@ class Slack:
         await self.channel.drain()
         return status
 
-    async def command(self, user: str, text: str, channel: str = CHANNEL) -> int:
+    async def command(self, user: str, text: str, channel: str = CHANNEL, team: str = TEAM) -> int:
         body = urlencode({
-            "token": "legacy", "team_id": TEAM, "channel_id": channel, "user_id": user,
+            "token": "legacy", "team_id": team, "channel_id": channel, "user_id": user,
             "user_name": user.lower(), "command": "/coach", "text": text,
             "trigger_id": f"trig-{time.monotonic_ns()}", "api_app_id": "A1",
             "response_url": "https://hooks.example/response",
@@ -395,3 +396,49 @@ async def test_a_slack_connect_member_is_offered_the_organisation_of_their_works
     await slack.command("UEXT", "join")
     assert "uext represents Clean Air Coalition" in slack.said()[-1]
     assert (await store.load(HERE)).partnership.members["UEXT"].org == "clean-air-coalition"
+
+
+async def test_the_coach_can_be_installed_into_another_workspace(coach, store):
+    fake = FakeSlack()
+    await fake.start()
+    settings = Settings(
+        slack_signing_secret=Secret(SECRET),
+        slack_client_id="111.222",
+        slack_client_secret=Secret("client-secret"),
+        slack_api_url=fake.api_url,
+    )
+    app = await build_web_app(coach, settings)
+    server = TestServer(app)
+    await server.start_server()
+    http = ClientSession(base_url=server.make_url("/"))
+    try:
+        async with http.get("/slack/install", allow_redirects=False) as page:
+            assert page.status == 200
+            state = re.search(r"state=([0-9a-f]+)", await page.text()).group(1)
+            cookie = page.headers["Set-Cookie"].split(";", 1)[0]
+            assert "scope=commands,chat:write" in await page.text()
+        async with http.get(
+            f"/slack/oauth_redirect?code=c0de&state={state}", headers={"Cookie": cookie}
+        ) as done:
+            assert done.status == 200
+        assert fake.of("oauth.v2.access")[0]["code"] == "c0de"
+        async with http.get(  # a state is good once
+            f"/slack/oauth_redirect?code=c0de&state={state}", headers={"Cookie": cookie}
+        ) as again:
+            assert again.status >= 400
+
+        slack = Slack(fake, http, app[SLACK_KEY])  # type: ignore[arg-type]
+        assert await slack.command("UX", 'setup "Third partnership"', team="T3") == 200
+        post = slack.last("chat.postMessage")
+        assert 'Partnership "Third partnership" is set up' in post["text"]
+        assert post["_auth"] == "Bearer xoxb-installed"  # the token from the install
+        third = Address("slack", "T3", CHANNEL)
+        assert (await store.load(third)).partnership.name == "Third partnership"
+
+        await slack.command("UY", "help", team="T9")  # a workspace that never installed
+        assert [c for c in fake.calls if c.params.get("_auth") == "Bearer None"] == []
+        assert len(fake.of("chat.postMessage")) == 1
+    finally:
+        await http.close()
+        await server.close()
+        await fake.close()
