@@ -59,6 +59,11 @@ class Settings:
         slack_app_token: an app-level token (xapp-…); when set, Slack is reached over Socket
             Mode instead, with no public URL.
         slack_api_url: the Slack Web API's base URL (a stand-in for tests or staging).
+        teams_app_id, teams_app_password, teams_app_type, teams_tenant_id: the bot's Azure
+            registration (MicrosoftAppId, …); with an app id, /api/messages is served and
+            every request is authenticated by the Bot Framework SDK.
+        teams_emulator: serve /api/messages without an app id and without authentication,
+            for the Bot Framework Emulator and local tests only.
         slack_client_id, slack_client_secret, slack_scopes: with these (and the signing
             secret) the coach can be installed into many workspaces through Slack's OAuth flow
             at /slack/install; each workspace's bot token is kept in Redis.
@@ -78,6 +83,11 @@ class Settings:
     slack_client_id: str = ""
     slack_client_secret: Secret = field(default=Secret(""))
     slack_scopes: tuple[str, ...] = SLACK_SCOPES
+    teams_app_id: str = ""
+    teams_app_password: Secret = field(default=Secret(""))
+    teams_app_type: str = "MultiTenant"
+    teams_tenant_id: str = ""
+    teams_emulator: bool = False
 
     @property
     def slack_oauth_enabled(self) -> bool:
@@ -92,8 +102,14 @@ class Settings:
         return bool(with_token or self.slack_oauth_enabled)
 
     @property
+    def teams_enabled(self) -> bool:
+        """Teams is served with an app id (requests authenticated by the Bot Framework SDK) or,
+        explicitly, without one for the Bot Framework Emulator and local tests."""
+        return bool(self.teams_app_id or self.teams_emulator)
+
+    @property
     def has_platform_credentials(self) -> bool:
-        return self.slack_enabled
+        return self.slack_enabled or bool(self.teams_app_id)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -120,11 +136,28 @@ class Settings:
             raise ConfigError(
                 f"Config 'SLACK_API_URL' has value {api_url!r}. Expected an http(s) URL."
             )
+        app_type = env.get("MicrosoftAppType", "MultiTenant")
+        if app_type not in {"MultiTenant", "SingleTenant", "UserAssignedMSI"}:
+            raise ConfigError(
+                f"Config 'MicrosoftAppType' has value {app_type!r}. "
+                "Expected MultiTenant, SingleTenant or UserAssignedMSI."
+            )
+        emulator_text = env.get("TEAMS_EMULATOR", "false").lower()
+        if emulator_text not in {"true", "false", "1", "0", "yes", "no"}:
+            raise ConfigError(
+                f"Config 'TEAMS_EMULATOR' has value {emulator_text!r}. Expected true or false."
+            )
+        emulator = emulator_text in {"true", "1", "yes"}
         return cls(
             slack_bot_token=Secret(env.get("SLACK_BOT_TOKEN", "")),
             slack_signing_secret=Secret(env.get("SLACK_SIGNING_SECRET", "")),
             slack_app_token=Secret(env.get("SLACK_APP_TOKEN", "")),
             slack_api_url=api_url.rstrip("/") + "/",  # the SDK joins method names onto it
+            teams_app_id=env.get("MicrosoftAppId", ""),
+            teams_app_password=Secret(env.get("MicrosoftAppPassword", "")),
+            teams_app_type=app_type,
+            teams_tenant_id=env.get("MicrosoftAppTenantId", ""),
+            teams_emulator=emulator,
             slack_client_id=env.get("SLACK_CLIENT_ID", ""),
             slack_client_secret=Secret(env.get("SLACK_CLIENT_SECRET", "")),
             slack_scopes=tuple(

@@ -18,6 +18,7 @@ on it stays in one slot:
                                     platform, as JSON (expires after a day)
     {prefix}:record:<kind>:<name>   small named records: Slack installations (per workspace and
                                     per installing user), one-time OAuth states (expire)
+    {prefix}:{<conv>}:reference     how to reach the conversation proactively (Teams)
     {prefix}:{<conv>}:messages      a platform's ids for the coach's messages in a conversation:
                                     "key:<reply key>" -> message id and "id:<message id>" -> key
                                     (a decision's card, a dialog's thread), so a later reply can
@@ -252,6 +253,15 @@ class Store:
 
     def _record_key(self, kind: str, name: str) -> str:
         return f"{self.prefix}:record:{kind}:{name}"
+
+    async def remember_reference(self, address: Address, reference: str) -> None:
+        """Where and how to reach a conversation later (Teams' ConversationReference, JSON):
+        Teams lets a bot post only where it has been, so every inbound activity refreshes it."""
+        await self.redis.set(self._key(address.conversation, "reference"), reference)
+
+    async def reference(self, address: Address) -> str | None:
+        found = await self.redis.get(self._key(address.conversation, "reference"))
+        return str(found) if found is not None else None
 
     async def revision(self, pid: str) -> int:
         """How many commits have changed the partnership `pid`."""

@@ -1,4 +1,5 @@
-"""The aiohttp application: `/healthz`, and `/slack/events` when Slack is configured."""
+"""The aiohttp application: `/healthz`, `/slack/events` and `/api/messages` (Teams), each
+platform's routes when it is configured."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ logger = logging.getLogger(__name__)
 
 COACH_KEY = web.AppKey("coach", Coach)
 SLACK_KEY = web.AppKey("slack", object)
+TEAMS_KEY = web.AppKey("teams", object)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -38,7 +40,24 @@ async def build_web_app(coach: Coach, settings: Settings) -> web.Application:
     app.router.add_get("/healthz", healthz)
     if settings.slack_enabled:
         await _add_slack(app, coach, settings)
+    if settings.teams_enabled:
+        _add_teams(app, coach, settings)
     return app
+
+
+def _add_teams(app: web.Application, coach: Coach, settings: Settings) -> None:
+    from bot.adapters.teams import TeamsChannel
+
+    teams = TeamsChannel(coach, settings)
+    app[TEAMS_KEY] = teams
+    app.router.add_post("/api/messages", teams.handle)
+    if settings.teams_app_id:
+        logger.info("Teams: serving POST /api/messages for app %s", settings.teams_app_id)
+    else:
+        logger.warning(
+            "Teams: serving POST /api/messages WITHOUT authentication (TEAMS_EMULATOR): "
+            "for the Bot Framework Emulator and local tests only"
+        )
 
 
 async def _add_slack(app: web.Application, coach: Coach, settings: Settings) -> None:

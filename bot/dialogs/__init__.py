@@ -1,6 +1,6 @@
 """The conversations the coach holds; importing this package registers every command."""
 
-from bot.dialogs import decisions, help, scorecard, setup, tactics
+from bot.dialogs import decisions, help, meetings, scorecard, setup, tactics
 from bot.dialogs.base import COMMANDS, Args, Command, Context, parse
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "Context",
     "decisions",
     "help",
+    "meetings",
     "parse",
     "scorecard",
     "setup",

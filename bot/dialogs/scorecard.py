@@ -215,6 +215,13 @@ def status(ctx: Context) -> None:
     )
 
 
+def open_items(ctx: Context) -> list[Item]:
+    """The items of the round under way not rated yet (all unrated items when no round)."""
+    walk = _walk(ctx)
+    items = _walk_items(ctx, walk) if walk else list(ctx.content.items.values())
+    return [item for item in items if item.id not in ctx.partnership.ratings]
+
+
 def _walk(ctx: Context) -> dict[str, Any] | None:
     """The round under way, if it still fits the content (an edit may have retired items)."""
     walk = ctx.partnership.dialogs.get(DIALOG)
