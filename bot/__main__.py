@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from bot.coach import Coach
 from bot.config import ConfigError, Settings
@@ -32,6 +33,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int)
     content = commands.add_parser("content", help="work with the content folder")
     content.add_argument("action", choices=["check"])
+    teams = commands.add_parser("teams", help="Microsoft Teams tooling")
+    teams_commands = teams.add_subparsers(dest="teams_command", required=True)
+    package = teams_commands.add_parser("package", help="build the Teams app package (zip)")
+    package.add_argument("--app-id", required=True, help="the bot's Microsoft App ID")
+    package.add_argument("--website", required=True, help="an https URL about your deployment")
+    package.add_argument("--out", default="partnering-coach-teams.zip", help="the zip to write")
     args = parser.parse_args(argv)
 
     try:
@@ -51,12 +58,26 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "content":
         return content_check(loaded)
+    if args.command == "teams":
+        return teams_package(args.app_id, args.website, args.out)
     if args.command == "serve":
         return serve_web(settings, loaded, args.host, args.port)
     if args.command in (None, "run") and settings.has_platform_credentials:
         return serve_web(settings, loaded, None, None)
     channel = getattr(args, "channel", "partnership")
     return asyncio.run(run_console(settings, loaded, channel))
+
+
+def teams_package(app_id: str, website: str, out: str) -> int:
+    from bot.adapters.teams_package import PackageError, build_package
+
+    try:
+        written = build_package(app_id, website, Path(out))
+    except PackageError as error:
+        print(f"coach: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {written}: upload it in Teams (Apps > Manage your apps > Upload an app)")
+    return 0
 
 
 def content_check(content: Content) -> int:

@@ -93,3 +93,38 @@ def test_readme_test_command_is_what_ci_runs():
     ci = project_path(".ci", "run").read_text()
     command = next(line for line in ci.splitlines() if line.startswith("python3 -m venv"))
     assert command in readme
+
+
+def test_teams_package_holds_the_manifest_with_ids_and_both_icons(tmp_path):
+    import json
+    import struct
+    import zipfile
+
+    app_id = "12345678-1234-1234-1234-123456789abc"
+    out = tmp_path / "coach.zip"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "teams", "package", "--app-id", app_id,
+         "--website", "https://coach.example.org", "--out", str(out)],
+        cwd=project_path(), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(out) as package:
+        assert sorted(package.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        manifest = json.loads(package.read("manifest.json"))
+        sizes = {
+            name: struct.unpack(">II", package.read(name)[16:24])
+            for name in ("color.png", "outline.png")
+        }
+    assert manifest["id"] == manifest["bots"][0]["botId"] == app_id
+    assert manifest["developer"]["privacyUrl"] == "https://coach.example.org/privacy"
+    assert "{{" not in json.dumps(manifest)
+    assert sizes == {"color.png": (192, 192), "outline.png": (32, 32)}  # what Teams requires
+
+    bad = subprocess.run(
+        [sys.executable, "-m", "bot", "teams", "package", "--app-id", "my-bot",
+         "--website", "https://coach.example.org", "--out", str(tmp_path / "x.zip")],
+        cwd=project_path(), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert bad.returncode == 2
+    assert "app id 'my-bot' is not a GUID" in bad.stderr
+    assert not (tmp_path / "x.zip").exists()
