@@ -29,6 +29,7 @@ class FakeConnector:
     server: TestServer | None = None
     sent: list[Sent] = field(default_factory=list)
     failures: list[int] = field(default_factory=list)  # statuses for the next calls
+    members: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (tenant, email)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def start(self) -> None:
@@ -36,6 +37,7 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{conversation}/activities", self._send)
         app.router.add_post("/v3/conversations/{conversation}/activities/{id}", self._send)
         app.router.add_put("/v3/conversations/{conversation}/activities/{id}", self._send)
+        app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
         self.server = TestServer(app)
         await self.server.start_server()
 
@@ -54,6 +56,14 @@ class FakeConnector:
     def card(self, sent: Sent) -> dict[str, Any]:
         (attachment,) = sent.activity["attachments"]
         return attachment["content"]
+
+    async def _member(self, request: web.Request) -> web.Response:
+        member = unquote(request.match_info["member"])
+        tenant, email = self.members.get(member, ("tenant-1", f"{member[3:]}@city.example.gov"))
+        return web.json_response(
+            {"id": member, "name": member[3:], "tenantId": tenant, "email": email,
+             "userPrincipalName": email}
+        )  # fmt: skip
 
     async def _send(self, request: web.Request) -> web.Response:
         if self.failures:

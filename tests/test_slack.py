@@ -390,7 +390,7 @@ async def test_a_slack_connect_member_is_offered_the_organisation_of_their_works
     hint = slack.last("chat.postEphemeral")
     assert hint["user"] == "UEXT"
     assert (
-        'Your workspace looks like Clean Air Coalition; if you represent it, type /coach join "Clean Air Coalition"'
+        'Your account looks like it belongs to Clean Air Coalition; if you represent it, type /coach join "Clean Air Coalition"'
         in hint["text"]
     )
     await slack.command("UEXT", "join")

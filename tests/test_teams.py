@@ -246,3 +246,16 @@ async def test_a_check_in_can_be_sent_later_from_any_process(teams, coach, store
         "Time for this week's check-in.",
     )
     assert not await elsewhere.send(Address("teams", TENANT, "19:never-seen"), [Reply("x")])
+
+
+async def test_a_guest_from_a_partner_tenant_is_offered_their_organisation(teams, store):
+    await set_up_three_partners(teams)
+    await teams.say("chamber", 'decide "Meet monthly"')
+    teams.connector.members["29:guest"] = ("tenant-chamber", "pat@metrochamber.org")
+    await teams.say("guest", "endorse D1")
+    assert (
+        'Your account looks like it belongs to Metro Chamber; if you represent it, type /coach join "Metro Chamber"'
+        in teams.connector.texts()[-1]
+    )
+    await teams.say("guest", "join")
+    assert "guest represents Metro Chamber" in teams.connector.texts()[-1]

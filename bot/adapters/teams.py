@@ -19,10 +19,12 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from aiohttp import web
 from botbuilder.core import TurnContext
+from botbuilder.core.teams import TeamsInfo
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
@@ -161,6 +163,7 @@ class TeamsChannel:  # a botbuilder Bot by shape: CloudAdapter calls its on_turn
         turn = self._turn(activity, address)
         if turn is None:
             return
+        turn = replace(turn, user=await self._person(context, address, turn.user))
         for reply in await self.coach.handle(turn):
             await self._deliver(context, address, reply)
 
@@ -179,6 +182,25 @@ class TeamsChannel:  # a botbuilder Bot by shape: CloudAdapter calls its on_turn
         else:
             return None  # conversation updates, typing, reactions: nothing to act on
         return Turn(address, who, text, step=step, event_id=activity.id)
+
+    async def _person(self, context: TurnContext, address: Address, user: User) -> User:
+        """A guest from another tenant carries a hint of their organisation: the name in their
+        email domain (Teams tells the tenant's id, not its name). Cached for a day."""
+        store = self.coach.store
+        cached = await store.cached_person("teams", address.workspace, user.id)
+        if cached is not None:
+            return replace(cached, name=user.name)
+        home = None
+        try:
+            member = await TeamsInfo.get_member(context, user.id)
+            if member.tenant_id and member.tenant_id != address.workspace:
+                email = member.email or member.user_principal_name or ""
+                home = email.partition("@")[2].split(".")[0] or None
+        except Exception as error:  # not in Teams (the Emulator), or the lookup failed
+            logger.info("no Teams member details for %s: %r", user.id, error)
+        person = User(user.id, user.name, home)
+        await store.cache_person("teams", address.workspace, person)
+        return person
 
     async def _deliver(self, context: TurnContext, address: Address, reply: Reply) -> None:
         # Teams has no message only one person sees in a channel; private replies are posted

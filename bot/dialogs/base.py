@@ -176,8 +176,10 @@ class Context:
     def suggested_org(self) -> str | None:
         """The partner organisation the user's own workspace or tenant matches, if any."""
         home = self.turn.user.home
-        key = kebab(home) if home else ""
-        return key if key in self.partnership.orgs else None
+        if not home:
+            return None
+        wanted = kebab(home).replace("-", "")  # "metrochamber.org" and "Metro Chamber" match
+        return next((key for key in self.partnership.orgs if key.replace("-", "") == wanted), None)
 
     def org_names(self) -> str:
         return ", ".join(f'"{o.name}"' for o in self.partnership.orgs.values())
