@@ -99,7 +99,7 @@ class Coach:
             if attempt:  # another turn on this partnership committed first: let it clear
                 await asyncio.sleep(random.uniform(0, CONFLICT_BACKOFF_S * attempt))
             snapshot = await self.store.load(
-                turn.address, with_decision_log=bool(known and known.needs_decision_log)
+                turn.address, with_history=bool(known and known.needs_history)
             )
             ctx = Context(
                 turn=turn,
@@ -107,6 +107,7 @@ class Coach:
                 content=self.content,
                 now=self.clock(),
                 decision_log=snapshot.decision_log,
+                journal_log=snapshot.journal,
             )
             try:
                 if refusal is not None:
@@ -146,7 +147,7 @@ class Coach:
         render = self.content.prompts.render
         replies = []
         for pid in await self.store.memberships(platform, workspace, user_id):
-            p = await self.store.load_partnership(pid)
+            p = (await self.store.load_partnership(pid)).partnership
             if not p.is_set_up or user_id not in p.members:
                 continue
             still_open = [d for d in p.decisions_in_order() if d.agreed_at is None]

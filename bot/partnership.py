@@ -13,7 +13,12 @@ from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-SECTIONS = ("meta", "orgs", "members", "facilitators", "ratings", "decisions", "dialogs")
+SECTIONS = (
+    "meta", "orgs", "members", "facilitators", "ratings", "decisions", "dialogs", "measures"
+)  # fmt: skip
+META_FIELDS = (
+    "name", "created_by", "created_at", "schedule", "checkins_paused", "skip_due", "last_checkin"
+)  # fmt: skip
 
 
 @dataclass
@@ -29,6 +34,7 @@ class Org:
 class Member:
     name: str
     org: str | None = None  # an org key in Partnership.orgs
+    muted: bool = False  # check-ins do not call on this member
 
 
 @dataclass
@@ -76,6 +82,31 @@ class Decision:
 
 
 @dataclass
+class Report:
+    value: float
+    at: str
+    by: str
+    by_name: str
+
+
+@dataclass
+class Measure:
+    """A measure of success: its target, who reports it, and every value reported."""
+
+    name: str
+    unit: str
+    baseline: float
+    target: float
+    owner: str  # an org key
+    added_at: str
+    reports: list[Report] = field(default_factory=list)
+
+    @property
+    def latest(self) -> float:
+        return self.reports[-1].value if self.reports else self.baseline
+
+
+@dataclass
 class Partnership:
     id: str
     name: str | None = None
@@ -89,6 +120,11 @@ class Partnership:
         default_factory=lambda: LazySection(_decision)
     )  # item id -> latest rating; decision id -> its current state
     dialogs: dict[str, dict[str, Any]] = field(default_factory=dict)  # dialog name -> its state
+    measures: dict[str, Measure] = field(default_factory=dict)
+    schedule: dict[str, Any] | None = None  # a bot.schedule.Schedule, as a dict
+    checkins_paused: bool | None = None
+    skip_due: str | None = None  # the due time (ISO, UTC) of a check-in to skip
+    last_checkin: dict[str, str] | None = None  # due, sent_at, and the stream ids seen then
 
     @property
     def is_set_up(self) -> bool:
@@ -115,10 +151,11 @@ class Partnership:
         self, before: dict[str, dict[str, str]]
     ) -> dict[str, tuple[dict[str, str], list[str]]]:
         """Per section, the fields to write and the fields to delete, compared with `before`."""
-        meta = {"name": self.name, "created_by": self.created_by, "created_at": self.created_at}
+        meta = {key: getattr(self, key) for key in META_FIELDS}
         eager = {
             "meta": {k: _dump(v) for k, v in meta.items() if v is not None},
             "orgs": {k: _dump(v) for k, v in self.orgs.items()},
+            "measures": {k: _dump(v) for k, v in self.measures.items()},
             "facilitators": {k: _dump(v) for k, v in self.facilitators.items()},
             "dialogs": {k: _dump(v) for k, v in self.dialogs.items()},
         }
@@ -144,12 +181,15 @@ class Partnership:
         orgs = sorted(
             ((k, Org(**v)) for k, v in load("orgs").items()), key=lambda kv: kv[1].position
         )
+        measures = {
+            key: Measure(**(raw | {"reports": [Report(**r) for r in raw["reports"]]}))
+            for key, raw in load("measures").items()
+        }
         return cls(
             id=pid,
-            name=meta.get("name"),
-            created_by=meta.get("created_by"),
-            created_at=meta.get("created_at"),
+            **{key: meta.get(key) for key in META_FIELDS},
             orgs=dict(orgs),
+            measures=measures,
             members=LazySection(_member, sections.get("members", {})),
             facilitators=load("facilitators"),
             ratings=LazySection(_rating, sections.get("ratings", {})),

@@ -45,6 +45,8 @@ from bot.model import Address, User
 from bot.partnership import SECTIONS, Partnership
 
 USER_NAME_TTL_S = 24 * 3600  # people rarely rename; a day-old display name is fine
+# `# type: ignore[misc]` below: redis-py 5 (arq needs < 6) types each asyncio command's reply
+# as "awaitable or value", which mypy refuses to await.
 SEEN_EVENT_TTL_S = 24 * 3600  # Slack retries for up to ~1 hour, Teams for less; a day is ample
 
 Entry = dict[str, str]
@@ -87,6 +89,7 @@ class Snapshot:
     rev: str
     sections: dict[str, dict[str, str]]
     decision_log: list[Entry]
+    journal: list[Entry]
 
 
 class Store:
@@ -105,35 +108,44 @@ class Store:
     def _key(self, pid: str, name: str) -> str:
         return f"{self.prefix}:{{{pid}}}:{name}"
 
-    async def load(self, address: Address, *, with_decision_log: bool = False) -> Snapshot:
-        """The partnership of the conversation at `address`, in one round trip when possible."""
+    async def load(self, address: Address, *, with_history: bool = False) -> Snapshot:
+        """The partnership of the conversation at `address`, in one round trip when possible.
+
+        `with_history` also reads both streams (the decision log and the journal).
+        """
         pid = address.conversation
         conversation_key = f"{self.prefix}:conversation:{address.conversation}"
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.get(conversation_key)
-            self._queue_load(pipe, pid, with_decision_log)
+            self._queue_load(pipe, pid, with_history)
             linked, *loaded = await pipe.execute()
         if linked and linked != pid:
-            pid = linked
-            async with self.redis.pipeline(transaction=False) as pipe:
-                self._queue_load(pipe, pid, with_decision_log)
-                loaded = await pipe.execute()
-        return self._snapshot(pid, loaded, with_decision_log)
+            return await self.load_partnership(linked, with_history=with_history)
+        return self._snapshot(pid, loaded, with_history)
 
-    def _queue_load(self, pipe: Any, pid: str, with_decision_log: bool) -> None:
+    async def load_partnership(self, pid: str, *, with_history: bool = False) -> Snapshot:
+        """A partnership by its id (App Home, check-ins)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            self._queue_load(pipe, pid, with_history)
+            loaded = await pipe.execute()
+        return self._snapshot(pid, loaded, with_history)
+
+    def _queue_load(self, pipe: Any, pid: str, with_history: bool) -> None:
         # rev is read first: if a commit lands between these reads, the snapshot's rev is stale
         # and our own commit fails with CONFLICT instead of writing over a torn view.
         pipe.get(self._key(pid, "rev"))
         for section in SECTIONS:
             pipe.hgetall(self._key(pid, section))
-        if with_decision_log:
+        if with_history:
             pipe.xrange(self._key(pid, "decision-log"))
+            pipe.xrange(self._key(pid, "journal"))
 
-    def _snapshot(self, pid: str, loaded: list[Any], with_log: bool) -> Snapshot:
+    def _snapshot(self, pid: str, loaded: list[Any], with_history: bool) -> Snapshot:
         rev = loaded[0] or "0"
         sections = dict(zip(SECTIONS, loaded[1 : 1 + len(SECTIONS)], strict=True))
-        log = [fields for _, fields in loaded[-1]] if with_log else []
-        return Snapshot(Partnership.from_sections(pid, sections), rev, sections, log)
+        decision_log, journal = [_entries(x) for x in loaded[-2:]] if with_history else ([], [])
+        partnership = Partnership.from_sections(pid, sections)
+        return Snapshot(partnership, rev, sections, decision_log, journal)
 
     async def commit(
         self,
@@ -186,39 +198,32 @@ class Store:
 
     async def message_id(self, address: Address, key: str) -> str | None:
         """The platform's id of the message shown as `key` in the conversation at `address`."""
-        found = await self.redis.hget(self._key(address.conversation, "messages"), f"key:{key}")
+        found = await self.redis.hget(self._key(address.conversation, "messages"), f"key:{key}")  # type: ignore[misc]
         return str(found) if found is not None else None
 
     async def message_key(self, address: Address, message_id: str) -> str | None:
         """The key (`decision:D1`, …) of the coach's message `message_id`, if it is one."""
-        found = await self.redis.hget(
+        found = await self.redis.hget(  # type: ignore[misc]
             self._key(address.conversation, "messages"), f"id:{message_id}"
         )
         return str(found) if found is not None else None
 
     async def remember_message(self, address: Address, key: str, message_id: str) -> None:
-        await self.redis.hset(
+        await self.redis.hset(  # type: ignore[misc]
             self._key(address.conversation, "messages"),
             mapping={f"key:{key}": message_id, f"id:{message_id}": key},
         )
 
     async def index_membership(self, address: Address, user_id: str, pid: str) -> None:
-        await self.redis.sadd(self._user_key(address.platform, address.workspace, user_id), pid)
+        await self.redis.sadd(self._user_key(address.platform, address.workspace, user_id), pid)  # type: ignore[misc]
 
     async def memberships(self, platform: str, workspace: str, user_id: str) -> list[str]:
         """The partnerships a user has joined on one platform's workspace, sorted."""
-        found = await self.redis.smembers(self._user_key(platform, workspace, user_id))
+        found = await self.redis.smembers(self._user_key(platform, workspace, user_id))  # type: ignore[misc]
         return sorted(str(pid) for pid in found)
 
     def _user_key(self, platform: str, workspace: str, user_id: str) -> str:
         return f"{self.prefix}:user:{platform}:{workspace}:{user_id}"
-
-    async def load_partnership(self, pid: str) -> Partnership:
-        """A partnership by id, for reading only (App Home, check-ins)."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            self._queue_load(pipe, pid, False)
-            loaded = await pipe.execute()
-        return self._snapshot(pid, loaded, False).partnership
 
     async def cached_person(self, platform: str, workspace: str, user_id: str) -> User | None:
         """A person's name and home organisation as a platform last reported them."""
@@ -268,14 +273,15 @@ class Store:
         return int(await self.redis.get(self._key(pid, "rev")) or 0)
 
     async def journal(self, pid: str) -> list[Entry]:
-        return await self._stream(self._key(pid, "journal"))
+        return _entries(await self.redis.xrange(self._key(pid, "journal")))
 
     async def decision_log(self, pid: str) -> list[Entry]:
-        return await self._stream(self._key(pid, "decision-log"))
-
-    async def _stream(self, key: str) -> list[Entry]:
-        entries: list[tuple[str, Entry]] = await self.redis.xrange(key)  # type: ignore[assignment]
-        return [fields for _, fields in entries]
+        return _entries(await self.redis.xrange(self._key(pid, "decision-log")))
 
     async def ping(self) -> bool:
         return bool(await self.redis.ping())
+
+
+def _entries(stream: list[tuple[str, Entry]]) -> list[Entry]:
+    """A stream's entries, each with its id under "_id" (ids order entries in time)."""
+    return [fields | {"_id": entry_id} for entry_id, fields in stream]

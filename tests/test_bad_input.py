@@ -10,7 +10,7 @@ HERE = Address("console", "local", "partnership")
 
 
 async def stored(store):
-    snapshot = await store.load(HERE, with_decision_log=True)
+    snapshot = await store.load(HERE, with_history=True)
     return snapshot.rev, snapshot.sections, snapshot.decision_log
 
 

@@ -56,7 +56,7 @@ async def test_whole_session_through_the_console(convo, store, content):
     assert "Type these after /coach" in out
 
     # what was stored, read back through a fresh load
-    snapshot = await store.load(Address("console", "local", "partnership"), with_decision_log=True)
+    snapshot = await store.load(Address("console", "local", "partnership"), with_history=True)
     p = snapshot.partnership
     assert p.name == "Sacramento Transportation & Air Quality Collaborative"
     assert [o.name for o in p.orgs.values()] == [

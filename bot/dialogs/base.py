@@ -96,7 +96,8 @@ class Context:
     partnership: Partnership
     content: Content
     now: datetime
-    decision_log: list[Entry] = field(default_factory=list)
+    decision_log: list[Entry] = field(default_factory=list)  # read: the history, if loaded
+    journal_log: list[Entry] = field(default_factory=list)  # read: the journal, if loaded
     replies: list[Reply] = field(default_factory=list)
     log: list[Entry] = field(default_factory=list)
     journal: list[Entry] = field(default_factory=list)
@@ -195,7 +196,7 @@ Handler = Callable[[Context, Args], None]
 @dataclass(frozen=True)
 class Command:
     handler: Handler
-    needs_decision_log: bool = False
+    needs_history: bool = False
     options: frozenset[str] = frozenset()
 
 
@@ -203,13 +204,13 @@ COMMANDS: dict[str, Command] = {}
 
 
 def command(
-    *names: str, needs_decision_log: bool = False, options: frozenset[str] = frozenset()
+    *names: str, needs_history: bool = False, options: frozenset[str] = frozenset()
 ) -> Callable[[Handler], Handler]:
     """Register a handler under one or more command words, with the `--options` it takes."""
 
     def register(handler: Handler) -> Handler:
         for name in names:
-            COMMANDS[name] = Command(handler, needs_decision_log, options)
+            COMMANDS[name] = Command(handler, needs_history, options)
         return handler
 
     return register

@@ -174,7 +174,7 @@ def decisions(ctx: Context, args: Args) -> None:
     )
 
 
-@command("decision", needs_decision_log=True)
+@command("decision", needs_history=True)
 def show(ctx: Context, args: Args) -> None:
     decision = _decision(ctx, args)
     ctx.say(
@@ -185,7 +185,7 @@ def show(ctx: Context, args: Args) -> None:
     )
 
 
-@command("export", needs_decision_log=True)
+@command("export", needs_history=True)
 def export(ctx: Context, args: Args) -> None:
     p = ctx.require_setup()
     what, form = (args.word(0) or "").lower(), (args.word(1) or "md").lower()

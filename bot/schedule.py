@@ -1,0 +1,164 @@
+"""When check-ins are due: a partnership's cadence, and the pure next-due computation.
+
+Times are kept in the partnership's time zone, so a weekly 09:00 check-in stays at 09:00 local
+across daylight-saving changes. A check-in that falls on a public holiday of the partnership's
+country (and region) moves to the next working day, at the same local time.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+
+CADENCES = ("weekly", "biweekly", "monthly", "quarterly")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+QUARTER_MONTHS = (1, 4, 7, 10)
+SEARCH_DAYS = 400  # far enough to find the next quarterly occurrence past any holidays
+
+
+class ScheduleError(ValueError):
+    """A schedule that cannot be used; `key` names the prompt that explains it."""
+
+    def __init__(self, key: str, **variables: str) -> None:
+        super().__init__(key)
+        self.key = key
+        self.variables = variables
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A cadence: weekly or biweekly on `weekday`, or monthly / quarterly on the first
+    `weekday` of the month, at `at` local time in `tz`."""
+
+    cadence: str
+    weekday: int  # 0 = Monday
+    at: str  # "HH:MM"
+    tz: str
+    anchor: str  # ISO date of the first occurrence: fixes which weeks a biweekly one falls in
+    country: str | None = None
+    region: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Schedule:
+        return cls(**data)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)
+
+    @property
+    def local_time(self) -> time:
+        hour, minute = self.at.split(":")
+        return time(int(hour), int(minute))
+
+
+def parse_schedule(
+    cadence: str,
+    weekday: str,
+    at: str,
+    tz: str,
+    now: datetime,
+    *,
+    country: str | None = None,
+    region: str | None = None,
+) -> Schedule:
+    """A schedule from a command's words, checked; raises ScheduleError naming what is wrong."""
+    cadence, weekday = cadence.lower(), weekday.lower()[:3]
+    if cadence not in CADENCES:
+        raise ScheduleError("checkins.unknown_cadence", cadence=cadence)
+    if weekday not in WEEKDAYS:
+        raise ScheduleError("checkins.unknown_weekday", weekday=weekday)
+    try:
+        hour, minute = (int(part) for part in at.split(":"))
+        if not (0 <= hour < 24 and 0 <= minute < 60):
+            raise ValueError(at)
+    except ValueError:
+        raise ScheduleError("checkins.bad_time", time=at) from None
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ScheduleError("checkins.unknown_tz", tz=tz) from None
+    if country is not None:
+        country = country.upper()
+        region = region.upper() if region else None
+        try:
+            _holidays(country, region, now.year)
+        except NotImplementedError:
+            raise ScheduleError(
+                "checkins.unknown_country", country=f"{country}-{region}" if region else country
+            ) from None
+    draft = Schedule(
+        cadence,
+        WEEKDAYS.index(weekday),
+        f"{hour:02d}:{minute:02d}",
+        tz,
+        now.astimezone(zone).date().isoformat(),
+        country,
+        region,
+    )
+    first = next_due(draft, now)
+    return Schedule(**(draft.to_dict() | {"anchor": first.astimezone(zone).date().isoformat()}))
+
+
+def next_due(schedule: Schedule, after: datetime) -> datetime:
+    """The first check-in strictly after `after` (an aware datetime), in UTC.
+
+    Example:
+        next_due(weekly_tuesday_9am_chicago, datetime(2026, 3, 3, 15, 0, tzinfo=UTC))
+        -> 2026-03-10 14:00 UTC (09:00 CDT, the week clocks moved)
+    """
+    zone = schedule.zone
+    day = after.astimezone(zone).date() - timedelta(days=7)  # a holiday may push an earlier one
+    for _ in range(SEARCH_DAYS):
+        day += timedelta(days=1)
+        if not _is_occurrence(schedule, day):
+            continue
+        moved = _next_working_day(schedule, day)
+        due = _local(moved, schedule.local_time, zone)
+        if due > after:
+            return due.astimezone(ZoneInfo("UTC"))
+    raise ScheduleError("checkins.no_next")  # unreachable for the cadences above
+
+
+def _is_occurrence(schedule: Schedule, day: date) -> bool:
+    if day.weekday() != schedule.weekday:
+        return False
+    if schedule.cadence == "weekly":
+        return True
+    if schedule.cadence == "biweekly":
+        return (day - date.fromisoformat(schedule.anchor)).days % 14 == 0
+    first_of_month = day.day <= 7
+    if schedule.cadence == "monthly":
+        return first_of_month
+    return first_of_month and day.month in QUARTER_MONTHS
+
+
+def _next_working_day(schedule: Schedule, day: date) -> date:
+    if schedule.country is None:
+        return day
+    while day in _holidays(schedule.country, schedule.region, day.year) or (
+        day.weekday() >= 5 and day.weekday() != schedule.weekday
+    ):
+        day += timedelta(days=1)
+    return day
+
+
+def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """`at` on `day` in `zone`; a time that does not exist (the spring-forward gap) moves on by
+    the gap, as clocks do."""
+    naive = datetime.combine(day, at)
+    aware = naive.replace(tzinfo=zone)
+    return aware.astimezone(ZoneInfo("UTC")).astimezone(zone)
+
+
+@functools.lru_cache(maxsize=256)
+def _holidays(country: str, region: str | None, year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays(country, subdiv=region, years=year)
