@@ -131,8 +131,7 @@ class Coach:
                 event_id=turn.event_id,
             )
             if result is CommitResult.DONE:
-                if any(entry["type"] in MEMBERSHIP_ENTRIES for entry in ctx.journal):
-                    await self._index_membership(turn, ctx.partnership.id)
+                await self._after_commit(turn, ctx)
                 return replies
             if result is CommitResult.DUPLICATE:
                 logger.info("event %s was handled already", turn.event_id)
@@ -172,13 +171,21 @@ class Coach:
             )
         return replies or [Reply(render("home.none"))]
 
-    async def _index_membership(self, turn: Turn, pid: str) -> None:
-        # after the commit, outside it (another hash slot): a failure here must not turn a
-        # recorded join into an apology; the index only feeds overviews.
+    async def _after_commit(self, turn: Turn, ctx: Context) -> None:
+        """Keep the cross-partnership indexes current: who belongs where (App Home) and when
+        check-ins are due (the worker). They live outside the partnership's hash slot, so they
+        are written after its commit; a failure is logged, never turned into an apology for a
+        turn that was recorded. The worker recomputes a missing due time from the schedule."""
+        pid = ctx.partnership.id
         try:
-            await self.store.index_membership(turn.address, turn.user.id, pid)
+            for entry in ctx.journal:
+                if entry["type"] in MEMBERSHIP_ENTRIES:
+                    await self.store.index_membership(turn.address, turn.user.id, pid)
+                elif entry["type"] == "schedule":
+                    due = entry["next_due"]
+                    await self.store.set_due(pid, datetime.fromisoformat(due) if due else None)
         except Exception:
-            logger.exception("could not index %s as a member of %s", turn.user.id, pid)
+            logger.exception("could not update the indexes for %s after a turn", pid)
 
     def _reply(self, key: str, **variables: object) -> Reply:
         return Reply(text=self.content.prompts.render(key, **variables), private=True)

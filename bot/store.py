@@ -19,6 +19,7 @@ on it stays in one slot:
     {prefix}:record:<kind>:<name>   small named records: Slack installations (per workspace and
                                     per installing user), one-time OAuth states (expire)
     {prefix}:{<conv>}:reference     how to reach the conversation proactively (Teams)
+    {prefix}:checkins-due           sorted set: partnership -> when its next check-in is due
     {prefix}:{<conv>}:messages      a platform's ids for the coach's messages in a conversation:
                                     "key:<reply key>" -> message id and "id:<message id>" -> key
                                     (a decision's card, a dialog's thread), so a later reply can
@@ -37,6 +38,7 @@ import enum
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
@@ -267,6 +269,24 @@ class Store:
     async def reference(self, address: Address) -> str | None:
         found = await self.redis.get(self._key(address.conversation, "reference"))
         return str(found) if found is not None else None
+
+    async def set_due(self, pid: str, due: datetime | None) -> None:
+        """When the partnership's next check-in is due; None takes it off the schedule."""
+        if due is None:
+            await self.redis.zrem(self._due_key, pid)
+        else:
+            await self.redis.zadd(self._due_key, {pid: due.timestamp()})
+
+    async def due(self, now: datetime, *, limit: int = 1000) -> list[tuple[str, datetime]]:
+        """Partnerships whose check-in is due at `now`, earliest first."""
+        found = await self.redis.zrangebyscore(
+            self._due_key, "-inf", now.timestamp(), start=0, num=limit, withscores=True
+        )
+        return [(str(pid), datetime.fromtimestamp(score, UTC)) for pid, score in found]
+
+    @property
+    def _due_key(self) -> str:
+        return f"{self.prefix}:checkins-due"
 
     async def revision(self, pid: str) -> int:
         """How many commits have changed the partnership `pid`."""

@@ -1,6 +1,6 @@
 """The conversations the coach holds; importing this package registers every command."""
 
-from bot.dialogs import decisions, help, meetings, scorecard, setup, tactics
+from bot.dialogs import checkins, decisions, help, meetings, scorecard, setup, tactics
 from bot.dialogs.base import COMMANDS, Args, Command, Context, parse
 
 __all__ = [
@@ -8,6 +8,7 @@ __all__ = [
     "Args",
     "Command",
     "Context",
+    "checkins",
     "decisions",
     "help",
     "meetings",

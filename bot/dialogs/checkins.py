@@ -1,0 +1,276 @@
+"""Check-ins and measures of success: the Toolkit's Manage Expectations of Process and Results.
+
+checkins weekly tue 09:00 America/Chicago [--holidays US-IL]   set the cadence (facilitators)
+checkins off | pause | resume | skip next | now                  (facilitators)
+checkins | checkins preview                                      status; what one would say
+checkins mute | unmute                                           for yourself
+measure add "Name" --unit … --baseline … --target … [--owner "Org"]
+measure report "Name" <value>
+measures
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot import nudges
+from bot.content import kebab
+from bot.dialogs.base import Args, Context, checked_text, command
+from bot.partnership import Measure, Partnership, Report
+from bot.schedule import CADENCES, Schedule, ScheduleError, next_due, parse_schedule
+
+MEASURE_NAME_LIMIT = 80
+
+
+@command("checkins", "checkin", needs_history=True, options=frozenset({"holidays"}))
+def checkins(ctx: Context, args: Args) -> None:
+    word = (args.word(0) or "").lower()
+    if word == "":
+        status(ctx)
+    elif word in CADENCES:
+        set_cadence(ctx, args)
+    elif word in {"off", "pause"}:
+        pause(ctx)
+    elif word == "resume":
+        resume(ctx)
+    elif word == "skip":
+        skip_next(ctx)
+    elif word == "now":
+        send_now(ctx)
+    elif word == "preview":
+        preview(ctx)
+    elif word in {"mute", "unmute"}:
+        mute(ctx, word == "mute")
+    else:
+        ctx.fail("checkins.usage")
+
+
+def set_cadence(ctx: Context, args: Args) -> None:
+    p = ctx.require_facilitator()
+    if len(args.words) != 4:
+        ctx.fail("checkins.usage")
+    cadence, weekday, at, tz = args.words
+    country, region = None, None
+    if "holidays" in args.options:
+        country, _, region_part = args.options["holidays"].partition("-")
+        region = region_part or None
+    try:
+        schedule = parse_schedule(
+            cadence, weekday, at, tz, ctx.now, country=country or None, region=region
+        )
+    except ScheduleError as error:
+        ctx.fail(error.key, **error.variables)
+    p.schedule, p.checkins_paused, p.skip_due = schedule.to_dict(), None, None
+    due = next_due(schedule, ctx.now)
+    _remember_due(ctx, due)
+    ctx.say("checkins.set", cadence=schedule.cadence, when=_when(due, schedule))
+
+
+def pause(ctx: Context) -> None:
+    p = ctx.require_facilitator()
+    if p.schedule is None:
+        ctx.fail("checkins.none_set")
+    if p.checkins_paused:
+        ctx.fail("checkins.already_paused")
+    p.checkins_paused = True
+    _remember_due(ctx, None)
+    ctx.say("checkins.paused")
+
+
+def resume(ctx: Context) -> None:
+    p = ctx.require_facilitator()
+    if p.schedule is None:
+        ctx.fail("checkins.none_set")
+    if not p.checkins_paused:
+        ctx.fail("checkins.not_paused")
+    p.checkins_paused = None
+    schedule = Schedule.from_dict(p.schedule)
+    due = next_due(schedule, ctx.now)
+    _remember_due(ctx, due)
+    ctx.say("checkins.resumed", when=_when(due, schedule))
+
+
+def skip_next(ctx: Context) -> None:
+    p = ctx.require_facilitator()
+    if p.schedule is None or p.checkins_paused:
+        ctx.fail("checkins.none_set")
+    schedule = Schedule.from_dict(p.schedule)
+    skipped = upcoming(p, ctx.now)
+    assert skipped is not None
+    p.skip_due = skipped.isoformat()
+    after = next_due(schedule, skipped)
+    _remember_due(ctx, after)
+    ctx.say("checkins.skipped", skipped=_when(skipped, schedule), when=_when(after, schedule))
+
+
+def send_now(ctx: Context) -> None:
+    p = ctx.require_facilitator()
+    checkin = nudges.compose(p, ctx.content, ctx.decision_log, ctx.journal_log, ctx.now)
+    p.last_checkin = checkin.record
+    ctx.replies.extend(checkin.replies)
+
+
+def preview(ctx: Context) -> None:
+    p = ctx.require_setup()
+    checkin = nudges.compose(p, ctx.content, ctx.decision_log, ctx.journal_log, ctx.now)
+    ctx.say("checkins.preview_intro", private=True)
+    ctx.replies.extend(
+        type(reply)(**(reply.__dict__ | {"private": True})) for reply in checkin.replies
+    )
+
+
+def status(ctx: Context) -> None:
+    p = ctx.require_setup()
+    if p.schedule is None:
+        ctx.say("checkins.status_none")
+        return
+    schedule = Schedule.from_dict(p.schedule)
+    if p.checkins_paused:
+        ctx.say("checkins.status_paused", cadence=schedule.cadence)
+        return
+    due = upcoming(p, ctx.now)
+    assert due is not None
+    ctx.say("checkins.status", cadence=schedule.cadence, when=_when(due, schedule))
+
+
+def mute(ctx: Context, muted: bool) -> None:
+    p = ctx.require_setup()
+    member = p.members.get(ctx.user_id)
+    if member is None:
+        ctx.fail("errors.no_org", orgs=ctx.org_names() or ctx.text("setup.no_partners_yet"))
+    if member.muted == muted:
+        ctx.fail("checkins.already_muted" if muted else "checkins.not_muted")
+    member.muted = muted
+    ctx.say("checkins.muted" if muted else "checkins.unmuted", user=ctx.user_name, private=True)
+
+
+def upcoming(p: Partnership, now: datetime) -> datetime | None:
+    """The next check-in that will be sent, past a skipped one; None when none is scheduled."""
+    if p.schedule is None or p.checkins_paused:
+        return None
+    schedule = Schedule.from_dict(p.schedule)
+    due = next_due(schedule, now)
+    if p.skip_due and due.isoformat() == p.skip_due:
+        due = next_due(schedule, due)
+    return due
+
+
+def _remember_due(ctx: Context, due: datetime | None) -> None:
+    ctx.remember("schedule", next_due=due.isoformat() if due else "")
+
+
+def _when(due: datetime, schedule: Schedule) -> str:
+    local = due.astimezone(ZoneInfo(schedule.tz))
+    return f"{local.strftime('%A %d %B %Y, %H:%M')} ({schedule.tz})"
+
+
+@command("measure", options=frozenset({"unit", "baseline", "target", "owner"}))
+def measure(ctx: Context, args: Args) -> None:
+    word = (args.word(0) or "").lower()
+    if word == "add":
+        add_measure(ctx, args)
+    elif word == "report":
+        report_measure(ctx, args)
+    else:
+        ctx.fail("checkins.measure_usage")
+
+
+def add_measure(ctx: Context, args: Args) -> None:
+    p = ctx.require_setup()
+    org = ctx.require_org()
+    name = checked_text(
+        ctx, " ".join(args.words[1:]), limit=MEASURE_NAME_LIMIT, usage="checkins.measure_usage"
+    )
+    key = name.lower()
+    if key in p.measures:
+        ctx.fail("checkins.measure_exists", measure=p.measures[key].name)
+    baseline, target = (
+        _number(ctx, args.options.get("baseline")),
+        _number(ctx, args.options.get("target")),
+    )
+    owner = org
+    if "owner" in args.options:
+        owner = kebab(args.options["owner"])
+        if owner not in p.orgs:
+            ctx.fail("setup.unknown_org", org=args.options["owner"], orgs=ctx.org_names())
+    unit = args.options.get("unit", "").strip()[:20]
+    p.measures[key] = Measure(name, unit, baseline, target, owner, ctx.stamp)
+    ctx.remember("measure-added", measure=name, org=p.orgs[owner].name)
+    ctx.say(
+        "checkins.measure_added",
+        measure=name,
+        unit=unit,
+        baseline=f"{baseline:g}",
+        target=f"{target:g}",
+        org=p.orgs[owner].name,
+    )
+
+
+def report_measure(ctx: Context, args: Args) -> None:
+    p = ctx.require_setup()
+    org = ctx.require_org()
+    if len(args.words) < 3:
+        ctx.fail("checkins.measure_usage")
+    name, value_word = " ".join(args.words[1:-1]), args.words[-1]
+    found = p.measures.get(name.lower())
+    if found is None:
+        ctx.fail(
+            "checkins.unknown_measure",
+            measure=name,
+            measures=", ".join(f'"{m.name}"' for m in p.measures.values()) or "-",
+        )
+    if org != found.owner and ctx.user_id not in p.facilitators:
+        ctx.fail("checkins.not_owner", measure=found.name, org=p.orgs[found.owner].name)
+    value = _number(ctx, value_word)
+    found.reports.append(Report(value, ctx.stamp, ctx.user_id, ctx.user_name))
+    ctx.remember(
+        "measure-report", measure=found.name, value=f"{value:g}", org=p.orgs[found.owner].name
+    )
+    ctx.say(
+        "checkins.measure_reported",
+        measure=found.name,
+        value=f"{value:g}",
+        unit=found.unit,
+        target=f"{found.target:g}",
+        trend=_trend(ctx, found),
+    )
+
+
+@command("measures")
+def measures(ctx: Context, args: Args) -> None:
+    p = ctx.require_setup()
+    if not p.measures:
+        ctx.say("checkins.report_no_measures")
+        return
+    lines = [
+        ctx.text(
+            "checkins.measure_line",
+            measure=m.name,
+            value=f"{m.latest:g}",
+            unit=m.unit,
+            target=f"{m.target:g}",
+            org=p.orgs[m.owner].name if m.owner in p.orgs else m.owner,
+            trend=_trend(ctx, m),
+        )
+        for m in p.measures.values()
+    ]
+    ctx.say("checkins.measures", measures="\n".join(lines))
+
+
+def _trend(ctx: Context, m: Measure) -> str:
+    values = [m.baseline] + [r.value for r in m.reports]
+    if len(values) < 2 or values[-1] == values[-2]:
+        return ctx.text("checkins.trend_flat")
+    towards = abs(m.target - values[-1]) < abs(m.target - values[-2])
+    return ctx.text("checkins.trend_better" if towards else "checkins.trend_worse")
+
+
+def _number(ctx: Context, word: str | None) -> float:
+    try:
+        value = float((word or "").replace(",", ""))
+    except ValueError:
+        ctx.fail("checkins.not_a_number", value=(word or "?")[:20])
+    if value != value or value in (float("inf"), float("-inf")):  # NaN, infinities
+        ctx.fail("checkins.not_a_number", value=(word or "?")[:20])
+    return value
