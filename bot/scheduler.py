@@ -1,0 +1,219 @@
+"""The worker: sends each due check-in once per due time, however many workers run.
+
+    every minute (arq cron, unique=True: one worker runs it)
+      tick: partnerships due now -> one arq job each, id "checkin:<pid>:<due>"
+            (arq refuses a second job with the same id, so a due time is queued once)
+    any worker
+      send_checkin(pid, due):
+        already recorded for this due time?     -> only move the schedule on (a re-run)
+        skipped by a facilitator?               -> record, send nothing
+        more than a day late (downtime)?        -> send a note instead, move on
+        otherwise compose, send, then record the check-in and move the schedule on
+
+A worker killed mid-job leaves the job in arq's queue; after its timeout another worker runs it
+again and finds what was recorded. The one case left: killed after a platform accepted the
+message and before the record, the check-in is sent again (sending first means none is lost).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, TextIO
+
+from bot import nudges
+from bot.coach import Coach
+from bot.config import Settings
+from bot.dialogs.checkins import upcoming
+from bot.model import Address, Reply
+from bot.partnership import Partnership
+from bot.schedule import Schedule
+from bot.store import CommitResult
+
+logger = logging.getLogger(__name__)
+
+MAX_LATENESS = timedelta(days=1)  # a check-in later than this is replaced by the next one
+RECORD_ATTEMPTS = 20
+
+Courier = Callable[[Address, list[Reply]], Awaitable[bool]]
+
+
+def address_of(pid: str) -> Address:
+    """A partnership's home conversation, from its id (`platform:workspace:channel`)."""
+    platform, workspace, channel = pid.split(":", 2)
+    return Address(platform, workspace, channel)
+
+
+async def due_now(coach: Coach, now: datetime) -> list[tuple[str, datetime]]:
+    return await coach.store.due(now)
+
+
+async def send_checkin(
+    coach: Coach, couriers: dict[str, Courier], pid: str, due: datetime, now: datetime
+) -> str:
+    """Handle one due check-in; returns what happened (sent, missed, skipped, already, off)."""
+    store = coach.store
+    snapshot = await store.load_partnership(pid, with_history=True)
+    p = snapshot.partnership
+    if p.schedule is None or p.checkins_paused:
+        await store.set_due(pid, None)
+        return "off"
+    schedule = Schedule.from_dict(p.schedule)
+    last = p.last_checkin or {}
+    if last.get("due") and datetime.fromisoformat(last["due"]) >= due:
+        await store.set_due(pid, upcoming(p, due))  # an earlier run sent it and died after
+        return "already"
+    say = coach.content.prompts.render
+    if p.skip_due == due.isoformat():
+        outcome, replies, record = "skipped", [], last | {"due": due.isoformat()}
+    elif now - due > MAX_LATENESS:
+        after = upcoming(replace(p, skip_due=None), now)
+        when = _local(after, schedule) if after else "-"
+        replies = [Reply(say("checkins.missed", skipped=_local(due, schedule), when=when))]
+        outcome, record = "missed", last | {"due": due.isoformat()}
+    else:
+        checkin = nudges.compose(
+            p, coach.content, snapshot.decision_log, snapshot.journal, now, due
+        )
+        outcome, replies, record = "sent", checkin.replies, checkin.record
+    if replies:
+        courier = couriers.get(address_of(pid).platform)
+        delivered = courier is not None and await courier(address_of(pid), replies)
+        if not delivered:
+            logger.error("check-in for %s due %s could not be delivered", pid, due.isoformat())
+    await _record(coach, pid, record)
+    await store.set_due(pid, upcoming(p, max(due, now) if outcome == "missed" else due))
+    logger.info("check-in %s for %s due %s", outcome, pid, due.isoformat())
+    return outcome
+
+
+async def _record(coach: Coach, pid: str, record: dict[str, str]) -> None:
+    """Keep `record` as the last check-in, on top of whatever partners did meanwhile."""
+    for _ in range(RECORD_ATTEMPTS):
+        snapshot = await coach.store.load_partnership(pid)
+        p: Partnership = snapshot.partnership
+        p.last_checkin = record
+        if p.skip_due == record["due"]:
+            p.skip_due = None
+        if await coach.store.commit(snapshot, p) is CommitResult.DONE:
+            return
+    logger.error("could not record the check-in for %s due %s", pid, record["due"])
+
+
+def _local(due: datetime, schedule: Schedule) -> str:
+    return due.astimezone(schedule.zone).strftime("%A %d %B %Y, %H:%M")
+
+
+# --- arq: the jobs and the worker's settings ---------------------------------------------------
+
+
+async def tick(ctx: dict[str, Any]) -> int:
+    """Queue a job for each check-in due now; returns how many were queued."""
+    coach: Coach = ctx["coach"]
+    queued = 0
+    for pid, due in await due_now(coach, datetime.now(UTC)):
+        job = await ctx["redis"].enqueue_job(
+            "checkin_job",
+            pid,
+            due.isoformat(),
+            _job_id=f"{coach.store.prefix}:checkin:{pid}:{due.isoformat()}",
+            _queue_name=ctx["queue_name"],
+        )
+        queued += job is not None
+    return queued
+
+
+async def checkin_job(ctx: dict[str, Any], pid: str, due: str) -> str:
+    return await send_checkin(
+        ctx["coach"], ctx["couriers"], pid, datetime.fromisoformat(due), datetime.now(UTC)
+    )
+
+
+def build_worker(
+    coach: Coach,
+    couriers: dict[str, Courier],
+    redis_settings: Any,
+    *,
+    job_timeout_s: int,
+    handle_signals: bool,
+) -> Any:
+    """An arq Worker running the tick every minute (and at start-up, to catch up after
+    downtime) and the check-in jobs, on a queue named after the coach's key prefix."""
+    from arq.cron import cron
+    from arq.worker import Worker, func
+
+    queue = f"{coach.store.prefix}:arq:queue"
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx.update(coach=coach, couriers=couriers, queue_name=queue)
+
+    return Worker(
+        functions=[func(checkin_job, name="checkin_job", timeout=job_timeout_s)],
+        cron_jobs=[cron(tick, name=f"{queue}:tick", unique=True, run_at_startup=True)],
+        redis_settings=redis_settings,
+        queue_name=queue,
+        on_startup=startup,
+        handle_signals=handle_signals,
+        job_timeout=job_timeout_s,
+        keep_result=int(MAX_LATENESS.total_seconds()) * 2,  # a job id stays taken this long
+        poll_delay=0.2,
+    )
+
+
+@asynccontextmanager
+async def couriers_for(
+    coach: Coach, settings: Settings, out: TextIO
+) -> AsyncIterator[dict[str, Courier]]:
+    """How to deliver a check-in on each platform this process can reach."""
+    from aiohttp import ClientSession
+
+    from bot.adapters.console import ConsoleChannel
+
+    console = ConsoleChannel(coach, out)
+
+    async def to_console(address: Address, replies: list[Reply]) -> bool:
+        for reply in replies:
+            console.render(reply)
+        return True
+
+    couriers: dict[str, Courier] = {"console": to_console}
+    async with ClientSession() as session:
+        if settings.slack_enabled:
+            from bot.adapters.slack import SlackChannel
+
+            couriers["slack"] = SlackChannel(coach, settings, session).send
+        if settings.teams_enabled:
+            from bot.adapters.teams import TeamsChannel
+
+            couriers["teams"] = TeamsChannel(coach, settings).send
+        yield couriers
+
+
+@asynccontextmanager
+async def running_worker(
+    coach: Coach, settings: Settings, out: TextIO, *, handle_signals: bool = False
+) -> AsyncIterator[Any]:
+    """The worker running in this process until the block ends (the embedded one-process
+    default, and `coach worker`)."""
+    import asyncio
+
+    from bot.redis_server import arq_redis_settings
+
+    async with couriers_for(coach, settings, out) as couriers:
+        worker = build_worker(
+            coach,
+            couriers,
+            arq_redis_settings(settings),
+            job_timeout_s=settings.job_timeout_s,
+            handle_signals=handle_signals,
+        )
+        task = asyncio.ensure_future(worker.async_run())
+        try:
+            yield task
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await worker.close()

@@ -1,0 +1,258 @@
+"""Check-ins: the next-due table, every check-in variant through the console, the worker's
+choices, and exactly one check-in per due time with two worker processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.model import Address, Reply
+from bot.schedule import Schedule, next_due, parse_schedule
+from bot.scheduler import send_checkin
+from tests.conftest import project_path
+
+HERE = Address("console", "local", "partnership")
+JOBS_PER_WORKER = 10  # arq's max_jobs: the most that can be cut short by one kill
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def schedule(cadence: str, day: str, time_: str, tz: str, start: str, **holidays: str) -> Schedule:
+    return parse_schedule(cadence, day, time_, tz, at(start), **holidays)
+
+
+@pytest.mark.parametrize(
+    ("rule", "after", "expected"),
+    [
+        # weekly 09:00 Chicago stays 09:00 local when clocks spring forward (8 March 2026)...
+        (("weekly", "tue", "09:00", "America/Chicago", "2026-03-03T15:00+00:00"),
+         "2026-03-03T15:00:00+00:00", "2026-03-10T09:00:00-05:00"),
+        # ...and when they fall back (1 November 2026)
+        (("weekly", "tue", "09:00", "America/Chicago", "2026-10-27T15:00+00:00"),
+         "2026-10-27T14:00:00+00:00", "2026-11-03T09:00:00-06:00"),
+        # monthly: the first Tuesday; from the last day of a month into the next
+        (("monthly", "tue", "09:00", "America/New_York", "2026-01-31T12:00+00:00"),
+         "2026-03-31T12:00:00+00:00", "2026-04-07T09:00:00-04:00"),
+        (("monthly", "fri", "16:00", "Europe/London", "2026-01-01T00:00+00:00"),
+         "2026-02-27T00:00:00+00:00", "2026-03-06T16:00:00+00:00"),
+        # quarterly: the first Tuesday of January, April, July, October
+        (("quarterly", "tue", "10:30", "Europe/Amsterdam", "2026-02-01T00:00+00:00"),
+         "2026-02-01T00:00:00+00:00", "2026-04-07T10:30:00+02:00"),
+        # biweekly: every other week from the first occurrence
+        (("biweekly", "wed", "08:00", "America/Denver", "2026-05-04T12:00+00:00"),
+         "2026-05-06T14:01:00+00:00", "2026-05-20T08:00:00-06:00"),
+        # a public holiday (Memorial Day, 25 May 2026) moves it to the next working day
+        (("weekly", "mon", "09:00", "America/New_York", "2026-05-19T00:00+00:00", "US"),
+         "2026-05-19T00:00:00+00:00", "2026-05-26T09:00:00-04:00"),
+        # Christmas on a Friday; the Monday after is Boxing Day's substitute holiday in the UK,
+        # so the weekend and that Monday are passed over
+        (("weekly", "fri", "09:00", "Europe/London", "2026-12-20T00:00+00:00", "GB"),
+         "2026-12-20T00:00:00+00:00", "2026-12-29T09:00:00+00:00"),
+        # a regional holiday: Saint-Jean-Baptiste (24 June) in Quebec, not in Ontario
+        (("weekly", "wed", "09:00", "America/Toronto", "2026-06-20T00:00+00:00", "CA", "QC"),
+         "2026-06-20T00:00:00+00:00", "2026-06-25T09:00:00-04:00"),
+        (("weekly", "wed", "09:00", "America/Toronto", "2026-06-20T00:00+00:00", "CA", "ON"),
+         "2026-06-20T00:00:00+00:00", "2026-06-24T09:00:00-04:00"),
+        # 02:30 does not exist on 8 March 2026 in Chicago: it happens at 03:30, as clocks do
+        (("weekly", "sun", "02:30", "America/Chicago", "2026-03-02T00:00+00:00"),
+         "2026-03-02T00:00:00+00:00", "2026-03-08T03:30:00-05:00"),
+    ],
+)  # fmt: skip
+def test_next_due(rule, after, expected):
+    cadence, day, time_, tz, start, *holiday = rule
+    places = dict(zip(("country", "region"), holiday, strict=False))
+    assert next_due(schedule(cadence, day, time_, tz, start, **places), at(after)) == at(expected)
+
+
+async def setup_with_checkins(convo, clock):
+    await convo.script(
+        """
+lead: setup "Trails"
+lead: partner add "City of Springfield" government
+lead: partner add "Acme" business
+lead: join "City of Springfield"
+rep: join "Acme"
+lead: checkins weekly tue 09:00 America/Chicago
+"""
+    )
+
+
+async def test_each_check_in_variant_through_the_console(convo, clock):
+    await setup_with_checkins(convo, clock)
+    out = await convo("lead: checkins now")
+    assert 'Check-in for "Trails": what has happened since Tuesday 14 April.' in out
+
+    out = await convo("lead: checkins now")  # nothing since the last one
+    assert "Nothing new since the last check-in." in out
+    assert "It has been quiet since" in out
+
+    await convo('rep: decide "Meet monthly"')
+    out = await convo("lead: checkins now")
+    assert '- Proposed, waiting for endorsements: D1 "Meet monthly"' in out
+    assert '- D1 "Meet monthly", waiting on City of Springfield, Acme (over to: lead, rep)' in out
+    assert "Some of what is open is waiting on approvals" in out  # patience
+    assert "For City of Springfield: if anything here needs council" in out  # government
+    assert "For Acme: say which decision points matter most" in out  # business
+    assert "--- check-in-" in out and "# Progress report: Trails" in out
+
+    await convo("rep: checkins mute")
+    await convo("rep: endorse D1")
+    await convo("lead: endorse D1")
+    out = await convo("lead: checkins now")
+    assert '- Agreed: D1 "Meet monthly"' in out
+    assert "D1 is agreed: every partner organisation signed up to it" in out  # celebrate
+
+    await convo('rep: measure add "Ozone alert days" --unit days --baseline 18 --target 10')
+    await convo('rep: measure report "Ozone alert days" 15')
+    await convo('rep: measure report "Ozone alert days" 15')
+    await convo('rep: decide "Share one dashboard"')
+    out = await convo("lead: checkins now")
+    assert "Ozone alert days has not moved since it was last reported" in out  # shifted
+    assert "(over to: lead)" in out  # rep muted check-ins for themself
+
+
+async def test_setting_pausing_and_skipping_check_ins(convo, clock, store):
+    await setup_with_checkins(convo, clock)
+    assert (await store.due(clock.now + timedelta(days=8)))[0][1] == at("2026-04-21T14:00:00+00:00")
+    out = await convo("lead: checkins skip next")
+    assert "The check-in of Tuesday 21 April 2026, 09:00 (America/Chicago) will be skipped" in out
+    assert (await store.due(clock.now + timedelta(days=30)))[0][1] == at(
+        "2026-04-28T14:00:00+00:00"
+    )
+    await convo("lead: checkins pause")
+    assert await store.due(clock.now + timedelta(days=30)) == []
+    out = await convo("rep: checkins resume")
+    assert "Only a facilitator" in out
+    for bad, message in [
+        ("checkins daily tue 09:00 America/Chicago", '"daily" is not a cadence'),
+        ("checkins weekly tue 25:00 America/Chicago", '"25:00" is not a time of day'),
+        ("checkins weekly tue 09:00 Mars/Olympus", '"Mars/Olympus" is not a time zone'),
+        ("checkins weekly tue 09:00 UTC --holidays XX", 'I have no public holidays for "XX"'),
+    ]:
+        assert message in await convo(f"lead: {bad}")
+
+
+async def test_the_worker_sends_once_skips_and_replaces_a_late_check_in(convo, clock, coach, store):
+    await setup_with_checkins(convo, clock)
+    sent: list[list[Reply]] = []
+
+    async def courier(address, replies):
+        sent.append(replies)
+        return True
+
+    couriers = {"console": courier}
+    pid = HERE.conversation
+    due = at("2026-04-21T14:00:00+00:00")
+    assert await send_checkin(coach, couriers, pid, due, due + timedelta(minutes=1)) == "sent"
+    assert await send_checkin(coach, couriers, pid, due, due + timedelta(minutes=2)) == "already"
+    assert len(sent) == 1 and 'Check-in for "Trails"' in sent[0][0].text
+    assert (await store.due(due + timedelta(days=8)))[0][1] == at("2026-04-28T14:00:00+00:00")
+
+    clock.now = due + timedelta(minutes=5)
+    await convo("lead: checkins skip next")
+    skipped = at("2026-04-28T14:00:00+00:00")
+    assert await send_checkin(coach, couriers, pid, skipped, skipped) == "skipped"
+    assert len(sent) == 1
+
+    late = at("2026-05-05T14:00:00+00:00")  # the coach was down for two days
+    outcome = await send_checkin(coach, couriers, pid, late, late + timedelta(days=2))
+    assert outcome == "missed"
+    assert sent[-1][0].text.startswith("The check-in due on Tuesday 05 May 2026, 09:00 was missed")
+    assert "The next one is on Tuesday 12 May 2026, 09:00" in sent[-1][0].text
+
+
+def start_worker(redis_socket, prefix, log):
+    env = {**os.environ, "REDIS_URL": f"unix://{redis_socket}", "COACH_KEY_PREFIX": prefix,
+           "COACH_JOB_TIMEOUT_S": "3", "LOG_LEVEL": "WARNING"}  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "worker"],
+        env=env, cwd=project_path(), stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+async def partnerships_due(coach, store, count):
+    from bot.model import Turn, User
+
+    pids = []
+    for n in range(count):
+        address = Address("console", "local", f"p{n}")
+        for text in (f'setup "P{n}"', "checkins weekly tue 09:00 America/Chicago"):
+            await coach.handle(Turn(address, User("lead", "lead"), text))
+        await store.set_due(address.conversation, datetime.now(UTC) - timedelta(minutes=1))
+        pids.append(address.conversation)
+    return pids
+
+
+async def wait_recorded(store, pids, timeout_s):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        loaded = [await store.load_partnership(pid) for pid in pids]
+        if all(s.partnership.last_checkin for s in loaded):
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError("not every check-in was recorded in time")
+
+
+def check_ins_per_partnership(*logs):
+    text = "".join(log.read_text() for log in logs)
+    return [text.count(f'Check-in for "P{n}"') for n in range(200)]
+
+
+@pytest.mark.skipif(os.environ.get("REDIS_URL") is not None, reason="uses the embedded server")
+async def test_two_workers_send_each_due_check_in_exactly_once(
+    coach, store, redis_socket, prefix, tmp_path
+):
+    pids = await partnerships_due(coach, store, 200)
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    with logs[0].open("w") as a, logs[1].open("w") as b:
+        workers = [start_worker(redis_socket, prefix, out) for out in (a, b)]
+        try:
+            await wait_recorded(store, pids, 60)
+        finally:
+            for worker in workers:
+                worker.send_signal(signal.SIGTERM)
+                worker.wait(timeout=30)
+    assert check_ins_per_partnership(*logs) == [1] * 200
+    assert all(log.read_text().count("Check-in for") > 0 for log in logs)  # both took a share
+
+
+@pytest.mark.skipif(os.environ.get("REDIS_URL") is not None, reason="uses the embedded server")
+async def test_a_worker_killed_mid_run_loses_no_check_in(
+    coach, store, redis_socket, prefix, tmp_path
+):
+    """Killed at a moment of its own, not just after a send: every check-in still goes out.
+    A job killed after its message went out and before it was recorded is sent again (sending
+    before recording means none is lost); at most the jobs running at the kill can repeat."""
+    pids = await partnerships_due(coach, store, 200)
+    first, second = tmp_path / "first.log", tmp_path / "second.log"
+    with first.open("w") as out:
+        doomed = start_worker(redis_socket, prefix, out)
+        for _ in range(3000):  # up to 30 s for the first twenty check-ins
+            if first.read_text().count("Check-in for") >= 20:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(random.uniform(0, 0.05))  # not aligned with a send
+        doomed.send_signal(signal.SIGKILL)  # mid-run: some sent, some queued, some running
+        doomed.wait(timeout=10)
+    with second.open("w") as out:
+        survivor = start_worker(redis_socket, prefix, out)
+        try:
+            await wait_recorded(store, pids, 60)
+        finally:
+            survivor.send_signal(signal.SIGTERM)
+            survivor.wait(timeout=30)
+    counts = check_ins_per_partnership(first, second)
+    assert min(counts) == 1, "a check-in was lost"
+    repeated = [n for n, c in enumerate(counts) if c > 1]
+    assert len(repeated) <= JOBS_PER_WORKER, f"sent twice: {repeated}"
+    assert max(counts) <= 2
