@@ -181,9 +181,11 @@ class Partnership:
         orgs = sorted(
             ((k, Org(**v)) for k, v in load("orgs").items()), key=lambda kv: kv[1].position
         )
-        measures = {
+        measures = {  # in the order they were added
             key: Measure(**(raw | {"reports": [Report(**r) for r in raw["reports"]]}))
-            for key, raw in load("measures").items()
+            for key, raw in sorted(
+                load("measures").items(), key=lambda kv: (kv[1]["added_at"], kv[0])
+            )
         }
         return cls(
             id=pid,

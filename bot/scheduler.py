@@ -1,8 +1,9 @@
 """The worker: sends each due check-in once per due time, however many workers run.
 
     every minute (arq cron, unique=True: one worker runs it)
-      tick: partnerships due now -> one arq job each, id "checkin:<pid>:<due>"
-            (arq refuses a second job with the same id, so a due time is queued once)
+      tick: partnerships due now -> one arq job each, id "checkin_job:<pid>:<due>"
+            (arq refuses a second job with the same id, so a due time is queued once);
+            due within a day -> a "reminder_job" asking owners of measures for their values
     any worker
       send_checkin(pid, due):
         already recorded for this due time?     -> only move the schedule on (a re-run)
@@ -36,6 +37,7 @@ from bot.store import CommitResult
 logger = logging.getLogger(__name__)
 
 MAX_LATENESS = timedelta(days=1)  # a check-in later than this is replaced by the next one
+REMINDER_AHEAD = timedelta(days=1)  # owners of measures are asked for their values this early
 RECORD_ATTEMPTS = 20
 
 Courier = Callable[[Address, list[Reply]], Awaitable[bool]]
@@ -45,10 +47,6 @@ def address_of(pid: str) -> Address:
     """A partnership's home conversation, from its id (`platform:workspace:channel`)."""
     platform, workspace, channel = pid.split(":", 2)
     return Address(platform, workspace, channel)
-
-
-async def due_now(coach: Coach, now: datetime) -> list[tuple[str, datetime]]:
-    return await coach.store.due(now)
 
 
 async def send_checkin(
@@ -103,6 +101,36 @@ async def _record(coach: Coach, pid: str, record: dict[str, str]) -> None:
     logger.error("could not record the check-in for %s due %s", pid, record["due"])
 
 
+async def send_reminders(
+    coach: Coach, couriers: dict[str, Courier], pid: str, due: datetime, now: datetime
+) -> int:
+    """Ask each measure's owner for its latest value ahead of the check-in due at `due`;
+    returns how many reminders went out. A measure reported since the last check-in is not
+    asked for again."""
+    p = (await coach.store.load_partnership(pid)).partnership
+    if p.schedule is None or p.checkins_paused or p.skip_due == due.isoformat():
+        return 0
+    since = (p.last_checkin or {}).get("sent_at", "")
+    schedule = Schedule.from_dict(p.schedule)
+    say = coach.content.prompts.render
+    replies = [
+        Reply(
+            say(
+                "checkins.reminder",
+                org=p.orgs[m.owner].name if m.owner in p.orgs else m.owner,
+                when=_local(due, schedule),
+                measure=m.name,
+            )
+        )
+        for m in p.measures.values()
+        if not m.reports or m.reports[-1].at <= since
+    ]
+    courier = couriers.get(address_of(pid).platform)
+    if replies and courier is not None and not await courier(address_of(pid), replies):
+        logger.error("reminders for %s due %s could not be delivered", pid, due.isoformat())
+    return len(replies)
+
+
 def _local(due: datetime, schedule: Schedule) -> str:
     return due.astimezone(schedule.zone).strftime("%A %d %B %Y, %H:%M")
 
@@ -113,17 +141,28 @@ def _local(due: datetime, schedule: Schedule) -> str:
 async def tick(ctx: dict[str, Any]) -> int:
     """Queue a job for each check-in due now; returns how many were queued."""
     coach: Coach = ctx["coach"]
+    now = datetime.now(UTC)
     queued = 0
-    for pid, due in await due_now(coach, datetime.now(UTC)):
-        job = await ctx["redis"].enqueue_job(
-            "checkin_job",
-            pid,
-            due.isoformat(),
-            _job_id=f"{coach.store.prefix}:checkin:{pid}:{due.isoformat()}",
-            _queue_name=ctx["queue_name"],
+    for pid, due in await coach.store.due(now + REMINDER_AHEAD):
+        job = "checkin_job" if due <= now else "reminder_job"
+        queued += (
+            await ctx["redis"].enqueue_job(
+                job,
+                pid,
+                due.isoformat(),
+                # one job per partnership and due time, whichever worker's tick queues it
+                _job_id=f"{coach.store.prefix}:{job}:{pid}:{due.isoformat()}",
+                _queue_name=ctx["queue_name"],
+            )
+            is not None
         )
-        queued += job is not None
     return queued
+
+
+async def reminder_job(ctx: dict[str, Any], pid: str, due: str) -> int:
+    return await send_reminders(
+        ctx["coach"], ctx["couriers"], pid, datetime.fromisoformat(due), datetime.now(UTC)
+    )
 
 
 async def checkin_job(ctx: dict[str, Any], pid: str, due: str) -> str:
@@ -151,7 +190,10 @@ def build_worker(
         ctx.update(coach=coach, couriers=couriers, queue_name=queue)
 
     return Worker(
-        functions=[func(checkin_job, name="checkin_job", timeout=job_timeout_s)],
+        functions=[
+            func(checkin_job, name="checkin_job", timeout=job_timeout_s),
+            func(reminder_job, name="reminder_job", timeout=job_timeout_s),
+        ],
         cron_jobs=[cron(tick, name=f"{queue}:tick", unique=True, run_at_startup=True)],
         redis_settings=redis_settings,
         queue_name=queue,

@@ -256,3 +256,33 @@ async def test_a_worker_killed_mid_run_loses_no_check_in(
     repeated = [n for n, c in enumerate(counts) if c > 1]
     assert len(repeated) <= JOBS_PER_WORKER, f"sent twice: {repeated}"
     assert max(counts) <= 2
+
+
+async def test_owners_are_asked_for_their_measures_a_day_ahead(convo, clock, coach):
+    from bot.scheduler import send_reminders
+
+    await setup_with_checkins(convo, clock)
+    await convo('rep: measure add "Ozone alert days" --unit days --baseline 18 --target 10')
+    await convo('lead: measure add "Riders per day" --baseline 1000 --target 1500')
+    sent = []
+
+    async def courier(address, replies):
+        sent.extend(r.text for r in replies)
+        return True
+
+    due = at("2026-04-21T14:00:00+00:00")
+    assert await send_reminders(coach, {"console": courier}, HERE.conversation, due, due) == 2
+    assert sent[0] == (
+        "Acme: the next check-in is on Tuesday 21 April 2026, 09:00. Please report the latest "
+        'value of Ozone alert days before then, with /coach measure report "Ozone alert days" <value>.'
+    )
+    assert sent[1].startswith("City of Springfield: the next check-in")
+
+    clock.now = due + timedelta(minutes=1)
+    await convo("lead: checkins now")
+    clock.now += timedelta(days=1)
+    await convo('rep: measure report "Ozone alert days" 14')
+    sent.clear()
+    later = at("2026-04-28T14:00:00+00:00")
+    assert await send_reminders(coach, {"console": courier}, HERE.conversation, later, later) == 1
+    assert sent[0].startswith("City of Springfield")  # Acme has reported since
