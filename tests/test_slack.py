@@ -303,14 +303,15 @@ async def test_bad_input_gets_an_ephemeral_reply_and_unknown_buttons_are_stale(s
     assert (await slack.http.get("/healthz")).status == 200
 
 
-def setup_submission(name: str, partners: str) -> dict[str, Any]:
+def setup_submission(name: str, partners: str, checkins: str = "") -> dict[str, Any]:
     return {
         "type": "view_submission", "team": {"id": TEAM}, "user": {"id": "ULEAD", "team_id": TEAM},
         "api_app_id": "A1", "trigger_id": "t",
         "view": {"id": "V1", "type": "modal", "callback_id": "coach_setup",
                  "private_metadata": CHANNEL, "state": {"values": {
                      "name": {"value": {"type": "plain_text_input", "value": name}},
-                     "partners": {"value": {"type": "plain_text_input", "value": partners}}}}},
+                     "partners": {"value": {"type": "plain_text_input", "value": partners}},
+                     "checkins": {"value": {"type": "plain_text_input", "value": checkins}}}}},
     }  # fmt: skip
 
 
@@ -322,6 +323,7 @@ async def test_setup_without_a_name_opens_a_form_that_sets_up_the_partnership(sl
     assert [b["label"]["text"] for b in view["blocks"]] == [
         "Partnership name",
         "Partner organisations",
+        "Check-ins (optional)",
     ]
 
     bad = setup_submission("Trails & Transit", "City of Springfield, government\nAcme, industry")
@@ -333,7 +335,11 @@ async def test_setup_without_a_name_opens_a_form_that_sets_up_the_partnership(sl
     }  # fmt: skip
     assert (await store.load(HERE)).partnership.name is None
 
-    good = setup_submission("Trails & Transit", "City of Springfield, government\n\nAcme, business")
+    good = setup_submission(
+        "Trails & Transit",
+        "City of Springfield, government\n\nAcme, business",
+        "weekly tue 09:00 America/Chicago",
+    )
     assert await slack.interact(good) == 200
     assert slack.answer == ""  # the form closes
     p = (await store.load(HERE)).partnership
@@ -342,7 +348,9 @@ async def test_setup_without_a_name_opens_a_form_that_sets_up_the_partnership(sl
         ("City of Springfield", "government"),
         ("Acme", "business"),
     ]
-    assert "Acme (business) joins the partnership" in slack.said()[-1]
+    assert "Acme (business) joins the partnership" in slack.said()[-2]
+    assert slack.said()[-1].startswith("Check-ins are set: weekly.")
+    assert p.schedule["tz"] == "America/Chicago"
 
 
 async def test_app_home_lists_the_users_partnerships_and_open_decisions(slack):

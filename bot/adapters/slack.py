@@ -357,6 +357,14 @@ class SlackChannel:
                         "multiline": True,
                     },
                 },
+                {
+                    "type": "input",
+                    "block_id": "checkins",
+                    "optional": True,
+                    "label": plain("slack.setup_checkins_label"),
+                    "hint": plain("slack.setup_checkins_hint"),
+                    "element": {"type": "plain_text_input", "action_id": "value"},
+                },
             ],
         }
 
@@ -388,6 +396,9 @@ class SlackChannel:
         user = User(body["user"]["id"], body["user"]["id"])
         turns = [Turn(address, user, "setup", body=name)]
         turns += [Turn(address, user, f'partner add "{org}" {sector}') for org, sector in partners]
+        cadence = (values.get("checkins", {}).get("value", {}).get("value") or "").strip()
+        if cadence:  # checked by the core like a typed command; a mistake gets its reply
+            turns.append(Turn(address, user, f"checkins {cadence}"))
         self._spawn(client, self._run_all(turns))
 
     async def _run_all(self, turns: list[Turn]) -> None:
