@@ -59,6 +59,7 @@ from botbuilder.integration.aiohttp import (
 from botbuilder.schema import ActivityTypes
 from redis.asyncio import Redis
 
+from bench import slack as slack_bench
 from bench.slack import Child, LogCounter, _table, _verdict
 from bench.turns import _percentile, _stop_embedded
 from bot.coach import Coach
@@ -188,7 +189,7 @@ async def run_job(job: dict[str, Any]) -> dict[str, Any]:
     return load.result()
 
 
-class Load:
+class Load(slack_bench.Load):
     """Activities posted to one URL, each timed until its response has been read."""
 
     def __init__(
@@ -201,14 +202,8 @@ class Load:
         self.n = first_n
         self.session: aiohttp.ClientSession | None = None
         self.answered: list[int] = []  # the n of every request answered 201, warm-up included
+        self.acked: Counter[str] = Counter()  # unused here: Teams answers 201, counted above
         self.reset()
-
-    def reset(self) -> None:
-        self.latencies: list[int] = []
-        self.statuses: Counter[str] = Counter()
-        self.errors: list[str] = []
-        self.elapsed = 0.0
-        self.max_lag_ms = 0.0
 
     async def one(self, scheduled_ns: int | None = None) -> None:
         assert self.session is not None
@@ -232,45 +227,10 @@ class Load:
         elif len(self.errors) < 5:
             self.errors.append(f"{kind} by {MEMBERS[member][1]}: {status}")
 
-    async def closed(self, concurrency: int, seconds: float) -> None:
-        started = time.perf_counter()
-        deadline = started + seconds
-
-        async def worker() -> None:
-            while time.perf_counter() < deadline:
-                await self.one()
-
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        self.elapsed = time.perf_counter() - started
-
-    async def paced(self, rate: float, seconds: float) -> None:
-        """Open loop: request i is due at start + i / rate, whether or not earlier ones are done."""
-        total = max(1, round(rate * seconds))
-        interval_ns = round(1e9 / rate)
-        await self.one()  # open one connection first (not counted)
-        self.reset()
-        start_ns = time.perf_counter_ns() + 1_000_000
-        tasks = []
-        for i in range(total):
-            due = start_ns + i * interval_ns
-            delay = (due - time.perf_counter_ns()) / 1e9
-            if delay > 0:
-                await asyncio.sleep(delay)
-            self.max_lag_ms = max(self.max_lag_ms, (time.perf_counter_ns() - due) / 1e6)
-            tasks.append(asyncio.create_task(self.one(due)))
-        await asyncio.gather(*tasks)
-        self.elapsed = (time.perf_counter_ns() - start_ns) / 1e9
-
     def result(self) -> dict[str, Any]:
-        return {
-            "latencies_ns": self.latencies,
-            "statuses": dict(self.statuses),
-            "errors": self.errors,
-            "elapsed_s": self.elapsed,
-            "max_lag_ms": self.max_lag_ms,
-            "answered": self.answered,
-            "next_n": self.n,
-        }
+        result = super().result()
+        del result["acked"]
+        return result | {"answered": self.answered}
 
 
 # --- the stand-in for the Bot Framework connector (its own process) ----------------------------

@@ -78,15 +78,7 @@ def endorse(ctx: Context, args: Args) -> None:
         )
     decision.stances[org] = Stance("endorse", ctx.user_id, ctx.user_name, ctx.stamp)
     _log(ctx, decision, "endorse", org=org)
-    if decision.agreed_at is None and p.is_fully_endorsed(decision):
-        decision.agreed_at = ctx.stamp
-        _log(ctx, decision, "agreed")
-        ctx.say(
-            "decisions.agreed",
-            message_key=_card(decision),
-            decision=decision.id,
-            text=decision.text,
-        )
+    if _agree_if_complete(ctx, decision):
         return
     ctx.say(
         "decisions.endorsed",
@@ -207,17 +199,20 @@ def settle_after_partner_change(ctx: Context, removed: str) -> None:
     waited on it is agreed (the log keeps the stances it gave)."""
     p = ctx.partnership
     for decision in p.decisions_in_order():
-        if decision.stances.pop(removed, None) is None and decision.agreed_at:
-            continue
-        if decision.agreed_at is None and p.is_fully_endorsed(decision):
-            decision.agreed_at = ctx.stamp
-            _log(ctx, decision, "agreed")
-            ctx.say(
-                "decisions.agreed",
-                message_key=_card(decision),
-                decision=decision.id,
-                text=decision.text,
-            )
+        decision.stances.pop(removed, None)
+        _agree_if_complete(ctx, decision)
+
+
+def _agree_if_complete(ctx: Context, decision: Decision) -> bool:
+    """Mark `decision` agreed, once, when every partner organisation now endorses it."""
+    if decision.agreed_at is not None or not ctx.partnership.is_fully_endorsed(decision):
+        return False
+    decision.agreed_at = ctx.stamp
+    _log(ctx, decision, "agreed")
+    ctx.say(
+        "decisions.agreed", message_key=_card(decision), decision=decision.id, text=decision.text
+    )
+    return True
 
 
 def _decision(ctx: Context, args: Args) -> Decision:
