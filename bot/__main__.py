@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -48,9 +49,13 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"coach: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    level = settings.log_level
+    in_console = args.command == "console" or (
+        args.command in (None, "run") and not settings.has_platform_credentials
     )
+    if in_console and "LOG_LEVEL" not in os.environ:
+        level = "WARNING"  # the console's own lines matter there; set LOG_LEVEL to see more
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         loaded = load_content(settings.content_dir)
     except ContentError as error:

