@@ -33,7 +33,7 @@ from bot.dialogs.checkins import upcoming
 from bot.model import Address, Reply
 from bot.partnership import Partnership
 from bot.schedule import Schedule
-from bot.store import CommitResult
+from bot.store import CommitResult, Snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ async def send_checkin(
 ) -> str:
     """Handle one due check-in; returns what happened (sent, missed, skipped, already, off)."""
     store = coach.store
-    snapshot = await store.load_partnership(pid, with_history=True)
+    snapshot = await store.load_partnership(pid)
     p = snapshot.partnership
     if p.schedule is None or p.checkins_paused:
         await store.set_due(pid, None)
@@ -75,25 +75,29 @@ async def send_checkin(
         replies = [Reply(say("checkins.missed", skipped=_local(due, schedule), when=when))]
         outcome, record = "missed", last | {"due": due.isoformat()}
     else:
-        checkin = nudges.compose(
-            p, coach.content, snapshot.decision_log, snapshot.journal, now, due
+        decision_log, journal = await store.history_since(
+            pid, last.get("decision_log"), last.get("journal")
         )
+        checkin = nudges.compose(p, coach.content, decision_log, journal, now, due)
         outcome, replies, record = "sent", checkin.replies, checkin.record
     if replies:
         courier = couriers.get(address_of(pid).platform)
         delivered = courier is not None and await courier(address_of(pid), replies)
         if not delivered:
             logger.error("check-in for %s due %s could not be delivered", pid, due.isoformat())
-    await _record(coach, pid, record)
+    await _record(coach, snapshot, record)
     await store.set_due(pid, upcoming(p, max(due, now) if outcome == "missed" else due))
     logger.info("check-in %s for %s due %s", outcome, pid, due.isoformat())
     return outcome
 
 
-async def _record(coach: Coach, pid: str, record: dict[str, str]) -> None:
-    """Keep `record` as the last check-in, on top of whatever partners did meanwhile."""
-    for _ in range(RECORD_ATTEMPTS):
-        snapshot = await coach.store.load_partnership(pid)
+async def _record(coach: Coach, snapshot: Snapshot, record: dict[str, str]) -> None:
+    """Keep `record` as the last check-in, on top of whatever partners did meanwhile: on the
+    snapshot already loaded, and on a fresh one if someone committed in between."""
+    pid = snapshot.partnership.id
+    for attempt in range(RECORD_ATTEMPTS):
+        if attempt:
+            snapshot = await coach.store.load_partnership(pid)
         p: Partnership = snapshot.partnership
         p.last_checkin = record
         if p.skip_due == record["due"]:

@@ -132,6 +132,17 @@ class Store:
             loaded = await pipe.execute()
         return self._snapshot(pid, loaded, with_history)
 
+    async def history_since(
+        self, pid: str, decision_log_after: str | None, journal_after: str | None
+    ) -> tuple[list[Entry], list[Entry]]:
+        """Both streams' entries after the given ids (all of them for an empty id): what a
+        check-in reports, without reading a history that only ever grows."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for name, after in (("decision-log", decision_log_after), ("journal", journal_after)):
+                pipe.xrange(self._key(pid, name), min=f"({after}" if after else "-")
+            decision_log, journal = await pipe.execute()
+        return _entries(decision_log), _entries(journal)
+
     def _queue_load(self, pipe: Any, pid: str, with_history: bool) -> None:
         # rev is read first: if a commit lands between these reads, the snapshot's rev is stale
         # and our own commit fails with CONFLICT instead of writing over a torn view.
