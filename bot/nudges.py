@@ -159,7 +159,7 @@ def _open_line(p: Partnership, content: Content, decision: Decision) -> str:
 def _stalled_measures(p: Partnership, reported: set[str]) -> list[str]:
     """Measures whose last two reports are equal, or that were reported before but not since."""
     stalled = []
-    for measure in p.measures.values():
+    for measure in p.measures_in_order():
         values = [r.value for r in measure.reports]
         flat = len(values) >= 2 and values[-1] == values[-2]
         silent = bool(values) and p.last_checkin is not None and measure.name not in reported
@@ -192,7 +192,7 @@ def _report(p: Partnership, content: Content, now: datetime, zone: ZoneInfo) -> 
             org=p.orgs[m.owner].name if m.owner in p.orgs else m.owner,
             count=len(m.reports),
         )
-        for m in p.measures.values()
+        for m in p.measures_in_order()
     ) or say("checkins.report_no_measures")
     return (
         say(

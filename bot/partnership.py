@@ -120,7 +120,7 @@ class Partnership:
         default_factory=lambda: LazySection(_decision)
     )  # item id -> latest rating; decision id -> its current state
     dialogs: dict[str, dict[str, Any]] = field(default_factory=dict)  # dialog name -> its state
-    measures: dict[str, Measure] = field(default_factory=dict)
+    measures: LazySection[Measure] = field(default_factory=lambda: LazySection(_measure))
     schedule: dict[str, Any] | None = None  # a bot.schedule.Schedule, as a dict
     checkins_paused: bool | None = None
     skip_due: str | None = None  # the due time (ISO, UTC) of a check-in to skip
@@ -144,6 +144,10 @@ class Partnership:
         endorsed = decision.endorsed_by()
         return [org.name for key, org in self.orgs.items() if key not in endorsed]
 
+    def measures_in_order(self) -> list[Measure]:
+        """Every measure, in the order they were added (decodes them all)."""
+        return sorted(self.measures.values(), key=lambda m: (m.added_at, m.name.lower()))
+
     def decisions_in_order(self) -> list[Decision]:
         return sorted(self.decisions.values(), key=lambda d: d.number)
 
@@ -155,7 +159,6 @@ class Partnership:
         eager = {
             "meta": {k: _dump(v) for k, v in meta.items() if v is not None},
             "orgs": {k: _dump(v) for k, v in self.orgs.items()},
-            "measures": {k: _dump(v) for k, v in self.measures.items()},
             "facilitators": {k: _dump(v) for k, v in self.facilitators.items()},
             "dialogs": {k: _dump(v) for k, v in self.dialogs.items()},
         }
@@ -168,6 +171,7 @@ class Partnership:
             ("members", self.members),
             ("ratings", self.ratings),
             ("decisions", self.decisions),
+            ("measures", self.measures),
         ):
             result[section] = lazy.changes()
         return result
@@ -181,17 +185,11 @@ class Partnership:
         orgs = sorted(
             ((k, Org(**v)) for k, v in load("orgs").items()), key=lambda kv: kv[1].position
         )
-        measures = {  # in the order they were added
-            key: Measure(**(raw | {"reports": [Report(**r) for r in raw["reports"]]}))
-            for key, raw in sorted(
-                load("measures").items(), key=lambda kv: (kv[1]["added_at"], kv[0])
-            )
-        }
         return cls(
             id=pid,
             **{key: meta.get(key) for key in META_FIELDS},
             orgs=dict(orgs),
-            measures=measures,
+            measures=LazySection(_measure, sections.get("measures", {})),
             members=LazySection(_member, sections.get("members", {})),
             facilitators=load("facilitators"),
             ratings=LazySection(_rating, sections.get("ratings", {})),
@@ -256,6 +254,10 @@ def _member(data: dict[str, Any]) -> Member:
 
 def _rating(data: dict[str, Any]) -> Rating:
     return Rating(**data)
+
+
+def _measure(data: dict[str, Any]) -> Measure:
+    return Measure(**(data | {"reports": [Report(**r) for r in data["reports"]]}))
 
 
 def _decision(data: dict[str, Any]) -> Decision:

@@ -128,7 +128,7 @@ async def send_reminders(
                 measure=m.name,
             )
         )
-        for m in p.measures.values()
+        for m in p.measures_in_order()
         if not m.reports or m.reports[-1].at <= since
     ]
     courier = couriers.get(address_of(pid).platform)

@@ -218,7 +218,7 @@ def report_measure(ctx: Context, args: Args) -> None:
         ctx.fail(
             "checkins.unknown_measure",
             measure=name,
-            measures=", ".join(f'"{m.name}"' for m in p.measures.values()) or "-",
+            measures=", ".join(f'"{m.name}"' for m in p.measures_in_order()) or "-",
         )
     if org != found.owner and ctx.user_id not in p.facilitators:
         ctx.fail("checkins.not_owner", measure=found.name, org=p.orgs[found.owner].name)
@@ -253,7 +253,7 @@ def measures(ctx: Context, args: Args) -> None:
             org=p.orgs[m.owner].name if m.owner in p.orgs else m.owner,
             trend=_trend(ctx, m),
         )
-        for m in p.measures.values()
+        for m in p.measures_in_order()
     ]
     ctx.say("checkins.measures", measures="\n".join(lines))
 
