@@ -6,6 +6,7 @@ Tests build `Settings.from_env({...})` from a plain dict instead of patching `os
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,12 +37,13 @@ class Secret(str):
 
 def _masked_url(url: str) -> str:
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username or ''}:****@{parts.hostname}"
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
+    query = re.sub(r"(?i)(password=)[^&]*", r"\1****", parts.query)
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = f"{parts.username or ''}:****@{parts.hostname}"
+        if parts.port:
+            netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,9 @@ def compose(
     agreed = [
         p.decisions[e["decision"]]
         for e in new_decisions
-        if e["act"] == "agreed" and e["decision"] in p.decisions
+        if e["act"] == "agreed"
+        and e["decision"] in p.decisions
+        and p.decisions[e["decision"]].agreed_at is not None  # not revised and reopened since
     ]
     proposed = [
         p.decisions[e["decision"]]
@@ -160,6 +162,8 @@ def _stalled_measures(p: Partnership, reported: set[str]) -> list[str]:
     """Measures whose last two reports are equal, or that were reported before but not since."""
     stalled = []
     for measure in p.measures_in_order():
+        if measure.owner not in p.orgs:  # its organisation left: nobody is asked about it
+            continue
         values = [r.value for r in measure.reports]
         flat = len(values) >= 2 and values[-1] == values[-2]
         silent = bool(values) and p.last_checkin is not None and measure.name not in reported

@@ -17,7 +17,7 @@ SECTIONS = (
     "meta", "orgs", "members", "facilitators", "ratings", "decisions", "dialogs", "measures"
 )  # fmt: skip
 META_FIELDS = (
-    "name", "created_by", "created_at", "schedule", "checkins_paused", "skip_due", "last_checkin"
+    "name", "created_by", "created_at", "schedule", "checkins_paused", "skipped", "last_checkin"
 )  # fmt: skip
 
 
@@ -123,7 +123,7 @@ class Partnership:
     measures: LazySection[Measure] = field(default_factory=lambda: LazySection(_measure))
     schedule: dict[str, Any] | None = None  # a bot.schedule.Schedule, as a dict
     checkins_paused: bool | None = None
-    skip_due: str | None = None  # the due time (ISO, UTC) of a check-in to skip
+    skipped: list[str] | None = None  # due times (ISO, UTC) of check-ins to skip
     last_checkin: dict[str, str] | None = None  # due, sent_at, and the stream ids seen then
 
     @property

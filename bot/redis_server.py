@@ -46,9 +46,22 @@ def arq_redis_settings(settings: Settings) -> Any:
     """Where arq (the worker's job queue) finds the same Redis."""
     from arq.connections import RedisSettings
 
-    if settings.redis_url:
-        return RedisSettings.from_dsn(settings.redis_url)
-    return RedisSettings(unix_socket_path=start_embedded(settings).socket_file)
+    if not settings.redis_url:
+        return RedisSettings(unix_socket_path=start_embedded(settings).socket_file)
+    # read the URL as redis-py does (a password may be in the query string, which arq's own
+    # from_dsn ignores), so the worker reaches the same server with the same credentials
+    from redis.asyncio.connection import SSLConnection, parse_url
+
+    options = parse_url(settings.redis_url)
+    return RedisSettings(
+        host=options.get("host", "localhost"),
+        port=int(options.get("port", 6379)),
+        unix_socket_path=options.get("path"),
+        database=int(options.get("db", 0)),
+        username=options.get("username"),
+        password=options.get("password"),
+        ssl=options.get("connection_class") is SSLConnection,
+    )
 
 
 @asynccontextmanager
@@ -100,7 +113,9 @@ def stop_embedded(server: Any) -> None:
         if len(direct.client_list()) > 1:  # type: ignore[arg-type]  # another process (a console, a worker) still uses it
             return
         direct.shutdown()
+        _embedded.cache_clear()  # a later open in this process starts a fresh server
     except redis_sync.ConnectionError:
+        _embedded.cache_clear()
         pass  # the server closes the connection as it shuts down
     except redis_sync.RedisError as error:
         logger.warning("could not stop the embedded Redis cleanly: %s", error)

@@ -8,7 +8,7 @@ country (and region) moves to the next working day, at the same local time.
 from __future__ import annotations
 
 import functools
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,7 +18,8 @@ import holidays
 CADENCES = ("weekly", "biweekly", "monthly", "quarterly")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 QUARTER_MONTHS = (1, 4, 7, 10)
-SEARCH_DAYS = 400  # far enough to find the next quarterly occurrence past any holidays
+SEARCH_DAYS = 450  # far enough to find the next quarterly occurrence past any holidays
+LOOKBACK_DAYS = 40  # holidays (New Year in Russia, say) can push an occurrence past later ones
 
 
 class ScheduleError(ValueError):
@@ -87,6 +88,8 @@ def parse_schedule(
     except (ZoneInfoNotFoundError, ValueError):
         raise ScheduleError("checkins.unknown_tz", tz=tz) from None
     if country is not None:
+        if not country.strip():
+            raise ScheduleError("checkins.unknown_country", country="-")
         country = country.upper()
         region = region.upper() if region else None
         try:
@@ -104,9 +107,11 @@ def parse_schedule(
         country,
         region,
     )
-    first = next_due(draft, now)
-    anchor = first.astimezone(zone).date().isoformat()
-    return Schedule(**(draft.to_dict() | {"cadence": cadence, "anchor": anchor}))
+    # the anchor is an occurrence as the calendar has it, before any holiday moves it: a
+    # biweekly pair is counted from there
+    unmoved = replace(draft, country=None, region=None)
+    anchor = next_due(unmoved, now).astimezone(zone).date().isoformat()
+    return replace(draft, cadence=cadence, anchor=anchor)
 
 
 def next_due(schedule: Schedule, after: datetime) -> datetime:
@@ -117,7 +122,7 @@ def next_due(schedule: Schedule, after: datetime) -> datetime:
         -> 2026-03-10 14:00 UTC (09:00 CDT, the week clocks moved)
     """
     zone = schedule.zone
-    day = after.astimezone(zone).date() - timedelta(days=7)  # a holiday may push an earlier one
+    day = after.astimezone(zone).date() - timedelta(days=LOOKBACK_DAYS)
     for _ in range(SEARCH_DAYS):
         day += timedelta(days=1)
         if not _is_occurrence(schedule, day):
@@ -145,11 +150,12 @@ def _is_occurrence(schedule: Schedule, day: date) -> bool:
 def _next_working_day(schedule: Schedule, day: date) -> date:
     if schedule.country is None:
         return day
-    while day in _holidays(schedule.country, schedule.region, day.year) or (
-        day.weekday() >= 5 and day.weekday() != schedule.weekday
-    ):
+    while True:
+        calendar = _holidays(schedule.country, schedule.region, day.year)
+        weekend = day.weekday() in calendar.weekend and day.weekday() != schedule.weekday
+        if day not in calendar and not weekend:  # the country's own weekend (Fri-Sat in Israel)
+            return day
         day += timedelta(days=1)
-    return day
 
 
 def _local(day: date, at: time, zone: ZoneInfo) -> datetime:

@@ -22,7 +22,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
@@ -32,7 +31,7 @@ from bot.config import Settings
 from bot.dialogs.checkins import upcoming
 from bot.model import Address, Reply
 from bot.partnership import Partnership
-from bot.schedule import Schedule
+from bot.schedule import Schedule, next_due
 from bot.store import CommitResult, Snapshot
 
 logger = logging.getLogger(__name__)
@@ -41,6 +40,8 @@ MAX_LATENESS = timedelta(days=1)  # a check-in later than this is replaced by th
 REMINDER_AHEAD = timedelta(days=1)  # owners of measures are asked for their values this early
 RECORD_ATTEMPTS = 20
 ENQUEUE_BATCH = 100  # jobs queued at once by the tick
+RETRY_UNDELIVERED_S = 120  # a check-in that could not be delivered is tried again this often
+MAX_TRIES = int(MAX_LATENESS.total_seconds() // RETRY_UNDELIVERED_S) + 2  # until it is late
 
 Courier = Callable[[Address, list[Reply]], Awaitable[bool]]
 
@@ -54,7 +55,9 @@ def address_of(pid: str) -> Address:
 async def send_checkin(
     coach: Coach, couriers: dict[str, Courier], pid: str, due: datetime, now: datetime
 ) -> str:
-    """Handle one due check-in; returns what happened (sent, missed, skipped, already, off)."""
+    """Handle one due check-in; returns what happened: sent, missed, skipped, already, off,
+    moved (the schedule changed since this due time was queued) or undelivered (nothing is
+    recorded; the job is tried again until the check-in is late)."""
     store = coach.store
     snapshot = await store.load_partnership(pid)
     p = snapshot.partnership
@@ -66,11 +69,14 @@ async def send_checkin(
     if last.get("due") and datetime.fromisoformat(last["due"]) >= due:
         await store.set_due(pid, upcoming(p, due))  # an earlier run sent it and died after
         return "already"
+    if next_due(schedule, due - timedelta(seconds=1)) != due:
+        await store.set_due(pid, upcoming(p, now))  # a facilitator changed the cadence since
+        return "moved"
     say = coach.content.prompts.render
-    if p.skip_due == due.isoformat():
+    if due.isoformat() in (p.skipped or ()):
         outcome, replies, record = "skipped", [], last | {"due": due.isoformat()}
     elif now - due > MAX_LATENESS:
-        after = upcoming(replace(p, skip_due=None), now)
+        after = upcoming(p, now)
         when = _local(after, schedule) if after else "-"
         replies = [Reply(say("checkins.missed", skipped=_local(due, schedule), when=when))]
         outcome, record = "missed", last | {"due": due.isoformat()}
@@ -80,31 +86,43 @@ async def send_checkin(
         )
         checkin = nudges.compose(p, coach.content, decision_log, journal, now, due)
         outcome, replies, record = "sent", checkin.replies, checkin.record
-    if replies:
-        courier = couriers.get(address_of(pid).platform)
-        delivered = courier is not None and await courier(address_of(pid), replies)
-        if not delivered:
-            logger.error("check-in for %s due %s could not be delivered", pid, due.isoformat())
-    await _record(coach, snapshot, record)
-    await store.set_due(pid, upcoming(p, max(due, now) if outcome == "missed" else due))
+    if replies and not await _deliver(couriers, pid, replies) and outcome == "sent":
+        logger.error("check-in for %s due %s not delivered; will retry", pid, due.isoformat())
+        return "undelivered"
+    committed = await _record(coach, snapshot, record)
+    await store.set_due(pid, upcoming(committed, max(due, now) if outcome == "missed" else due))
     logger.info("check-in %s for %s due %s", outcome, pid, due.isoformat())
     return outcome
 
 
-async def _record(coach: Coach, snapshot: Snapshot, record: dict[str, str]) -> None:
+async def _deliver(couriers: dict[str, Courier], pid: str, replies: list[Reply]) -> bool:
+    address = address_of(pid)
+    courier = couriers.get(address.platform)
+    if courier is None:
+        logger.error("this worker cannot reach %s: set its credentials", address.platform)
+        return False
+    try:
+        return await courier(address, replies)
+    except Exception:  # a network failure, a platform outage: tried again later
+        logger.exception("delivery to %s failed", address.conversation)
+        return False
+
+
+async def _record(coach: Coach, snapshot: Snapshot, record: dict[str, str]) -> Partnership:
     """Keep `record` as the last check-in, on top of whatever partners did meanwhile: on the
-    snapshot already loaded, and on a fresh one if someone committed in between."""
+    snapshot already loaded, and on a fresh one if someone committed in between. Returns the
+    partnership as committed (its schedule may have changed meanwhile)."""
     pid = snapshot.partnership.id
     for attempt in range(RECORD_ATTEMPTS):
         if attempt:
             snapshot = await coach.store.load_partnership(pid)
         p: Partnership = snapshot.partnership
         p.last_checkin = record
-        if p.skip_due == record["due"]:
-            p.skip_due = None
+        p.skipped = [s for s in (p.skipped or []) if s > record["due"]] or None
         if await coach.store.commit(snapshot, p) is CommitResult.DONE:
-            return
+            return p
     logger.error("could not record the check-in for %s due %s", pid, record["due"])
+    return snapshot.partnership
 
 
 async def send_reminders(
@@ -114,7 +132,7 @@ async def send_reminders(
     returns how many reminders went out. A measure reported since the last check-in is not
     asked for again."""
     p = (await coach.store.load_partnership(pid)).partnership
-    if p.schedule is None or p.checkins_paused or p.skip_due == due.isoformat():
+    if p.schedule is None or p.checkins_paused or due.isoformat() in (p.skipped or ()):
         return 0
     since = (p.last_checkin or {}).get("sent_at", "")
     schedule = Schedule.from_dict(p.schedule)
@@ -123,16 +141,15 @@ async def send_reminders(
         Reply(
             say(
                 "checkins.reminder",
-                org=p.orgs[m.owner].name if m.owner in p.orgs else m.owner,
+                org=p.orgs[m.owner].name,
                 when=_local(due, schedule),
                 measure=m.name,
             )
         )
         for m in p.measures_in_order()
-        if not m.reports or m.reports[-1].at <= since
+        if m.owner in p.orgs and (not m.reports or m.reports[-1].at <= since)
     ]
-    courier = couriers.get(address_of(pid).platform)
-    if replies and courier is not None and not await courier(address_of(pid), replies):
+    if replies and not await _deliver(couriers, pid, replies):
         logger.error("reminders for %s due %s could not be delivered", pid, due.isoformat())
     return len(replies)
 
@@ -176,9 +193,14 @@ async def reminder_job(ctx: dict[str, Any], pid: str, due: str) -> int:
 
 
 async def checkin_job(ctx: dict[str, Any], pid: str, due: str) -> str:
-    return await send_checkin(
+    from arq.worker import Retry
+
+    outcome = await send_checkin(
         ctx["coach"], ctx["couriers"], pid, datetime.fromisoformat(due), datetime.now(UTC)
     )
+    if outcome == "undelivered":  # the same job, later; once late it sends the missed note
+        raise Retry(defer=RETRY_UNDELIVERED_S)
+    return outcome
 
 
 def build_worker(
@@ -201,7 +223,7 @@ def build_worker(
 
     return Worker(
         functions=[
-            func(checkin_job, name="checkin_job", timeout=job_timeout_s),
+            func(checkin_job, name="checkin_job", timeout=job_timeout_s, max_tries=MAX_TRIES),
             func(reminder_job, name="reminder_job", timeout=job_timeout_s),
         ],
         cron_jobs=[cron(tick, name=f"{queue}:tick", unique=True, run_at_startup=True)],

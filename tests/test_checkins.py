@@ -183,12 +183,15 @@ def start_worker(redis_socket, prefix, log):
 async def partnerships_due(coach, store, count):
     from bot.model import Turn, User
 
+    # a weekly slot two minutes ago: each check-in is really due, on its schedule
+    slot = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=2)
+    cadence = f"checkins weekly {slot.strftime('%a').lower()} {slot.strftime('%H:%M')} UTC"
     pids = []
     for n in range(count):
         address = Address("console", "local", f"p{n}")
-        for text in (f'setup "P{n}"', "checkins weekly tue 09:00 America/Chicago"):
+        for text in (f'setup "P{n}"', cadence):
             await coach.handle(Turn(address, User("lead", "lead"), text))
-        await store.set_due(address.conversation, datetime.now(UTC) - timedelta(minutes=1))
+        await store.set_due(address.conversation, slot)
         pids.append(address.conversation)
     return pids
 
@@ -286,3 +289,73 @@ async def test_owners_are_asked_for_their_measures_a_day_ahead(convo, clock, coa
     later = at("2026-04-28T14:00:00+00:00")
     assert await send_reminders(coach, {"console": courier}, HERE.conversation, later, later) == 1
     assert sent[0].startswith("City of Springfield")  # Acme has reported since
+
+
+async def test_an_undelivered_check_in_is_not_recorded_and_is_tried_again(
+    convo, clock, coach, store
+):
+    await setup_with_checkins(convo, clock)
+    due = at("2026-04-21T14:00:00+00:00")
+
+    async def down(address, replies):
+        return False
+
+    async def broken(address, replies):
+        raise ConnectionError("platform unreachable")
+
+    for couriers in ({"console": down}, {"console": broken}, {}):
+        assert await send_checkin(coach, couriers, HERE.conversation, due, due) == "undelivered"
+        assert (await store.load(HERE)).partnership.last_checkin is None
+    assert (await store.due(due))[0] == (HERE.conversation, due)  # still due
+
+
+async def test_a_due_time_from_an_old_cadence_is_not_sent(convo, clock, coach, store):
+    await setup_with_checkins(convo, clock)
+    await convo("lead: checkins monthly fri 16:00 Europe/London")
+    old_slot = at("2026-04-21T14:00:00+00:00")
+    assert await send_checkin(coach, {}, HERE.conversation, old_slot, old_slot) == "moved"
+    assert (await store.due(clock.now + timedelta(days=60)))[0][1] == at(
+        "2026-05-01T15:00:00+00:00"
+    )
+
+
+async def test_skips_add_up_and_survive_a_pause(convo, clock, store):
+    await setup_with_checkins(convo, clock)
+    await convo("lead: checkins skip next")
+    await convo("lead: checkins skip next")
+    assert "The next one is on Tuesday 05 May 2026" in await convo("lead: checkins")
+    await convo("lead: checkins pause")
+    assert "The next one is on Tuesday 05 May 2026" in await convo("lead: checkins resume")
+    assert (await store.due(clock.now + timedelta(days=60)))[0][1] == at(
+        "2026-05-05T14:00:00+00:00"
+    )
+
+
+async def test_a_biweekly_check_in_can_start_on_a_holiday(convo, clock):
+    await setup_with_checkins(convo, clock)
+    clock.now = at("2026-05-19T12:00:00+00:00")  # the next Monday is Memorial Day
+    out = await convo("lead: checkins biweekly mon 09:00 America/New_York --holidays US")
+    assert "The next one is on Tuesday 26 May 2026, 09:00" in out
+
+
+async def test_a_decision_reopened_after_agreement_is_not_celebrated(convo, clock):
+    await setup_with_checkins(convo, clock)
+    await convo("lead: checkins now")
+    await convo('rep: decide "Meet monthly"')
+    await convo("rep: endorse D1")
+    await convo("lead: endorse D1")
+    await convo('lead: revise D1 "Meet every six weeks"')
+    out = await convo("lead: checkins now")
+    assert "signed up to it" not in out
+    assert '- D1 "Meet every six weeks", waiting on' in out
+
+
+async def test_measures_reject_ambiguous_numbers_and_survive_their_owner_leaving(convo, clock):
+    await setup_with_checkins(convo, clock)
+    out = await convo('rep: measure add "Ozone days" --unit days --baseline 18')
+    assert "Measures of success show whether" in out  # the usage: --target is missing
+    await convo('rep: measure add "Ozone days" --baseline 18 --target 10')
+    assert '"1,5" is not a number' in await convo('rep: measure report "Ozone days" 1,5')
+    assert "Ozone days: 1500" in await convo('rep: measure report "Ozone days" 1,500')
+    await convo('lead: partner remove "Acme"')
+    assert "Ozone days: 12" in await convo('lead: measure report "Ozone days" 12')

@@ -268,3 +268,21 @@ def test_the_retry_policy_speed_up_keeps_the_same_retried_codes():
     assert ClientRetryPolicy().policy.status_forcelist == [
         i for i in range(999) if i not in original
     ]
+
+
+async def test_check_ins_go_to_the_channel_not_the_last_thread(teams, coach, store):
+    await set_up_three_partners(teams)
+    in_thread = teams.activity("city", text="partners")
+    in_thread["conversation"] = in_thread["conversation"] | {"id": f"{CHANNEL};messageid=1699999"}
+    assert await teams.post(in_thread) == 201
+    assert await teams.channel.send(HERE, [Reply("Weekly check-in")])
+    assert teams.connector.sent[-1].conversation == CHANNEL
+
+    teams.connector.failures = [500] * 4
+    assert not await teams.channel.send(HERE, [Reply("Another")])  # failures are reported
+
+
+async def test_meeting_events_where_no_partnership_is_set_up_stay_quiet(teams):
+    start = {"type": "event", "name": "application/vnd.microsoft.meetingStart", "value": {}}
+    assert await teams.post(teams.activity("city", **start)) == 201
+    assert teams.connector.sent == []

@@ -128,3 +128,12 @@ def test_teams_package_holds_the_manifest_with_ids_and_both_icons(tmp_path):
     assert bad.returncode == 2
     assert "app id 'my-bot' is not a GUID" in bad.stderr
     assert not (tmp_path / "x.zip").exists()
+
+
+def test_a_redis_password_never_shows_in_logs():
+    from bot.config import Settings
+
+    for url in ("redis://user:s3cret@host:6379/0", "redis://host:6379/0?password=s3cret"):
+        settings = Settings.from_env({"REDIS_URL": url})
+        assert "s3cret" not in settings.describe_redis()
+        assert "s3cret" not in repr(settings)

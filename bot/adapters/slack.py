@@ -58,6 +58,14 @@ _OUR_MENTION = re.compile(r"(<@[UW][A-Z0-9]+>)")
 _BOT_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+>\s*")
 
 
+async def _logged(work: Coroutine[Any, Any, None]) -> None:
+    """Run background work after an ack; a failure is logged, never left in an unread task."""
+    try:
+        await work
+    except Exception:
+        logger.exception("Slack work after an ack failed")
+
+
 def unescape(text: str) -> str:
     """Text as the person typed it: Slack sends &, < and > as HTML entities."""
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
@@ -220,7 +228,7 @@ class SlackChannel:
         """Run `work` after the ack, with the request's client (its workspace's token)."""
         context = contextvars.copy_context()
         context.run(_REQUEST_CLIENT.set, client)
-        task = asyncio.get_running_loop().create_task(work, context=context)
+        task = asyncio.get_running_loop().create_task(_logged(work), context=context)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

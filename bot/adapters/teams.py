@@ -157,6 +157,8 @@ class TeamsChannel:  # a botbuilder Bot by shape: CloudAdapter calls its on_turn
         try:
             response = await self.adapter.process(request, self)
         except (PyJWTError, ValueError):
+            if "Authorization" not in request.headers:
+                return web.Response(status=400, text="malformed activity")
             # botbuilder validates any Authorization header it is given, and a token that is
             # not a JWT at all raises instead of failing authentication: answer as for a bad one
             return web.Response(status=401, text="invalid token")
@@ -166,6 +168,8 @@ class TeamsChannel:  # a botbuilder Bot by shape: CloudAdapter calls its on_turn
         activity = context.activity
         address = address_of(activity)
         reference = TurnContext.get_conversation_reference(activity)
+        # the channel itself, not the thread this message was in: check-ins go to the channel
+        reference.conversation.id = _THREAD.sub("", reference.conversation.id)
         await self.coach.store.remember_reference(address, json.dumps(reference.serialize()))
         turn = self._turn(activity, address)
         if turn is None:
@@ -209,7 +213,7 @@ class TeamsChannel:  # a botbuilder Bot by shape: CloudAdapter calls its on_turn
         await store.cache_person("teams", address.workspace, person)
         return person
 
-    async def _deliver(self, context: TurnContext, address: Address, reply: Reply) -> None:
+    async def _deliver(self, context: TurnContext, address: Address, reply: Reply) -> bool:
         # Teams has no message only one person sees in a channel; private replies are posted
         # in the conversation like the rest.
         activity = render_activity(reply)
@@ -219,7 +223,7 @@ class TeamsChannel:  # a botbuilder Bot by shape: CloudAdapter calls its on_turn
                 activity.id = existing
                 activity.conversation = context.activity.conversation
                 await _retrying(lambda: context.update_activity(activity))
-                return
+                return True
             sent = await _retrying(lambda: context.send_activity(activity))
         except Exception as error:
             logger.error(
@@ -228,9 +232,10 @@ class TeamsChannel:  # a botbuilder Bot by shape: CloudAdapter calls its on_turn
                 reply.key or "reply",
                 error,
             )
-            return
+            return False
         if reply.key and sent is not None and sent.id:
             await store.remember_message(address, reply.key, sent.id)
+        return True
 
     async def send(self, address: Address, replies: list[Reply]) -> bool:
         """Post replies into a conversation the bot has seen (check-ins, updates), from any
@@ -240,12 +245,14 @@ class TeamsChannel:  # a botbuilder Bot by shape: CloudAdapter calls its on_turn
             return False
         reference = ConversationReference().deserialize(json.loads(stored))
 
+        delivered: list[bool] = []
+
         async def post(context: TurnContext) -> None:
             for reply in replies:
-                await self._deliver(context, address, reply)
+                delivered.append(await self._deliver(context, address, reply))
 
         await self.adapter.continue_conversation(reference, post, self.app_id)
-        return True
+        return bool(delivered) and all(delivered)
 
     async def _on_turn_error(self, context: TurnContext, error: Exception) -> None:
         logger.error(

@@ -11,6 +11,7 @@ measures
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,7 @@ from bot.partnership import Measure, Partnership, Report
 from bot.schedule import CADENCES, Schedule, ScheduleError, next_due, parse_schedule
 
 MEASURE_NAME_LIMIT = 80
+_THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
 @command("checkins", "checkin", needs_history=True, options=frozenset({"holidays"}))
@@ -61,10 +63,14 @@ def set_cadence(ctx: Context, args: Args) -> None:
         )
     except ScheduleError as error:
         ctx.fail(error.key, **error.variables)
-    p.schedule, p.checkins_paused, p.skip_due = schedule.to_dict(), None, None
-    due = next_due(schedule, ctx.now)
+    p.schedule, p.checkins_paused, p.skipped = schedule.to_dict(), None, None
+    due = _upcoming(ctx, p)
     _remember_due(ctx, due)
-    ctx.say("checkins.set", cadence=schedule.cadence, when=_when(due, schedule))
+    ctx.say(
+        "checkins.set_with_holidays" if schedule.country else "checkins.set",
+        cadence=schedule.cadence,
+        when=_when(due, schedule),
+    )
 
 
 def pause(ctx: Context) -> None:
@@ -86,7 +92,7 @@ def resume(ctx: Context) -> None:
         ctx.fail("checkins.not_paused")
     p.checkins_paused = None
     schedule = Schedule.from_dict(p.schedule)
-    due = next_due(schedule, ctx.now)
+    due = _upcoming(ctx, p)
     _remember_due(ctx, due)
     ctx.say("checkins.resumed", when=_when(due, schedule))
 
@@ -96,10 +102,10 @@ def skip_next(ctx: Context) -> None:
     if p.schedule is None or p.checkins_paused:
         ctx.fail("checkins.none_set")
     schedule = Schedule.from_dict(p.schedule)
-    skipped = upcoming(p, ctx.now)
-    assert skipped is not None
-    p.skip_due = skipped.isoformat()
-    after = next_due(schedule, skipped)
+    skipped = _upcoming(ctx, p)
+    now = ctx.now.isoformat()
+    p.skipped = [s for s in (p.skipped or []) if s > now] + [skipped.isoformat()]
+    after = _upcoming(ctx, p)
     _remember_due(ctx, after)
     ctx.say("checkins.skipped", skipped=_when(skipped, schedule), when=_when(after, schedule))
 
@@ -129,9 +135,7 @@ def status(ctx: Context) -> None:
     if p.checkins_paused:
         ctx.say("checkins.status_paused", cadence=schedule.cadence)
         return
-    due = upcoming(p, ctx.now)
-    assert due is not None
-    ctx.say("checkins.status", cadence=schedule.cadence, when=_when(due, schedule))
+    ctx.say("checkins.status", cadence=schedule.cadence, when=_when(_upcoming(ctx, p), schedule))
 
 
 def mute(ctx: Context, muted: bool) -> None:
@@ -146,13 +150,23 @@ def mute(ctx: Context, muted: bool) -> None:
 
 
 def upcoming(p: Partnership, now: datetime) -> datetime | None:
-    """The next check-in that will be sent, past a skipped one; None when none is scheduled."""
+    """The next check-in that will be sent, past skipped ones; None when none is scheduled."""
     if p.schedule is None or p.checkins_paused:
         return None
     schedule = Schedule.from_dict(p.schedule)
+    skipped = set(p.skipped or ())
     due = next_due(schedule, now)
-    if p.skip_due and due.isoformat() == p.skip_due:
+    while due.isoformat() in skipped:
         due = next_due(schedule, due)
+    return due
+
+
+def _upcoming(ctx: Context, p: Partnership) -> datetime:
+    try:
+        due = upcoming(p, ctx.now)
+    except ScheduleError as error:
+        ctx.fail(error.key, **error.variables)
+    assert due is not None  # callers have checked there is an active schedule
     return due
 
 
@@ -185,10 +199,10 @@ def add_measure(ctx: Context, args: Args) -> None:
     key = name.lower()
     if key in p.measures:
         ctx.fail("checkins.measure_exists", measure=p.measures[key].name)
-    baseline, target = (
-        _number(ctx, args.options.get("baseline")),
-        _number(ctx, args.options.get("target")),
-    )
+    if "baseline" not in args.options or "target" not in args.options:
+        ctx.fail("checkins.measure_usage")
+    baseline = _number(ctx, args.options["baseline"])
+    target = _number(ctx, args.options["target"])
     owner = org
     if "owner" in args.options:
         owner = kebab(args.options["owner"])
@@ -220,13 +234,12 @@ def report_measure(ctx: Context, args: Args) -> None:
             measure=name,
             measures=", ".join(f'"{m.name}"' for m in p.measures_in_order()) or "-",
         )
+    owner = p.orgs[found.owner].name if found.owner in p.orgs else found.owner
     if org != found.owner and ctx.user_id not in p.facilitators:
-        ctx.fail("checkins.not_owner", measure=found.name, org=p.orgs[found.owner].name)
+        ctx.fail("checkins.not_owner", measure=found.name, org=owner)
     value = _number(ctx, value_word)
     found.reports.append(Report(value, ctx.stamp, ctx.user_id, ctx.user_name))
-    ctx.remember(
-        "measure-report", measure=found.name, value=f"{value:g}", org=p.orgs[found.owner].name
-    )
+    ctx.remember("measure-report", measure=found.name, value=f"{value:g}", org=owner)
     ctx.say(
         "checkins.measure_reported",
         measure=found.name,
@@ -267,8 +280,11 @@ def _trend(ctx: Context, m: Measure) -> str:
 
 
 def _number(ctx: Context, word: str | None) -> float:
+    text = (word or "").strip()
+    if _THOUSANDS.match(text):  # 1,500 or 12,000.5; "1,5" is refused, not read as 15
+        text = text.replace(",", "")
     try:
-        value = float((word or "").replace(",", ""))
+        value = float(text)
     except ValueError:
         ctx.fail("checkins.not_a_number", value=(word or "?")[:20])
     if value != value or value in (float("inf"), float("-inf")):  # NaN, infinities

@@ -27,7 +27,9 @@ def meeting(ctx: Context, args: Args) -> None:
 
 
 def start(ctx: Context) -> None:
-    p = ctx.require_setup()
+    p = ctx.partnership
+    if not p.is_set_up:
+        return  # Teams sends meeting events from every chat the coach is in: stay quiet
     p.dialogs[DIALOG] = {"started_at": ctx.stamp}
     waiting = [d for d in p.decisions_in_order() if d.agreed_at is None]
     items = open_items(ctx)
@@ -45,7 +47,9 @@ def start(ctx: Context) -> None:
 
 
 def end(ctx: Context) -> None:
-    p = ctx.require_setup()
+    p = ctx.partnership
+    if not p.is_set_up:
+        return
     started = p.dialogs.pop(DIALOG, {}).get("started_at")
     if started is None:
         ctx.fail("meetings.not_started")
