@@ -450,3 +450,18 @@ async def test_the_coach_can_be_installed_into_another_workspace(coach, store):
         await http.close()
         await server.close()
         await fake.close()
+
+
+async def test_a_setup_form_with_any_mistake_sets_nothing_up(slack, store):
+    cases = [
+        (setup_submission("x" * 200, "Acme, business"), "name", "this field takes at most 120"),
+        (setup_submission("Trails", "Acme, business\nACME, business"), "partners", "Acme is already a partner"),
+        (setup_submission("Trails", "Acme, business", "weekly tue 9am America/Chicago"), "checkins", '"9am" is not a time of day'),
+        (setup_submission("Trails", "Acme, business", "weekly tue"), "checkins", "Check-ins keep every partner"),
+    ]  # fmt: skip
+    for submission, field, message in cases:
+        assert await slack.interact(submission) == 200
+        errors = json.loads(slack.answer)["errors"]
+        assert list(errors) == [field] and message in errors[field]
+    assert (await store.load(HERE)).partnership.name is None
+    assert slack.said() == []

@@ -18,6 +18,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import ClientSession, web
@@ -34,8 +35,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.coach import Coach
 from bot.config import Settings
-from bot.dialogs.setup import sector_of
+from bot.content import kebab
+from bot.dialogs.base import Args, parse
+from bot.dialogs.setup import NAME_LIMIT, ORG_NAME_LIMIT, sector_of
+from bot.errors import UserFacingError
 from bot.model import Address, Reply, Turn, User
+from bot.schedule import ScheduleError, parse_schedule
 
 logger = logging.getLogger(__name__)
 
@@ -381,33 +386,73 @@ class SlackChannel:
     ) -> None:
         view = body["view"]
         values = view["state"]["values"]
-        name = values["name"]["value"]["value"] or ""
-        partners: list[tuple[str, str]] = []
-        render = self.coach.content.prompts.render
+        name = (values["name"]["value"]["value"] or "").strip()
         lines = (values["partners"]["value"].get("value") or "").splitlines()
-        for position, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            org, _, sector_word = line.rpartition(",")
-            sector = sector_of(sector_word)
-            if not org.strip() or sector is None:
-                error = render("slack.setup_bad_line", position=position, text=line.strip()[:60])
-                await ack(response_action="errors", errors={"partners": error})
-                return
-            if '"' in org:
-                error = render("slack.setup_no_quotes", position=position)
-                await ack(response_action="errors", errors={"partners": error})
-                return
-            partners.append((org.strip(), sector))
+        cadence = (values.get("checkins", {}).get("value", {}).get("value") or "").strip()
+        partners, errors = self._check_setup_form(name, lines, cadence)
+        if errors:  # answered in the form itself; nothing is set up until it is all right
+            await ack(response_action="errors", errors=errors)
+            return
         await ack()
         address = Address("slack", body["team"]["id"], view["private_metadata"])
         user = User(body["user"]["id"], body["user"]["id"])
         turns = [Turn(address, user, "setup", body=name)]
         turns += [Turn(address, user, f'partner add "{org}" {sector}') for org, sector in partners]
-        cadence = (values.get("checkins", {}).get("value", {}).get("value") or "").strip()
-        if cadence:  # checked by the core like a typed command; a mistake gets its reply
+        if cadence:
             turns.append(Turn(address, user, f"checkins {cadence}"))
         self._spawn(client, self._run_all(turns))
+
+    def _check_setup_form(
+        self, name: str, lines: list[str], cadence: str
+    ) -> tuple[list[tuple[str, str]], dict[str, str]]:
+        """The form's partners, and an error per field the core would refuse, so a form is
+        set up whole or not at all. The limits and parsers are the core's own."""
+        render = self.coach.content.prompts.render
+        errors: dict[str, str] = {}
+        if len(name) > NAME_LIMIT:
+            errors["name"] = render(
+                "errors.text_too_long_for_field", limit=NAME_LIMIT, length=len(name)
+            )
+        partners: list[tuple[str, str]] = []
+        for position, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            org, _, sector_word = line.rpartition(",")
+            org, sector = org.strip(), sector_of(sector_word)
+            if not org or sector is None:
+                errors["partners"] = render(
+                    "slack.setup_bad_line", position=position, text=line.strip()[:60]
+                )
+            elif '"' in org:
+                errors["partners"] = render("slack.setup_no_quotes", position=position)
+            elif len(org) > ORG_NAME_LIMIT:
+                errors["partners"] = render(
+                    "errors.text_too_long_for_field", limit=ORG_NAME_LIMIT, length=len(org)
+                )
+            elif kebab(org) in (listed := {kebab(known): known for known, _ in partners}):
+                errors["partners"] = render("setup.partner_exists", org=listed[kebab(org)])
+            else:
+                partners.append((org, sector))
+                continue
+            break
+        if cadence:
+            try:
+                _, tokens = parse(f"checkins {cadence}")
+                args = Args.of(tokens, frozenset({"holidays"}))
+                if len(args.words) != 4:
+                    raise ScheduleError("checkins.usage")
+                country, _, region = args.options.get("holidays", "").partition("-")
+                parse_schedule(
+                    *args.words,
+                    datetime.now(UTC),
+                    country=country if "holidays" in args.options else None,
+                    region=region or None,
+                )
+            except ScheduleError as error:
+                errors["checkins"] = render(error.key, **error.variables)
+            except UserFacingError as error:
+                errors["checkins"] = render(error.key, **error.variables)
+        return partners, errors
 
     async def _run_all(self, turns: list[Turn]) -> None:
         for turn in turns:
