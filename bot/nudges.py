@@ -193,7 +193,7 @@ def _report(p: Partnership, content: Content, now: datetime, zone: ZoneInfo) -> 
             unit=m.unit,
             baseline=f"{m.baseline:g}",
             target=f"{m.target:g}",
-            org=p.orgs[m.owner].name if m.owner in p.orgs else m.owner,
+            org=p.org_name(m.owner),
             count=len(m.reports),
         )
         for m in p.measures_in_order()

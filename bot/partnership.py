@@ -139,6 +139,11 @@ class Partnership:
         endorsed = decision.endorsed_by()
         return bool(self.orgs) and all(key in endorsed for key in self.orgs)
 
+    def org_name(self, key: str) -> str:
+        """An organisation's name; its key when it has left the partnership since."""
+        org = self.orgs.get(key)
+        return org.name if org else key
+
     def waiting_on(self, decision: Decision) -> list[str]:
         """The names of the partner organisations that have not endorsed `decision`."""
         endorsed = decision.endorsed_by()

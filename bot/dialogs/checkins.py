@@ -234,7 +234,7 @@ def report_measure(ctx: Context, args: Args) -> None:
             measure=name,
             measures=", ".join(f'"{m.name}"' for m in p.measures_in_order()) or "-",
         )
-    owner = p.orgs[found.owner].name if found.owner in p.orgs else found.owner
+    owner = p.org_name(found.owner)
     if org != found.owner and ctx.user_id not in p.facilitators:
         ctx.fail("checkins.not_owner", measure=found.name, org=owner)
     value = _number(ctx, value_word)
@@ -263,7 +263,7 @@ def measures(ctx: Context, args: Args) -> None:
             value=f"{m.latest:g}",
             unit=m.unit,
             target=f"{m.target:g}",
-            org=p.orgs[m.owner].name if m.owner in p.orgs else m.owner,
+            org=p.org_name(m.owner),
             trend=_trend(ctx, m),
         )
         for m in p.measures_in_order()

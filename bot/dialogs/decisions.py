@@ -267,8 +267,7 @@ def _names(ctx: Context, orgs: list[str], separator: str = ", ") -> str:
 
 
 def _org_name(ctx: Context, org: str) -> str:
-    known = ctx.partnership.orgs.get(org)
-    return known.name if known else org
+    return ctx.partnership.org_name(org)
 
 
 def _described(ctx: Context, decision: Decision) -> dict[str, str | int]:
