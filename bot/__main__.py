@@ -155,22 +155,33 @@ async def run_console(settings: Settings, content: Content, channel: str) -> int
 def serve_web(settings: Settings, content: Content, host: str | None, port: int | None) -> int:
     from aiohttp import web
 
+    try:
+        asyncio.run(serve(settings, content, host or settings.host, port or settings.port))
+    except (web.GracefulExit, KeyboardInterrupt):
+        pass  # SIGTERM or Ctrl-C: everything was closed on the way out
+    except Exception as error:  # a platform refusing at start-up, a port in use
+        logger.debug("start-up failed", exc_info=True)
+        print(f"coach: could not start: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def serve(settings: Settings, content: Content, host: str, port: int) -> None:
+    """The web process. Its resources are entered here, not in aiohttp's start-up hooks, so
+    they are closed on every way out, a failed start included (aiohttp runs no cleanup then)."""
+    from aiohttp import web
+
     from bot.web import build_web_app
 
-    async def app() -> web.Application:
-        stack = contextlib.AsyncExitStack()
-        coach = await stack.enter_async_context(coach_for(settings, content))
-        await stack.enter_async_context(embedded_worker(coach, settings))
-        application = await build_web_app(coach, settings)
-
-        async def close(_: web.Application) -> None:
-            await stack.aclose()
-
-        application.on_cleanup.append(close)
-        return application
-
-    web.run_app(app(), host=host or settings.host, port=port or settings.port, print=None)
-    return 0
+    async with coach_for(settings, content) as coach, embedded_worker(coach, settings):
+        runner = web.AppRunner(await build_web_app(coach, settings), handle_signals=True)
+        try:
+            await runner.setup()
+            await web.TCPSite(runner, host, port).start()
+            logger.info("serving on http://%s:%s", host, port)
+            await asyncio.Event().wait()  # until SIGTERM or SIGINT
+        finally:
+            await runner.cleanup()
 
 
 if __name__ == "__main__":
