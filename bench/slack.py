@@ -493,10 +493,10 @@ def merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def summarize(result: dict[str, Any], label: str) -> dict[str, Any]:
+def summarize(result: dict[str, Any], label: str, ok_status: str = "200") -> dict[str, Any]:
     ordered = sorted(result["latencies_ns"])
     count = len(ordered)
-    ok = result["statuses"].get("200", 0)
+    ok = result["statuses"].get(ok_status, 0)
     return {
         "label": label,
         "requests": count,

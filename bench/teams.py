@@ -61,7 +61,7 @@ from redis.asyncio import Redis
 
 from bench import slack as slack_bench
 from bench.slack import Child, LogCounter, _table, _verdict
-from bench.turns import _percentile, _stop_embedded
+from bench.turns import _stop_embedded
 from bot.coach import Coach
 from bot.config import PROJECT_DIR, Settings
 from bot.content import Content, load_content
@@ -452,22 +452,8 @@ def merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
 
 def summarize(result: dict[str, Any], label: str) -> dict[str, Any]:
-    ordered = sorted(result["latencies_ns"])
-    count = len(ordered)
-    ok = result["statuses"].get("201", 0)
     answered = max(1, len(result["answered"]))  # warm-up included: its CPU is counted too
-    return {
-        "label": label,
-        "requests": count,
-        "ok": ok,
-        "errors": count - ok,
-        "error_samples": result["errors"],
-        "seconds": round(result["elapsed_s"], 3),
-        "per_s": count / result["elapsed_s"] if result["elapsed_s"] else 0.0,
-        "p50_ms": _percentile(ordered, 50) / 1e6 if ordered else float("nan"),
-        "p99_ms": _percentile(ordered, 99) / 1e6 if ordered else float("nan"),
-        "max_ms": ordered[-1] / 1e6 if ordered else float("nan"),
-        "max_lag_ms": result["max_lag_ms"],
+    return slack_bench.summarize(result, label, ok_status="201") | {
         "server_cpu_ms": result["cpu_s"] * 1000 / answered,
         "connector_cpu_ms": result["connector_cpu_s"] * 1000 / answered,
         "replies": result["check"],

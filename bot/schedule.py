@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
+from bot.errors import UserFacingError
+
 CADENCES = ("weekly", "biweekly", "monthly", "quarterly")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 QUARTER_MONTHS = (1, 4, 7, 10)
@@ -22,13 +24,9 @@ SEARCH_DAYS = 450  # far enough to find the next quarterly occurrence past any h
 LOOKBACK_DAYS = 40  # holidays (New Year in Russia, say) can push an occurrence past later ones
 
 
-class ScheduleError(ValueError):
-    """A schedule that cannot be used; `key` names the prompt that explains it."""
-
-    def __init__(self, key: str, **variables: str) -> None:
-        super().__init__(key)
-        self.key = key
-        self.variables = variables
+class ScheduleError(UserFacingError):
+    """A schedule that cannot be used; `key` names the prompt that explains it. A turn that
+    raises it is answered with that prompt, like any other refusal."""
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from bot.dialogs.base import Args, parse
 from bot.dialogs.setup import NAME_LIMIT, ORG_NAME_LIMIT, sector_of
 from bot.errors import UserFacingError
 from bot.model import Address, Reply, Turn, User
-from bot.schedule import ScheduleError, parse_schedule
+from bot.schedule import parse_schedule
 
 logger = logging.getLogger(__name__)
 
@@ -440,7 +440,7 @@ class SlackChannel:
                 _, tokens = parse(f"checkins {cadence}")
                 args = Args.of(tokens, frozenset({"holidays"}))
                 if len(args.words) != 4:
-                    raise ScheduleError("checkins.usage")
+                    raise UserFacingError("checkins.usage")
                 country, _, region = args.options.get("holidays", "").partition("-")
                 parse_schedule(
                     *args.words,
@@ -448,9 +448,7 @@ class SlackChannel:
                     country=country if "holidays" in args.options else None,
                     region=region or None,
                 )
-            except ScheduleError as error:
-                errors["checkins"] = render(error.key, **error.variables)
-            except UserFacingError as error:
+            except UserFacingError as error:  # a parse or schedule refusal
                 errors["checkins"] = render(error.key, **error.variables)
         return partners, errors
 

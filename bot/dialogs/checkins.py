@@ -19,7 +19,7 @@ from bot import nudges
 from bot.content import kebab
 from bot.dialogs.base import Args, Context, checked_text, command
 from bot.partnership import Measure, Partnership, Report
-from bot.schedule import CADENCES, Schedule, ScheduleError, next_due, parse_schedule
+from bot.schedule import CADENCES, Schedule, next_due, parse_schedule
 
 MEASURE_NAME_LIMIT = 80
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -57,12 +57,9 @@ def set_cadence(ctx: Context, args: Args) -> None:
     if "holidays" in args.options:
         country, _, region_part = args.options["holidays"].partition("-")
         region = region_part or None
-    try:
-        schedule = parse_schedule(
-            cadence, weekday, at, tz, ctx.now, country=country or None, region=region
-        )
-    except ScheduleError as error:
-        ctx.fail(error.key, **error.variables)
+    schedule = parse_schedule(
+        cadence, weekday, at, tz, ctx.now, country=country or None, region=region
+    )
     p.schedule, p.checkins_paused, p.skipped = schedule.to_dict(), None, None
     due = _upcoming(ctx, p)
     _remember_due(ctx, due)
@@ -162,10 +159,7 @@ def upcoming(p: Partnership, now: datetime) -> datetime | None:
 
 
 def _upcoming(ctx: Context, p: Partnership) -> datetime:
-    try:
-        due = upcoming(p, ctx.now)
-    except ScheduleError as error:
-        ctx.fail(error.key, **error.variables)
+    due = upcoming(p, ctx.now)
     assert due is not None  # callers have checked there is an active schedule
     return due
 
