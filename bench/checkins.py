@@ -51,7 +51,7 @@ from bot.coach import Coach
 from bot.config import PROJECT_DIR, Settings
 from bot.content import Content, load_content
 from bot.dialogs.checkins import upcoming
-from bot.model import Address, Reply, Turn, User
+from bot.model import Address, Receipt, Reply, Turn, User
 from bot.redis_server import REDIS_MAX_CONNECTIONS, REDIS_POOL_TIMEOUT_S, start_embedded
 from bot.scheduler import build_worker, send_checkin, tick
 from bot.store import Store
@@ -114,7 +114,7 @@ class Collector:
     replies: int = 0
     chars: int = 0
 
-    async def __call__(self, address: Address, replies: list[Reply]) -> bool:
+    async def __call__(self, address: Address, replies: list[Reply], receipt: Receipt) -> bool:
         if not any(reply.attachment for reply in replies):
             self.others += 1
             return True

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from bot.adapters.console import ConsoleChannel
 from bot.coach import Coach
 from bot.config import ConfigError, Settings
 from bot.content import Content, load_content
@@ -111,7 +112,7 @@ async def run_worker(settings: Settings, content: Content) -> int:
 
     async with (
         coach_for(settings, content) as coach,
-        running_worker(coach, settings, sys.stdout, handle_signals=True) as worker,
+        running_worker(coach, settings, handle_signals=True) as worker,
     ):
         with contextlib.suppress(asyncio.CancelledError):
             await worker  # until SIGINT or SIGTERM
@@ -126,30 +127,38 @@ async def embedded_worker(coach: Coach, settings: Settings) -> AsyncIterator[Non
         return
     from bot.scheduler import running_worker
 
-    async with running_worker(coach, settings, sys.stdout):
+    async with running_worker(coach, settings):
         yield
 
 
 async def run_console(settings: Settings, content: Content, channel: str) -> int:
-    from bot.adapters.console import ConsoleChannel
-
     async with coach_for(settings, content) as coach, embedded_worker(coach, settings):
         console = ConsoleChannel(coach, sys.stdout, channel=channel)
         interactive = sys.stdin.isatty()
         if interactive:
             console.welcome()
-        while True:
-            try:
-                if interactive:
-                    line = await asyncio.to_thread(input, f"{console.speaker}> ")
-                else:
-                    line = await asyncio.to_thread(sys.stdin.readline)
-                    if not line:
-                        break
-            except (EOFError, KeyboardInterrupt):
-                break
-            await console.line(line)
+        posts = asyncio.ensure_future(console.follow())  # check-ins, as the worker posts them
+        try:
+            await read_lines(console, interactive)
+        finally:
+            posts.cancel()
+            await asyncio.gather(posts, return_exceptions=True)
     return 0
+
+
+async def read_lines(console: ConsoleChannel, interactive: bool) -> None:
+    """Each line typed (or piped in) is a turn, until end of input or Ctrl-C."""
+    while True:
+        try:
+            if interactive:
+                line = await asyncio.to_thread(input, f"{console.speaker}> ")
+            else:
+                line = await asyncio.to_thread(sys.stdin.readline)
+                if not line:
+                    break
+        except (EOFError, KeyboardInterrupt):
+            break
+        await console.line(line)
 
 
 def serve_web(settings: Settings, content: Content, host: str | None, port: int | None) -> int:

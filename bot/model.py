@@ -6,7 +6,9 @@ nothing platform-specific passes through here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -86,3 +88,29 @@ class Reply:
     preformatted: str | None = field(default=None)  # a grid or table shown in fixed width
     key: str | None = None
     thread: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> Reply:
+        fields = json.loads(text)
+        choices = tuple(Choice(**c) for c in fields.pop("choices"))
+        attachment = fields.pop("attachment")
+        return cls(
+            **fields, choices=choices, attachment=Attachment(**attachment) if attachment else None
+        )
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Marks what the worker sends, so a re-run can find it on the platform instead of
+    sending it twice.
+
+    `token` is unique per message the worker means to send (a check-in: its due time); each
+    reply sent under it is one part, numbered from 0. `since` is set on a re-run: when the first
+    attempt began, so anything it posted is no older than that.
+    """
+
+    token: str
+    since: datetime | None = None

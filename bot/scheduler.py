@@ -12,8 +12,12 @@
         otherwise compose, send, then record the check-in and move the schedule on
 
 A worker killed mid-job leaves the job in arq's queue; after its timeout another worker runs it
-again and finds what was recorded. The one case left: killed after a platform accepted the
-message and before the record, the check-in is sent again (sending first means none is lost).
+again and finds what was recorded. Killed after the platform accepted the message but before
+the record, the re-run must not send it again: before sending, the worker notes in Redis that
+it begins (`Store.begin_sending`), and each message carries a receipt (its due time). A re-run
+that finds the note asks the platform whether the message is there (`Receipt.since`): Slack's
+history holds each message's metadata, the console's transcript its token. Teams gives bots no
+way to read a conversation, so there a re-run sends again: at least once, never lost.
 """
 
 from __future__ import annotations
@@ -23,13 +27,13 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, TextIO
+from typing import Any
 
 from bot import nudges
 from bot.coach import Coach
 from bot.config import Settings
 from bot.dialogs.checkins import upcoming
-from bot.model import Address, Reply
+from bot.model import Address, Receipt, Reply
 from bot.partnership import Partnership
 from bot.schedule import Schedule, next_due
 from bot.store import CommitResult, Snapshot
@@ -43,7 +47,9 @@ ENQUEUE_BATCH = 100  # jobs queued at once by the tick
 RETRY_UNDELIVERED_S = 120  # a check-in that could not be delivered is tried again this often
 MAX_TRIES = int(MAX_LATENESS.total_seconds() // RETRY_UNDELIVERED_S) + 2  # until it is late
 
-Courier = Callable[[Address, list[Reply]], Awaitable[bool]]
+# Posts replies into a conversation; True once the platform has them all. With a receipt whose
+# `since` is set, parts the platform already holds under its token are not posted again.
+Courier = Callable[[Address, list[Reply], Receipt], Awaitable[bool]]
 
 
 def address_of(pid: str) -> Address:
@@ -86,7 +92,8 @@ async def send_checkin(
         )
         checkin = nudges.compose(p, coach.content, decision_log, journal, now, due)
         outcome, replies, record = "sent", checkin.replies, checkin.record
-    if replies and not await _deliver(couriers, pid, replies) and outcome == "sent":
+    delivered = await _deliver(coach, couriers, pid, f"checkin:{due.isoformat()}", replies, now)
+    if replies and not delivered and outcome == "sent":
         logger.error("check-in for %s due %s not delivered; will retry", pid, due.isoformat())
         return "undelivered"
     committed = await _record(coach, snapshot, record)
@@ -95,14 +102,25 @@ async def send_checkin(
     return outcome
 
 
-async def _deliver(couriers: dict[str, Courier], pid: str, replies: list[Reply]) -> bool:
+async def _deliver(
+    coach: Coach,
+    couriers: dict[str, Courier],
+    pid: str,
+    token: str,
+    replies: list[Reply],
+    now: datetime,
+) -> bool:
+    """Send `replies` under the receipt `token`, unless an earlier attempt got them out."""
+    if not replies:
+        return True
     address = address_of(pid)
     courier = couriers.get(address.platform)
     if courier is None:
         logger.error("this worker cannot reach %s: set its credentials", address.platform)
         return False
     try:
-        return await courier(address, replies)
+        since = await coach.store.begin_sending(pid, token, now)
+        return await courier(address, replies, Receipt(token, since))
     except Exception:  # a network failure, a platform outage: tried again later
         logger.exception("delivery to %s failed", address.conversation)
         return False
@@ -149,7 +167,7 @@ async def send_reminders(
         for m in p.measures_in_order()
         if m.owner in p.orgs and (not m.reports or m.reports[-1].at <= since)
     ]
-    if replies and not await _deliver(couriers, pid, replies):
+    if not await _deliver(coach, couriers, pid, f"reminder:{due.isoformat()}", replies, now):
         logger.error("reminders for %s due %s could not be delivered", pid, due.isoformat())
     return len(replies)
 
@@ -195,9 +213,14 @@ async def reminder_job(ctx: dict[str, Any], pid: str, due: str) -> int:
 async def checkin_job(ctx: dict[str, Any], pid: str, due: str) -> str:
     from arq.worker import Retry
 
-    outcome = await send_checkin(
-        ctx["coach"], ctx["couriers"], pid, datetime.fromisoformat(due), datetime.now(UTC)
-    )
+    try:
+        async with asyncio.timeout(ctx["send_timeout_s"]):
+            outcome = await send_checkin(
+                ctx["coach"], ctx["couriers"], pid, datetime.fromisoformat(due), datetime.now(UTC)
+            )
+    except TimeoutError:  # a platform that hangs: arq would fail the job and drop it
+        logger.error("check-in for %s due %s timed out; will retry", pid, due)
+        outcome = "undelivered"
     if outcome == "undelivered":  # the same job, later; once late it sends the missed note
         raise Retry(defer=RETRY_UNDELIVERED_S)
     return outcome
@@ -219,11 +242,12 @@ def build_worker(
     queue = f"{coach.store.prefix}:arq:queue"
 
     async def startup(ctx: dict[str, Any]) -> None:
-        ctx.update(coach=coach, couriers=couriers, queue_name=queue)
+        ctx.update(coach=coach, couriers=couriers, queue_name=queue, send_timeout_s=job_timeout_s)
 
     return Worker(
         functions=[
-            func(checkin_job, name="checkin_job", timeout=job_timeout_s, max_tries=MAX_TRIES),
+            # arq's own timeout only as a backstop: checkin_job retries a send that hangs
+            func(checkin_job, name="checkin_job", timeout=job_timeout_s + 5, max_tries=MAX_TRIES),
             func(reminder_job, name="reminder_job", timeout=job_timeout_s),
         ],
         cron_jobs=[cron(tick, name=f"{queue}:tick", unique=True, run_at_startup=True)],
@@ -238,20 +262,14 @@ def build_worker(
 
 
 @asynccontextmanager
-async def couriers_for(
-    coach: Coach, settings: Settings, out: TextIO
-) -> AsyncIterator[dict[str, Courier]]:
+async def couriers_for(coach: Coach, settings: Settings) -> AsyncIterator[dict[str, Courier]]:
     """How to deliver a check-in on each platform this process can reach."""
     from aiohttp import ClientSession
 
-    from bot.adapters.console import ConsoleChannel
+    from bot.adapters import console
 
-    console = ConsoleChannel(coach, out)
-
-    async def to_console(address: Address, replies: list[Reply]) -> bool:
-        for reply in replies:
-            console.render(reply)
-        return True
+    async def to_console(address: Address, replies: list[Reply], receipt: Receipt) -> bool:
+        return await console.post(coach.store, address, replies, receipt)
 
     couriers: dict[str, Courier] = {"console": to_console}
     async with ClientSession() as session:
@@ -268,13 +286,13 @@ async def couriers_for(
 
 @asynccontextmanager
 async def running_worker(
-    coach: Coach, settings: Settings, out: TextIO, *, handle_signals: bool = False
+    coach: Coach, settings: Settings, *, handle_signals: bool = False
 ) -> AsyncIterator[Any]:
     """The worker running in this process until the block ends (the embedded one-process
     default, and `coach worker`)."""
     from bot.redis_server import arq_redis_settings
 
-    async with couriers_for(coach, settings, out) as couriers:
+    async with couriers_for(coach, settings) as couriers:
         worker = build_worker(
             coach,
             couriers,

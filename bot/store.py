@@ -20,6 +20,11 @@ on it stays in one slot:
                                     per installing user), one-time OAuth states (expire)
     {prefix}:{<conv>}:reference     how to reach the conversation proactively (Teams)
     {prefix}:checkins-due           sorted set: partnership -> when its next check-in is due
+    {prefix}:{<pid>}:sending:<token>
+                                    when the worker first began sending a check-in (or its
+                                    reminders), so a re-run knows to look for it before sending
+    {prefix}:{<conv>}:transcript    stream: what the worker posted into a console conversation
+                                    (the console's stand-in for a platform's message history)
     {prefix}:{<conv>}:messages      a platform's ids for the coach's messages in a conversation:
                                     "key:<reply key>" -> message id and "id:<message id>" -> key
                                     (a decision's card, a dialog's thread), so a later reply can
@@ -50,6 +55,8 @@ USER_NAME_TTL_S = 24 * 3600  # people rarely rename; a day-old display name is f
 # `# type: ignore[misc]` below: redis-py 5 (arq needs < 6) types each asyncio command's reply
 # as "awaitable or value", which mypy refuses to await.
 SEEN_EVENT_TTL_S = 24 * 3600  # Slack retries for up to ~1 hour, Teams for less; a day is ample
+SENDING_TTL_S = 3 * 24 * 3600  # longer than the worker retries a check-in
+TRANSCRIPT_LENGTH = 1000  # a console conversation keeps about this many posts
 
 Entry = dict[str, str]
 
@@ -280,6 +287,48 @@ class Store:
     async def reference(self, address: Address) -> str | None:
         found = await self.redis.get(self._key(address.conversation, "reference"))
         return str(found) if found is not None else None
+
+    async def begin_sending(self, pid: str, token: str, now: datetime) -> datetime | None:
+        """Note that the worker begins sending `token` to the partnership; returns when an
+        earlier attempt began, if one did (it may have posted before it was cut short).
+        Only one worker runs a job at a time, so this needs no more than SET NX."""
+        key = self._key(pid, f"sending:{token}")
+        if await self.redis.set(key, now.isoformat(), nx=True, ex=SENDING_TTL_S):
+            return None
+        found = await self.redis.get(key)
+        return datetime.fromisoformat(found) if found else now
+
+    async def post(self, address: Address, reply: str, token: str, part: int) -> str:
+        """Post a reply (JSON) into a console conversation; returns its id in the transcript."""
+        return str(
+            await self.redis.xadd(
+                self._key(address.conversation, "transcript"),
+                {"reply": reply, "token": token, "part": str(part)},
+                maxlen=TRANSCRIPT_LENGTH,
+            )
+        )
+
+    async def posted_parts(self, address: Address, token: str) -> set[int]:
+        """Which parts sent under `token` a console conversation's transcript holds."""
+        found = await self.redis.xrevrange(
+            self._key(address.conversation, "transcript"), count=TRANSCRIPT_LENGTH
+        )
+        return {int(fields["part"]) for _, fields in found if fields.get("token") == token}
+
+    async def transcript_end(self, address: Address) -> str:
+        """The id of the latest post in a console conversation ("0-0" when there is none)."""
+        found = await self.redis.xrevrange(self._key(address.conversation, "transcript"), count=1)
+        return str(found[0][0]) if found else "0-0"
+
+    async def transcript(
+        self, address: Address, after: str, block_ms: int | None = 1000
+    ) -> list[tuple[str, str]]:
+        """Posts into a console conversation after the id `after`, as (id, reply JSON); waits
+        up to `block_ms` for one (None: not at all)."""
+        found = await self.redis.xread(
+            {self._key(address.conversation, "transcript"): after}, block=block_ms
+        )
+        return [(entry_id, fields["reply"]) for _, entries in found for entry_id, fields in entries]
 
     async def set_due(self, pid: str, due: datetime | None) -> None:
         """When the partnership's next check-in is due; None takes it off the schedule."""

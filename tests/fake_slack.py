@@ -1,7 +1,8 @@
 """A local aiohttp server standing in for the Slack Web API, recording every call.
 
 The coach's real slack_sdk client is pointed at it through SLACK_API_URL, so requests travel
-over HTTP exactly as they would to Slack.
+over HTTP exactly as they would to Slack. Posted messages and shared files are kept per channel,
+so conversations.history and conversations.replies answer as Slack's would.
 """
 
 from __future__ import annotations
@@ -33,9 +34,12 @@ class Call:
 class FakeSlack:
     server: TestServer | None = None
     calls: list[Call] = field(default_factory=list)
-    failures: dict[str, list[tuple[int, dict[str, str], dict[str, Any]]]] = field(
+    failures: dict[str, list[tuple[int, dict[str, str], dict[str, Any], bool]]] = field(
         default_factory=dict
     )
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel -> messages
+    filenames: dict[str, str] = field(default_factory=dict)  # file id -> name
+    last_ts: float = 0.0
     uploads: dict[str, bytes] = field(default_factory=dict)
     external_users: dict[str, str] = field(default_factory=dict)  # Slack Connect: user -> team
     teams: dict[str, str] = field(default_factory=dict)  # team id -> workspace name
@@ -59,12 +63,27 @@ class FakeSlack:
         return str(self.server.make_url("/api/"))
 
     def fail_next(
-        self, method: str, status: int, *, headers: dict[str, str] | None = None, body=None
+        self,
+        method: str,
+        status: int,
+        *,
+        headers: dict[str, str] | None = None,
+        body=None,
+        after_doing_it: bool = False,
     ) -> None:
-        """Answer the next call of `method` with this status instead of success."""
+        """Answer the next call of `method` with this status instead of success; with
+        `after_doing_it`, the call takes effect first (a post made, then a 500 or a lost
+        answer, as happens)."""
         self.failures.setdefault(method, []).append(
-            (status, headers or {}, body or {"ok": False, "error": "ratelimited"})
+            (status, headers or {}, body or {"ok": False, "error": "ratelimited"}, after_doing_it)
         )
+
+    def messages(self, channel: str, thread_ts: str | None = None) -> list[dict[str, Any]]:
+        """A channel's messages (or one thread's), oldest first."""
+        return [
+            m for m in self.history.get(channel, [])
+            if thread_ts is None or m.get("thread_ts", m["ts"]) == thread_ts
+        ]  # fmt: skip
 
     def of(self, method: str) -> list[dict[str, Any]]:
         return [c.params for c in self.calls if c.method == method]
@@ -85,9 +104,17 @@ class FakeSlack:
         params["_auth"] = request.headers.get("Authorization", "")
         self.calls.append(Call(method, params))
         if self.failures.get(method):
-            status, headers, body = self.failures[method].pop(0)
+            status, headers, body, after_doing_it = self.failures[method].pop(0)
+            if after_doing_it:
+                self._answer(method, params)
             return web.json_response(body, status=status, headers=headers)
         return web.json_response(self._answer(method, params))
+
+    def _post(self, channel: str, message: dict[str, Any]) -> str:
+        self.last_ts = max(time.time(), self.last_ts + 0.000001)  # unique and rising, as Slack's
+        ts = f"{self.last_ts:.6f}"
+        self.history.setdefault(channel, []).append(message | {"ts": ts})
+        return ts
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         ok: dict[str, Any] = {"ok": True}
@@ -110,20 +137,43 @@ class FakeSlack:
             team = params.get("team", "")
             return ok | {"team": {"id": team, "name": self.teams.get(team, "")}}
         if method == "chat.postMessage":
+            message = {"text": params.get("text"), "user": BOT_USER}
+            for key in ("thread_ts", "metadata"):
+                if params.get(key):
+                    message[key] = params[key]
             return ok | {
                 "channel": params.get("channel"),
-                "ts": f"{1700000000 + next(self._ts)}.000100",
+                "ts": self._post(params["channel"], message),
             }
+        if method in ("conversations.history", "conversations.replies"):
+            channel = params.get("channel", "")
+            if method == "conversations.replies":
+                found = self.messages(channel, params["ts"])
+            else:
+                oldest = float(params.get("oldest") or 0)
+                found = [m for m in self.messages(channel)
+                         if "thread_ts" not in m and float(m["ts"]) > oldest][::-1]  # fmt: skip
+            if params.get("include_all_metadata") not in ("1", "true", True):
+                found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
+            return ok | {"messages": found, "has_more": False}
         if method == "chat.postEphemeral":
             return ok | {"message_ts": f"{1700000000 + next(self._ts)}.000200"}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts)}"
+            self.filenames[file_id] = params.get("filename", "")
             return ok | {
                 "upload_url": str(self.server.make_url(f"/upload/{file_id}")),
                 "file_id": file_id,
             }  # type: ignore[union-attr]
         if method == "files.completeUploadExternal":
-            return ok | {"files": [{"id": f["id"]} for f in json.loads(params.get("files", "[]"))]}
+            files = [{"id": f["id"], "name": self.filenames.get(f["id"], "")}
+                     for f in json.loads(params.get("files", "[]"))]  # fmt: skip
+            if params.get("channel_id"):  # shared into the channel (or a thread), as a message
+                message = {"text": params.get("initial_comment", ""), "files": files}
+                if params.get("thread_ts"):
+                    message["thread_ts"] = params["thread_ts"]
+                self._post(params["channel_id"], message)
+            return ok | {"files": [{"id": f["id"]} for f in files]}
         if method == "apps.connections.open":
             return ok | {"url": params.get("_socket_url", "")}
         return ok

@@ -7,6 +7,7 @@ import json
 import re
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,6 +18,7 @@ from aiohttp.test_utils import TestServer
 from bot.adapters.slack import SlackChannel, render_blocks
 from bot.config import Secret, Settings
 from bot.model import Address, Choice, Reply
+from bot.scheduler import send_checkin
 from bot.web import SLACK_KEY, build_web_app
 from tests.fake_slack import TEAM, FakeSlack, signed_headers
 
@@ -465,3 +467,72 @@ async def test_a_setup_form_with_any_mistake_sets_nothing_up(slack, store):
         assert list(errors) == [field] and message in errors[field]
     assert (await store.load(HERE)).partnership.name is None
     assert slack.said() == []
+
+
+async def slack_partnership_due(slack, clock):
+    """A partnership in the Slack channel with a weekly check-in; returns its first due time."""
+    await set_up_three_partners(slack)
+    await slack.command("ULEAD", "checkins weekly tue 09:00 America/Chicago")
+    return datetime(2026, 4, 21, 14, 0, tzinfo=UTC)  # Tuesday 09:00 in Chicago
+
+
+async def test_a_check_in_is_posted_with_its_report_in_the_thread(slack, coach, clock):
+    due = await slack_partnership_due(slack, clock)
+    couriers = {"slack": slack.channel.send}
+    assert await send_checkin(coach, couriers, HERE.conversation, due, due) == "sent"
+    (checkin,) = [m for m in slack.fake.messages(CHANNEL) if "metadata" in m]
+    assert checkin["text"].startswith('Check-in for "Sacramento Transportation')
+    (report,) = [m for m in slack.fake.messages(CHANNEL, checkin["ts"]) if "files" in m]
+    assert report["files"][0]["name"] == "check-in-2026-04-21.md"
+    assert b"# Progress report: Sacramento" in slack.fake.uploads[report["files"][0]["id"]]
+
+
+async def test_a_check_in_slack_took_before_failing_is_not_posted_again(slack, coach, clock):
+    """Slack posted the message but answered 500 (as a worker killed after the post would also
+    leave it): the job's next run finds the message in the channel's history, posts only the
+    report that is still missing, and records the check-in."""
+    due = await slack_partnership_due(slack, clock)
+    couriers = {"slack": slack.channel.send}
+    slack.fake.fail_next(
+        "chat.postMessage", 500, body={"ok": False, "error": "fatal_error"}, after_doing_it=True
+    )
+    assert await send_checkin(coach, couriers, HERE.conversation, due, due) == "undelivered"
+    later = due + timedelta(minutes=2)
+    assert await send_checkin(coach, couriers, HERE.conversation, due, later) == "sent"
+    checkins = [m for m in slack.fake.messages(CHANNEL) if "metadata" in m]
+    assert len(checkins) == 1
+    reports = [m for m in slack.fake.messages(CHANNEL, checkins[0]["ts"]) if "files" in m]
+    assert len(reports) == 1
+    history = slack.fake.of("conversations.history")[-1]
+    assert float(history["oldest"]) <= due.timestamp()
+    # a third run (say the record was lost too) finds both and posts nothing
+    await store_forget_last_checkin(coach)
+    posts = len(slack.fake.of("chat.postMessage")) + len(
+        slack.fake.of("files.completeUploadExternal")
+    )
+    assert await send_checkin(coach, couriers, HERE.conversation, due, later) == "sent"
+    assert posts == len(slack.fake.of("chat.postMessage")) + len(
+        slack.fake.of("files.completeUploadExternal")
+    )
+
+
+async def store_forget_last_checkin(coach):
+    snapshot = await coach.store.load(HERE)
+    p = snapshot.partnership
+    p.last_checkin = None
+    await coach.store.commit(snapshot, p)
+
+
+async def test_without_the_history_scopes_a_re_run_posts_again_and_says_why(
+    slack, coach, clock, caplog
+):
+    due = await slack_partnership_due(slack, clock)
+    couriers = {"slack": slack.channel.send}
+    slack.fake.fail_next(
+        "chat.postMessage", 500, body={"ok": False, "error": "fatal_error"}, after_doing_it=True
+    )
+    assert await send_checkin(coach, couriers, HERE.conversation, due, due) == "undelivered"
+    slack.fake.fail_next("conversations.history", 200, body={"ok": False, "error": "missing_scope"})
+    assert await send_checkin(coach, couriers, HERE.conversation, due, due) == "sent"
+    assert len([m for m in slack.fake.messages(CHANNEL) if "metadata" in m]) == 2
+    assert "add the scopes channels:history and groups:history" in caplog.text

@@ -7,13 +7,18 @@ had any, as a click on its button would.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TextIO
 
 from bot.coach import Coach
-from bot.model import Address, Choice, Reply, Turn, User
+from bot.model import Address, Choice, Receipt, Reply, Turn, User
+from bot.store import Store
+
+logger = logging.getLogger(__name__)
 
 _SPEAKER = re.compile(r"^\s*([A-Za-z][\w.\-]{0,39}):\s+(.*)$")
 _NUMBER = re.compile(r"^\s*(\d{1,3})\s*$")
@@ -63,6 +68,19 @@ class ConsoleChannel:
             self.render(reply)
         return replies
 
+    async def follow(self) -> None:
+        """Show what the worker posts into this conversation as it arrives, until cancelled."""
+        store = self.coach.store
+        after = await store.transcript_end(self.address)
+        while True:
+            try:
+                for post_id, reply in await store.transcript(self.address, after):
+                    self.render(Reply.from_json(reply))
+                    after = post_id
+            except Exception:  # Redis restarting: the posts wait in the stream meanwhile
+                logger.warning("could not read this conversation's posts", exc_info=True)
+                await asyncio.sleep(1)
+
     async def run(self, lines: Iterable[str]) -> None:
         for line in lines:
             await self.line(line)
@@ -85,3 +103,13 @@ class ConsoleChannel:
             )
         self.out.write("\n".join(out) + "\n\n")
         self.out.flush()
+
+
+async def post(store: Store, address: Address, replies: list[Reply], receipt: Receipt) -> bool:
+    """The worker's courier for console conversations: each reply into the transcript, as one
+    part of `receipt`. On a re-run, parts the transcript already holds are not posted again."""
+    done = await store.posted_parts(address, receipt.token) if receipt.since else set()
+    for part, reply in enumerate(replies):
+        if part not in done:
+            await store.post(address, reply.to_json(), receipt.token, part)
+    return True

@@ -39,7 +39,7 @@ from bot.content import kebab
 from bot.dialogs.base import Args, parse
 from bot.dialogs.setup import NAME_LIMIT, ORG_NAME_LIMIT, sector_of
 from bot.errors import UserFacingError
-from bot.model import Address, Reply, Turn, User
+from bot.model import Address, Receipt, Reply, Turn, User
 from bot.schedule import parse_schedule
 
 logger = logging.getLogger(__name__)
@@ -58,6 +58,9 @@ BUTTON_LABEL_LIMIT = 75
 BUTTONS_PER_ACTIONS_BLOCK = 25
 RATE_LIMIT_RETRIES = 3
 MAX_CONCURRENT_TURNS = 32  # turns running after their acks, per process; the rest wait
+DELIVERY_EVENT = "coach_delivery"  # the metadata type marking what the worker posts
+CLOCK_SKEW_S = 60  # between this machine's clock and Slack's, when reading history
+HISTORY_PAGE = 100
 SOCKET_MODE_CONNECT_TIMEOUT_S = 30
 _OUR_MENTION = re.compile(r"(<@[UW][A-Z0-9]+>)")
 _BOT_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+>\s*")
@@ -509,32 +512,116 @@ class SlackChannel:
                     error.response.get("error", error.response.status_code),
                 )
 
-    async def send(self, address: Address, replies: list[Reply]) -> bool:
-        """Post replies into a channel without a request to answer (check-ins). With the OAuth
-        flow, the workspace's own bot token is looked up; False when it cannot be reached."""
+    async def send(self, address: Address, replies: list[Reply], receipt: Receipt) -> bool:
+        """Post what the worker sends (check-ins) into a channel, each reply a new message
+        marked with the receipt in its metadata. On a re-run (`receipt.since`), parts already in
+        the channel's history are not posted again. With the OAuth flow, the workspace's own
+        bot token is looked up; False when the channel cannot be reached."""
         client = self.client
+        token = client.token
         flow = self.app.oauth_flow
-        if flow is not None and not client.token:
+        if flow is not None and not token:
             store = flow.settings.installation_store
             bot = await store.async_find_bot(enterprise_id=None, team_id=address.workspace)
             if bot is None:
                 return False
-            client = AsyncWebClient(
-                token=bot.bot_token,
-                base_url=client.base_url,
-                session=client.session,
-                retry_handlers=client.retry_handlers,
-            )
-        token = _REQUEST_CLIENT.set(client)
+            token = bot.bot_token
+        # Only 429s are retried here: Slack did not take those. A dropped connection may have
+        # posted; the next run of the job looks in the history before posting again.
+        client = AsyncWebClient(
+            token=token,
+            base_url=client.base_url,
+            session=client.session,
+            retry_handlers=[
+                h for h in client.retry_handlers if isinstance(h, AsyncRateLimitErrorRetryHandler)
+            ],
+        )
         try:
-            for reply in replies:
-                await self.deliver(Turn(address, User("coach", "coach"), ""), reply)
+            for part, reply in enumerate(replies):
+                await self._post_part(client, address, reply, receipt, part)
         except SlackApiError as error:
             logger.error("could not post to Slack conversation %s: %s", address.conversation, error)
             return False
-        finally:
-            _REQUEST_CLIENT.reset(token)
         return True
+
+    async def _post_part(
+        self, client: AsyncWebClient, address: Address, reply: Reply, receipt: Receipt, part: int
+    ) -> None:
+        """One reply as a message (its attachment as a file in the message's thread), unless the
+        channel already holds it."""
+        metadata = {
+            "event_type": DELIVERY_EVENT,
+            "event_payload": {"token": receipt.token, "part": part},
+        }
+        found = await self._posted(client, address, metadata, receipt.since)
+        if found is None:
+            posted = await client.chat_postMessage(
+                channel=address.channel,
+                text=escape(reply.text),
+                blocks=render_blocks(reply),
+                metadata=metadata,
+            )
+            ts = str(posted["ts"])
+        else:
+            ts = found
+        attachment = reply.attachment
+        if attachment is None:
+            return
+        if found is not None:
+            replies = await client.conversations_replies(channel=address.channel, ts=ts)
+            names = {f.get("name") for m in replies["messages"] for f in m.get("files", ())}
+            if attachment.filename in names:
+                return
+        await client.files_upload_v2(
+            channel=address.channel,
+            thread_ts=ts,
+            filename=attachment.filename,
+            content=attachment.content,
+        )
+
+    async def _posted(
+        self,
+        client: AsyncWebClient,
+        address: Address,
+        metadata: dict[str, Any],
+        since: datetime | None,
+    ) -> str | None:
+        """The ts of a message with this metadata posted since `since`, from the channel's
+        history (None on a first attempt). Without the history scopes the answer is None, and
+        the part is posted again: at least once, never lost."""
+        if since is None:
+            return None
+        oldest = f"{since.timestamp() - CLOCK_SKEW_S:.6f}"
+        cursor = None
+        try:
+            while True:
+                page = await client.conversations_history(
+                    channel=address.channel,
+                    oldest=oldest,
+                    include_all_metadata=True,
+                    limit=HISTORY_PAGE,
+                    cursor=cursor,
+                )
+                for message in page.get("messages") or []:
+                    found = message.get("metadata") or {}
+                    if (found.get("event_type"), found.get("event_payload")) == (
+                        metadata["event_type"],
+                        metadata["event_payload"],
+                    ):
+                        return str(message["ts"])
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    return None
+        except SlackApiError as error:
+            if error.response.get("error") not in ("missing_scope", "not_in_channel"):
+                raise
+            logger.warning(
+                "cannot read the history of Slack conversation %s (%s): add the scopes "
+                "channels:history and groups:history, or a re-run may post a check-in twice",
+                address.conversation,
+                error.response.get("error"),
+            )
+            return None
 
     async def _person(self, team: str, user_id: str) -> User:
         """The user with the name people know them by and, for a member of another workspace

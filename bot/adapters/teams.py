@@ -40,7 +40,7 @@ from msrest.universal_http.requests import ClientRetryPolicy
 
 from bot.coach import Coach
 from bot.config import Settings
-from bot.model import Address, Reply, Turn, User
+from bot.model import Address, Receipt, Reply, Turn, User
 
 logger = logging.getLogger(__name__)
 
@@ -237,9 +237,15 @@ class TeamsChannel:  # a botbuilder Bot by shape: CloudAdapter calls its on_turn
             await store.remember_message(address, reply.key, sent.id)
         return True
 
-    async def send(self, address: Address, replies: list[Reply]) -> bool:
+    async def send(
+        self, address: Address, replies: list[Reply], receipt: Receipt | None = None
+    ) -> bool:
         """Post replies into a conversation the bot has seen (check-ins, updates), from any
-        process. False when the bot has never been in that conversation."""
+        process. False when the bot has never been in that conversation.
+
+        The receipt goes unchecked: Teams gives a bot no way to read a conversation's messages
+        (only Microsoft Graph does, with permissions to read every message), so a job re-run
+        after Teams took a check-in but before the worker recorded it posts it again."""
         stored = await self.coach.store.reference(address)
         if stored is None:
             return False
