@@ -137,7 +137,10 @@ async def run_console(settings: Settings, content: Content, channel: str) -> int
         interactive = sys.stdin.isatty()
         if interactive:
             console.welcome()
-        posts = asyncio.ensure_future(console.follow())  # check-ins, as the worker posts them
+        # check-ins and reminders, as the worker posts them from now on
+        posts = asyncio.ensure_future(
+            console.follow(await coach.store.transcript_end(console.address))
+        )
         try:
             await read_lines(console, interactive)
         finally:

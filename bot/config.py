@@ -21,6 +21,8 @@ SLACK_SCOPES = (  # the bot scopes slack/manifest.yml asks for
     "reactions:read",
     "files:write",
     "users:read",
+    "channels:history",
+    "groups:history",
 )
 
 

@@ -179,6 +179,14 @@ def start_worker(redis_socket, prefix, log, level="WARNING"):
     )  # fmt: skip
 
 
+def start_console(redis_socket, prefix, out):
+    env = {**os.environ, "REDIS_URL": f"unix://{redis_socket}", "COACH_KEY_PREFIX": prefix}
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "console", "--channel", "p0"],
+        env=env, cwd=project_path(), stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
 async def partnerships_due(coach, store, count):
     from bot.model import Turn, User
 
@@ -383,3 +391,59 @@ async def test_measures_reject_ambiguous_numbers_and_survive_their_owner_leaving
     assert "Ozone days: 1500" in await convo('rep: measure report "Ozone days" 1,500')
     await convo('lead: partner remove "Acme"')
     assert "Ozone days: 12" in await convo('lead: measure report "Ozone days" 12')
+
+
+@pytest.mark.skipif(os.environ.get("REDIS_URL") is not None, reason="uses the embedded server")
+async def test_the_console_shows_the_check_in_a_worker_posts(
+    coach, store, redis_socket, prefix, tmp_path
+):
+    """`coach console` in one terminal, `coach worker` in another: the check-in appears in the
+    console as it is posted."""
+    await partnerships_due(coach, store, 1)
+    shown, worked = tmp_path / "console.log", tmp_path / "worker.log"
+    with shown.open("w") as out, worked.open("w") as log:
+        console = start_console(redis_socket, prefix, out)
+        worker = None
+        try:
+            assert console.stdin is not None
+            console.stdin.write(b"help\n")  # once its answer shows, the console is following
+            console.stdin.flush()
+            for _ in range(300):
+                if "/coach" in shown.read_text():
+                    break
+                await asyncio.sleep(0.1)
+            worker = start_worker(redis_socket, prefix, log)
+            for _ in range(300):
+                if 'Check-in for "P0"' in shown.read_text():
+                    break
+                await asyncio.sleep(0.1)
+            console.stdin.close()
+            assert console.wait(timeout=30) == 0
+        finally:
+            console.kill()
+            if worker is not None:
+                worker.send_signal(signal.SIGTERM)
+                worker.wait(timeout=30)
+    text = shown.read_text()
+    assert text.count('Check-in for "P0": what has happened since') == 1, text
+    assert "--- check-in-" in text and "# Progress report: P0" in text
+
+
+async def test_a_send_that_hangs_is_retried_not_dropped(convo, clock, coach, store):
+    """arq fails a job that outlives its timeout and never runs it again; the check-in job
+    stops a hanging send itself and asks to be run again instead."""
+    from arq.worker import Retry
+
+    from bot.scheduler import checkin_job
+
+    await setup_with_checkins(convo, clock)
+    due = at("2026-04-21T14:00:00+00:00")
+
+    async def hangs(address, replies, receipt):
+        await asyncio.sleep(3600)
+
+    ctx = {"coach": coach, "couriers": {"console": hangs}, "send_timeout_s": 0.2}
+    with pytest.raises(Retry):
+        await checkin_job(ctx, HERE.conversation, due.isoformat())
+    assert (await store.load(HERE)).partnership.last_checkin is None
+    assert (await store.due(due))[0] == (HERE.conversation, due)  # still due

@@ -536,3 +536,13 @@ async def test_without_the_history_scopes_a_re_run_posts_again_and_says_why(
     assert await send_checkin(coach, couriers, HERE.conversation, due, due) == "sent"
     assert len([m for m in slack.fake.messages(CHANNEL) if "metadata" in m]) == 2
     assert "add the scopes channels:history and groups:history" in caplog.text
+
+
+def test_the_manifest_asks_for_the_scopes_the_coach_installs_with():
+    import yaml
+
+    from bot.config import SLACK_SCOPES
+    from tests.conftest import project_path
+
+    manifest = yaml.safe_load(project_path("slack", "manifest.yml").read_text())
+    assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(SLACK_SCOPES)

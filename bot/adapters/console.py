@@ -68,10 +68,10 @@ class ConsoleChannel:
             self.render(reply)
         return replies
 
-    async def follow(self) -> None:
-        """Show what the worker posts into this conversation as it arrives, until cancelled."""
+    async def follow(self, after: str) -> None:
+        """Show what the worker posts into this conversation after the post `after`
+        (`Store.transcript_end` for "from now on"), as it arrives, until cancelled."""
         store = self.coach.store
-        after = await store.transcript_end(self.address)
         while True:
             try:
                 for post_id, reply in await store.transcript(self.address, after):
