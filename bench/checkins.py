@@ -67,7 +67,11 @@ RATINGS = 20
 RATINGS_BEFORE = 15
 MEASURES = 20
 REPORTS = 12  # per measure; the last one during the last week
-SCHEDULE = "weekly tue 09:00 America/Chicago"
+
+def weekly_at(due: datetime) -> str:
+    """A weekly schedule whose slot is `due` (UTC): the check-in is really due then."""
+    return f"weekly {due.strftime('%a').lower()} {due.strftime('%H:%M')} UTC"
+
 TOPICS = (
     "ozone alert days",
     "bus riders per weekday",
@@ -157,6 +161,8 @@ class Template:
         self.address = Address("console", "local", "p0")
         self.pid = self.address.conversation
         self.now = now
+        self.due = now.replace(second=0, microsecond=0)  # every copy's check-in is due then
+        self.schedule = weekly_at(self.due)
         self.rev = 0
         self.turns = 0
 
@@ -178,7 +184,7 @@ class Template:
             await self.turn(FACILITATOR, f'partner add "{name}" {sector}', slow)
         for name, _, member in ORGS:
             await self.turn(member, f'join "{name}"', slow)
-        await self.turn(FACILITATOR, f"checkins {SCHEDULE}", slow)
+        await self.turn(FACILITATOR, f"checkins {self.schedule}", slow)
         for k in range(1, MEASURES + 1):
             await self.turn(
                 MEMBERS[k % len(MEMBERS)],
@@ -242,7 +248,7 @@ class Template:
             "turns": self.turns,
             "orgs": [f"{o.name} ({o.sector})" for o in p.orgs.values()],
             "members": len(p.members),
-            "schedule": SCHEDULE,
+            "schedule": self.schedule,
             "decisions": len(decisions),
             "agreed": sum(1 for d in decisions if d.agreed_at),
             "objected": len(objected),
@@ -616,7 +622,7 @@ async def _measure(
 
     # 2. N-1 copies, all due at the same minute
     pids = [pid_of(i) for i in range(n)]
-    due = datetime.now(UTC).replace(second=0, microsecond=0)
+    due = template.due
     started = time.perf_counter()
     await clone(redis, keys, template.pid, pids[1:])
     report["clone_s"] = time.perf_counter() - started
