@@ -23,6 +23,7 @@ way to read a conversation, so there a re-run sends again: at least once, never 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -45,6 +46,7 @@ REMINDER_AHEAD = timedelta(days=1)  # owners of measures are asked for their val
 RECORD_ATTEMPTS = 20
 ENQUEUE_BATCH = 100  # jobs queued at once by the tick
 RETRY_UNDELIVERED_S = 120  # a check-in that could not be delivered is tried again this often
+STOP_GRACE_S = 5  # on shutdown, running jobs get this long to finish before they are cancelled
 MAX_TRIES = int(MAX_LATENESS.total_seconds() // RETRY_UNDELIVERED_S) + 2  # until it is late
 
 # Posts replies into a conversation; True once the platform has them all. With a receipt whose
@@ -304,6 +306,27 @@ async def running_worker(
         try:
             yield task
         finally:
+            # arq's burst mode with nothing left to take is its own clean way out: the jobs
+            # running finish (a check-in half sent is better finished than re-run), then its
+            # loop returns. Only what outlasts the grace is cancelled.
+            worker.burst, worker.max_burst_jobs = True, 0
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(task), STOP_GRACE_S)
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-            await worker.close()
+            await _close(worker)
+
+
+async def _close(worker: Any) -> None:
+    """arq's `Worker.close` cancels the running jobs, then gathers them: a job cancelled before
+    its own error handling began re-raises its cancellation there, and the process would end
+    with a traceback. That job stays in the queue and runs again; only a cancellation of this
+    task itself is passed on."""
+    try:
+        await worker.close()
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise
+        logger.info("a job cut short by the shutdown stays queued")
+        await worker.pool.aclose(close_connection_pool=True)

@@ -447,3 +447,22 @@ async def test_a_send_that_hangs_is_retried_not_dropped(convo, clock, coach, sto
         await checkin_job(ctx, HERE.conversation, due.isoformat())
     assert (await store.load(HERE)).partnership.last_checkin is None
     assert (await store.due(due))[0] == (HERE.conversation, due)  # still due
+
+
+@pytest.mark.skipif(os.environ.get("REDIS_URL") is not None, reason="uses the embedded server")
+async def test_a_worker_stopped_and_started_mid_run_ends_cleanly_and_sends_each_once(
+    coach, store, redis_socket, prefix
+):
+    """The in-process worker stops whenever the console does: the jobs it is running finish
+    (or stay queued), the stop raises nothing, and each check-in still goes out once."""
+    from bot.config import Settings
+    from bot.scheduler import running_worker
+
+    pids = await partnerships_due(coach, store, 30)
+    settings = Settings(redis_url=f"unix://{redis_socket}", key_prefix=prefix, job_timeout_s=3)
+    for n in range(30):
+        async with running_worker(coach, settings):
+            await asyncio.sleep(0.01 * (n % 10))
+    async with running_worker(coach, settings):
+        await wait_recorded(store, pids, 60)
+    assert await check_ins_per_partnership(store, pids) == [1] * 30
