@@ -132,20 +132,19 @@ async def embedded_worker(coach: Coach, settings: Settings) -> AsyncIterator[Non
 
 
 async def run_console(settings: Settings, content: Content, channel: str) -> int:
-    async with coach_for(settings, content) as coach, embedded_worker(coach, settings):
+    async with coach_for(settings, content) as coach:
         console = ConsoleChannel(coach, sys.stdout, channel=channel)
-        interactive = sys.stdin.isatty()
-        if interactive:
-            console.welcome()
-        # check-ins and reminders, as the worker posts them from now on
-        posts = asyncio.ensure_future(
-            console.follow(await coach.store.transcript_end(console.address))
-        )
-        try:
-            await read_lines(console, interactive)
-        finally:
-            posts.cancel()
-            await asyncio.gather(posts, return_exceptions=True)
+        start = await coach.store.transcript_end(console.address)  # before the worker starts
+        async with embedded_worker(coach, settings):
+            interactive = sys.stdin.isatty()
+            if interactive:
+                console.welcome()
+            posts = asyncio.ensure_future(console.follow(start))  # check-ins, as they are posted
+            try:
+                await read_lines(console, interactive)
+            finally:
+                posts.cancel()
+                await asyncio.gather(posts, return_exceptions=True)
     return 0
 
 

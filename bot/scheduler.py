@@ -28,7 +28,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from bot import nudges
 from bot.coach import Coach
@@ -46,11 +46,13 @@ REMINDER_AHEAD = timedelta(days=1)  # owners of measures are asked for their val
 RECORD_ATTEMPTS = 20
 ENQUEUE_BATCH = 100  # jobs queued at once by the tick
 RETRY_UNDELIVERED_S = 120  # a check-in that could not be delivered is tried again this often
-STOP_GRACE_S = 5  # on shutdown, running jobs get this long to finish before they are cancelled
+STOP_GRACE_S = 10  # on shutdown, running jobs get this long to finish before they are cancelled
+SETTLE_S = 5  # a re-run right after a cancelled attempt waits this long before it looks
 MAX_TRIES = int(MAX_LATENESS.total_seconds() // RETRY_UNDELIVERED_S) + 2  # until it is late
 
 # Posts replies into a conversation; True once the platform has them all. With a receipt whose
 # `since` is set, parts the platform already holds under its token are not posted again.
+T = TypeVar("T")
 Courier = Callable[[Address, list[Reply], Receipt], Awaitable[bool]]
 
 
@@ -94,7 +96,7 @@ async def send_checkin(
         )
         checkin = nudges.compose(p, coach.content, decision_log, journal, now, due)
         outcome, replies, record = "sent", checkin.replies, checkin.record
-    delivered = await _deliver(coach, couriers, pid, f"checkin:{due.isoformat()}", replies, now)
+    delivered = await _deliver(coach, couriers, pid, f"checkin:{due.isoformat()}", replies)
     if replies and not delivered and outcome == "sent":
         logger.error("check-in for %s due %s not delivered; will retry", pid, due.isoformat())
         return "undelivered"
@@ -105,12 +107,7 @@ async def send_checkin(
 
 
 async def _deliver(
-    coach: Coach,
-    couriers: dict[str, Courier],
-    pid: str,
-    token: str,
-    replies: list[Reply],
-    now: datetime,
+    coach: Coach, couriers: dict[str, Courier], pid: str, token: str, replies: list[Reply]
 ) -> bool:
     """Send `replies` under the receipt `token`, unless an earlier attempt got them out."""
     if not replies:
@@ -121,8 +118,12 @@ async def _deliver(
         logger.error("this worker cannot reach %s: set its credentials", address.platform)
         return False
     try:
-        since = await coach.store.begin_sending(pid, token, now)
-        return await courier(address, replies, Receipt(token, since))
+        attempt = await coach.store.begin_sending(pid, token)
+        if attempt.previous is not None:
+            # a post the previous attempt made as it was cancelled may still be landing
+            settle = (attempt.previous - attempt.now).total_seconds() + SETTLE_S
+            await asyncio.sleep(max(0.0, min(settle, SETTLE_S)))
+        return await courier(address, replies, Receipt(token, attempt.first))
     except Exception:  # a network failure, a platform outage: tried again later
         logger.exception("delivery to %s failed", address.conversation)
         return False
@@ -147,31 +148,31 @@ async def _record(coach: Coach, snapshot: Snapshot, record: dict[str, str]) -> P
 
 async def send_reminders(
     coach: Coach, couriers: dict[str, Courier], pid: str, due: datetime, now: datetime
-) -> int:
-    """Ask each measure's owner for its latest value ahead of the check-in due at `due`;
-    returns how many reminders went out. A measure reported since the last check-in is not
-    asked for again."""
+) -> int | None:
+    """Ask each measure's owner for its latest value ahead of the check-in due at `due`, in one
+    message; returns how many measures it asks for, None when it could not be delivered. A
+    measure reported since the last check-in is not asked for again."""
     p = (await coach.store.load_partnership(pid)).partnership
     if p.schedule is None or p.checkins_paused or due.isoformat() in (p.skipped or ()):
         return 0
     since = (p.last_checkin or {}).get("sent_at", "")
     schedule = Schedule.from_dict(p.schedule)
     say = coach.content.prompts.render
-    replies = [
-        Reply(
-            say(
-                "checkins.reminder",
-                org=p.orgs[m.owner].name,
-                when=_local(due, schedule),
-                measure=m.name,
-            )
+    asks = [
+        say(
+            "checkins.reminder",
+            org=p.orgs[m.owner].name,
+            when=_local(due, schedule),
+            measure=m.name,
         )
         for m in p.measures_in_order()
         if m.owner in p.orgs and (not m.reports or m.reports[-1].at <= since)
     ]
-    if not await _deliver(coach, couriers, pid, f"reminder:{due.isoformat()}", replies, now):
+    replies = [Reply("\n\n".join(asks))] if asks else []
+    if not await _deliver(coach, couriers, pid, f"reminder:{due.isoformat()}", replies):
         logger.error("reminders for %s due %s could not be delivered", pid, due.isoformat())
-    return len(replies)
+        return None
+    return len(asks)
 
 
 def _local(due: datetime, schedule: Schedule) -> str:
@@ -206,26 +207,44 @@ async def tick(ctx: dict[str, Any]) -> int:
     return queued
 
 
-async def reminder_job(ctx: dict[str, Any], pid: str, due: str) -> int:
-    return await send_reminders(
-        ctx["coach"], ctx["couriers"], pid, datetime.fromisoformat(due), datetime.now(UTC)
-    )
-
-
-async def checkin_job(ctx: dict[str, Any], pid: str, due: str) -> str:
+async def reminder_job(ctx: dict[str, Any], pid: str, due: str) -> int | None:
     from arq.worker import Retry
 
-    try:
-        async with asyncio.timeout(ctx["send_timeout_s"]):
-            outcome = await send_checkin(
-                ctx["coach"], ctx["couriers"], pid, datetime.fromisoformat(due), datetime.now(UTC)
-            )
-    except TimeoutError:  # a platform that hangs: arq would fail the job and drop it
-        logger.error("check-in for %s due %s timed out; will retry", pid, due)
-        outcome = "undelivered"
-    if outcome == "undelivered":  # the same job, later; once late it sends the missed note
+    asked = await _within_timeout(
+        ctx,
+        send_reminders(
+            ctx["coach"], ctx["couriers"], pid, datetime.fromisoformat(due), datetime.now(UTC)
+        ),
+    )
+    if asked is None and datetime.now(UTC) < datetime.fromisoformat(due):
+        raise Retry(defer=RETRY_UNDELIVERED_S)  # worth asking until the check-in itself
+    return asked
+
+
+async def checkin_job(ctx: dict[str, Any], pid: str, due: str) -> str | None:
+    from arq.worker import Retry
+
+    outcome = await _within_timeout(
+        ctx,
+        send_checkin(
+            ctx["coach"], ctx["couriers"], pid, datetime.fromisoformat(due), datetime.now(UTC)
+        ),
+    )
+    if outcome in (None, "undelivered"):  # the same job, later; once late, the missed note
         raise Retry(defer=RETRY_UNDELIVERED_S)
     return outcome
+
+
+async def _within_timeout(ctx: dict[str, Any], work: Awaitable[T]) -> T | None:
+    """`work`, or None when it fails or outlasts the job's timeout. arq would mark such a job
+    failed and never run it again, and its id would stay taken for days: the partnership's
+    schedule would stall."""
+    try:
+        async with asyncio.timeout(ctx["send_timeout_s"]):
+            return await work
+    except Exception:  # a platform that hangs, Redis restarting
+        logger.exception("a check-in job failed; it will be run again")
+        return None
 
 
 def build_worker(
@@ -250,13 +269,14 @@ def build_worker(
         functions=[
             # arq's own timeout only as a backstop: checkin_job retries a send that hangs
             func(checkin_job, name="checkin_job", timeout=job_timeout_s + 5, max_tries=MAX_TRIES),
-            func(reminder_job, name="reminder_job", timeout=job_timeout_s),
+            func(reminder_job, name="reminder_job", timeout=job_timeout_s + 5, max_tries=MAX_TRIES),
         ],
         cron_jobs=[cron(tick, name=f"{queue}:tick", unique=True, run_at_startup=True)],
         redis_settings=redis_settings,
         queue_name=queue,
         on_startup=startup,
         handle_signals=handle_signals,
+        job_completion_wait=STOP_GRACE_S,  # on SIGTERM, running jobs finish before the exit
         job_timeout=job_timeout_s,
         keep_result=int(MAX_LATENESS.total_seconds()) * 2,  # a job id stays taken this long
         poll_delay=0.2,
@@ -329,4 +349,5 @@ async def _close(worker: Any) -> None:
         if current is not None and current.cancelling():
             raise
         logger.info("a job cut short by the shutdown stays queued")
+        await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
         await worker.pool.aclose(close_connection_pool=True)

@@ -21,8 +21,9 @@ on it stays in one slot:
     {prefix}:{<conv>}:reference     how to reach the conversation proactively (Teams)
     {prefix}:checkins-due           sorted set: partnership -> when its next check-in is due
     {prefix}:{<pid>}:sending:<token>
-                                    when the worker first began sending a check-in (or its
-                                    reminders), so a re-run knows to look for it before sending
+                                    hash: when the worker first and last began sending a
+                                    check-in (or its reminders), so a re-run knows to look for
+                                    it before sending
     {prefix}:{<conv>}:transcript    stream: what the worker posted into a console conversation
                                     (the console's stand-in for a platform's message history)
     {prefix}:{<conv>}:messages      a platform's ids for the coach's messages in a conversation:
@@ -84,6 +85,34 @@ return 1
 """
 
 
+_BEGIN_SENDING = """
+-- KEYS[1] = the sending marker (a hash: first, last), ARGV[1] = its ttl
+local t = redis.call('TIME')
+local now = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
+local first = redis.call('HGET', KEYS[1], 'first') or ''
+local last = redis.call('HGET', KEYS[1], 'last') or ''
+if first == '' then
+  redis.call('HSET', KEYS[1], 'first', now)
+end
+redis.call('HSET', KEYS[1], 'last', now)
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return {first, last, now}
+"""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One attempt at sending something the worker sends, on Redis's clock."""
+
+    now: datetime
+    first: datetime | None  # when the first attempt began; None: this is the first
+    previous: datetime | None  # when the attempt before this one began
+
+
+def _at(epoch: str) -> datetime:
+    return datetime.fromtimestamp(float(epoch), UTC)
+
+
 class CommitResult(enum.Enum):
     DONE = "done"
     CONFLICT = "conflict"  # someone else committed first: reload and try again
@@ -113,6 +142,7 @@ class Store:
         self.redis = redis
         self.prefix = prefix
         self._commit = redis.register_script(_COMMIT)
+        self._begin_sending = redis.register_script(_BEGIN_SENDING)
 
     def _key(self, pid: str, name: str) -> str:
         return f"{self.prefix}:{{{pid}}}:{name}"
@@ -288,15 +318,14 @@ class Store:
         found = await self.redis.get(self._key(address.conversation, "reference"))
         return str(found) if found is not None else None
 
-    async def begin_sending(self, pid: str, token: str, now: datetime) -> datetime | None:
-        """Note that the worker begins sending `token` to the partnership; returns when an
-        earlier attempt began, if one did (it may have posted before it was cut short).
-        Only one worker runs a job at a time, so this needs no more than SET NX."""
-        key = self._key(pid, f"sending:{token}")
-        if await self.redis.set(key, now.isoformat(), nx=True, ex=SENDING_TTL_S):
-            return None
-        found = await self.redis.get(key)
-        return datetime.fromisoformat(found) if found else now
+    async def begin_sending(self, pid: str, token: str) -> Attempt:
+        """Note that the worker begins sending `token` to the partnership (on Redis's clock,
+        one clock for every worker), and when the attempts before this one began: they may
+        have posted before they were cut short."""
+        first, previous, now = await self._begin_sending(
+            keys=[self._key(pid, f"sending:{token}")], args=[SENDING_TTL_S]
+        )
+        return Attempt(_at(now), _at(first) if first else None, _at(previous) if previous else None)
 
     async def post(self, address: Address, reply: str, token: str, part: int) -> str:
         """Post a reply (JSON) into a console conversation; returns its id in the transcript."""
@@ -328,7 +357,11 @@ class Store:
         found = await self.redis.xread(
             {self._key(address.conversation, "transcript"): after}, block=block_ms
         )
-        return [(entry_id, fields["reply"]) for _, entries in found for entry_id, fields in entries]
+        return [
+            (entry_id, fields.get("reply", ""))
+            for _, entries in found
+            for entry_id, fields in entries
+        ]
 
     async def set_due(self, pid: str, due: datetime | None) -> None:
         """When the partnership's next check-in is due; None takes it off the schedule."""

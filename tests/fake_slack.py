@@ -155,7 +155,12 @@ class FakeSlack:
                          if "thread_ts" not in m and float(m["ts"]) > oldest][::-1]  # fmt: skip
             if params.get("include_all_metadata") not in ("1", "true", True):
                 found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
-            return ok | {"messages": found, "has_more": False}
+            start, limit = int(params.get("cursor") or 0), int(params.get("limit") or 100)
+            more = start + limit < len(found)
+            return ok | {
+                "messages": found[start : start + limit], "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+            }  # fmt: skip
         if method == "chat.postEphemeral":
             return ok | {"message_ts": f"{1700000000 + next(self._ts)}.000200"}
         if method == "files.getUploadURLExternal":

@@ -283,11 +283,13 @@ async def test_owners_are_asked_for_their_measures_a_day_ahead(convo, clock, coa
 
     due = at("2026-04-21T14:00:00+00:00")
     assert await send_reminders(coach, {"console": courier}, HERE.conversation, due, due) == 2
-    assert sent[0] == (
+    (reminder,) = sent  # one message, a paragraph per measure
+    acme, city = reminder.split("\n\n")
+    assert acme == (
         "Acme: the next check-in is on Tuesday 21 April 2026, 09:00. Please report the latest "
         'value of Ozone alert days before then, with /coach measure report "Ozone alert days" <value>.'
     )
-    assert sent[1].startswith("City of Springfield: the next check-in")
+    assert city.startswith("City of Springfield: the next check-in")
 
     clock.now = due + timedelta(minutes=1)
     await convo("lead: checkins now")
@@ -466,3 +468,25 @@ async def test_a_worker_stopped_and_started_mid_run_ends_cleanly_and_sends_each_
     async with running_worker(coach, settings):
         await wait_recorded(store, pids, 60)
     assert await check_ins_per_partnership(store, pids) == [1] * 30
+
+
+async def test_the_console_shows_each_post_and_skips_one_it_cannot_read(coach, store):
+    import io
+
+    from bot.adapters.console import ConsoleChannel
+
+    out = io.StringIO()
+    console = ConsoleChannel(coach, out)
+    start = await store.transcript_end(console.address)
+    following = asyncio.ensure_future(console.follow(start))
+    try:
+        await store.post(console.address, '{"text": "from a newer version", "colour": 1}', "t", 0)
+        await store.post(console.address, Reply("Check-in for the partnership").to_json(), "t", 1)
+        for _ in range(200):
+            if "Check-in for the partnership" in out.getvalue():
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        following.cancel()
+        await asyncio.gather(following, return_exceptions=True)
+    assert out.getvalue() == "Check-in for the partnership\n\n"

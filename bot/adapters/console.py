@@ -74,12 +74,17 @@ class ConsoleChannel:
         store = self.coach.store
         while True:
             try:
-                for post_id, reply in await store.transcript(self.address, after):
-                    self.render(Reply.from_json(reply))
-                    after = post_id
+                posts = await store.transcript(self.address, after)
             except Exception:  # Redis restarting: the posts wait in the stream meanwhile
                 logger.warning("could not read this conversation's posts", exc_info=True)
                 await asyncio.sleep(1)
+                continue
+            for post_id, reply in posts:
+                after = post_id  # one post that cannot be shown does not hold up the rest
+                try:
+                    self.render(Reply.from_json(reply))
+                except Exception:
+                    logger.warning("could not show post %s", post_id, exc_info=True)
 
     async def run(self, lines: Iterable[str]) -> None:
         for line in lines:

@@ -537,39 +537,43 @@ class SlackChannel:
             ],
         )
         try:
+            found = await self._posted(client, address, receipt)
             for part, reply in enumerate(replies):
-                await self._post_part(client, address, reply, receipt, part)
+                await self._post_part(client, address, reply, receipt, part, found.get(part))
         except SlackApiError as error:
             logger.error("could not post to Slack conversation %s: %s", address.conversation, error)
             return False
         return True
 
     async def _post_part(
-        self, client: AsyncWebClient, address: Address, reply: Reply, receipt: Receipt, part: int
+        self,
+        client: AsyncWebClient,
+        address: Address,
+        reply: Reply,
+        receipt: Receipt,
+        part: int,
+        found: str | None,
     ) -> None:
-        """One reply as a message (its attachment as a file in the message's thread), unless the
-        channel already holds it."""
-        metadata = {
-            "event_type": DELIVERY_EVENT,
-            "event_payload": {"token": receipt.token, "part": part},
-        }
-        found = await self._posted(client, address, metadata, receipt.since)
-        if found is None:
+        """One reply as a message (its attachment as a file in the message's thread), unless
+        the channel holds it already (`found`: its ts)."""
+        ts = found
+        if ts is None:
             posted = await client.chat_postMessage(
                 channel=address.channel,
                 text=escape(reply.text),
                 blocks=render_blocks(reply),
-                metadata=metadata,
+                metadata={
+                    "event_type": DELIVERY_EVENT,
+                    "event_payload": {"token": receipt.token, "part": part},
+                },
             )
             ts = str(posted["ts"])
-        else:
-            ts = found
         attachment = reply.attachment
         if attachment is None:
             return
-        if found is not None:
-            replies = await client.conversations_replies(channel=address.channel, ts=ts)
-            names = {f.get("name") for m in replies["messages"] for f in m.get("files", ())}
+        if found is not None:  # the report follows its message at once, on the first page
+            thread = await client.conversations_replies(channel=address.channel, ts=ts, limit=50)
+            names = {f.get("name") for m in thread["messages"] for f in m.get("files", ())}
             if attachment.filename in names:
                 return
         await client.files_upload_v2(
@@ -580,38 +584,37 @@ class SlackChannel:
         )
 
     async def _posted(
-        self,
-        client: AsyncWebClient,
-        address: Address,
-        metadata: dict[str, Any],
-        since: datetime | None,
-    ) -> str | None:
-        """The ts of a message with this metadata posted since `since`, from the channel's
-        history (None on a first attempt). Without the history scopes the answer is None, and
-        the part is posted again: at least once, never lost."""
-        if since is None:
-            return None
-        oldest = f"{since.timestamp() - CLOCK_SKEW_S:.6f}"
+        self, client: AsyncWebClient, address: Address, receipt: Receipt
+    ) -> dict[int, str]:
+        """The parts already posted under the receipt (part -> ts), from the channel's history
+        since the first attempt began; nothing to look up on a first attempt. Without the
+        history scopes nothing is found, and the parts are posted again: at least once, never
+        lost."""
+        if receipt.since is None:
+            return {}
+        found: dict[int, str] = {}
         cursor = None
         try:
             while True:
                 page = await client.conversations_history(
                     channel=address.channel,
-                    oldest=oldest,
+                    oldest=f"{receipt.since.timestamp() - CLOCK_SKEW_S:.6f}",
                     include_all_metadata=True,
                     limit=HISTORY_PAGE,
                     cursor=cursor,
                 )
                 for message in page.get("messages") or []:
-                    found = message.get("metadata") or {}
-                    if (found.get("event_type"), found.get("event_payload")) == (
-                        metadata["event_type"],
-                        metadata["event_payload"],
+                    metadata = message.get("metadata") or {}
+                    payload = metadata.get("event_payload") or {}
+                    if (
+                        metadata.get("event_type") == DELIVERY_EVENT
+                        and payload.get("token") == receipt.token
+                        and str(payload.get("part", "")).isdigit()
                     ):
-                        return str(message["ts"])
+                        found[int(payload["part"])] = str(message["ts"])
                 cursor = (page.get("response_metadata") or {}).get("next_cursor")
                 if not cursor:
-                    return None
+                    return found
         except SlackApiError as error:
             if error.response.get("error") not in ("missing_scope", "not_in_channel"):
                 raise
@@ -621,7 +624,7 @@ class SlackChannel:
                 address.conversation,
                 error.response.get("error"),
             )
-            return None
+            return {}
 
     async def _person(self, team: str, user_id: str) -> User:
         """The user with the name people know them by and, for a member of another workspace
