@@ -210,12 +210,7 @@ async def tick(ctx: dict[str, Any]) -> int:
 async def reminder_job(ctx: dict[str, Any], pid: str, due: str) -> int | None:
     from arq.worker import Retry
 
-    asked = await _within_timeout(
-        ctx,
-        send_reminders(
-            ctx["coach"], ctx["couriers"], pid, datetime.fromisoformat(due), datetime.now(UTC)
-        ),
-    )
+    asked = await _run(ctx, send_reminders, pid, due)
     if asked is None and datetime.now(UTC) < datetime.fromisoformat(due):
         raise Retry(defer=RETRY_UNDELIVERED_S)  # worth asking until the check-in itself
     return asked
@@ -224,26 +219,28 @@ async def reminder_job(ctx: dict[str, Any], pid: str, due: str) -> int | None:
 async def checkin_job(ctx: dict[str, Any], pid: str, due: str) -> str | None:
     from arq.worker import Retry
 
-    outcome = await _within_timeout(
-        ctx,
-        send_checkin(
-            ctx["coach"], ctx["couriers"], pid, datetime.fromisoformat(due), datetime.now(UTC)
-        ),
-    )
+    outcome = await _run(ctx, send_checkin, pid, due)
     if outcome in (None, "undelivered"):  # the same job, later; once late, the missed note
         raise Retry(defer=RETRY_UNDELIVERED_S)
     return outcome
 
 
-async def _within_timeout(ctx: dict[str, Any], work: Awaitable[T]) -> T | None:
-    """`work`, or None when it fails or outlasts the job's timeout. arq would mark such a job
-    failed and never run it again, and its id would stay taken for days: the partnership's
-    schedule would stall."""
+async def _run(
+    ctx: dict[str, Any],
+    send: Callable[[Coach, dict[str, Courier], str, datetime, datetime], Awaitable[T]],
+    pid: str,
+    due: str,
+) -> T | None:
+    """`send` for the partnership's due time, or None when it fails or outlasts the job's
+    timeout. arq would mark such a job failed and never run it again, and its id would stay
+    taken for days: the partnership's schedule would stall."""
     try:
         async with asyncio.timeout(ctx["send_timeout_s"]):
-            return await work
+            return await send(
+                ctx["coach"], ctx["couriers"], pid, datetime.fromisoformat(due), datetime.now(UTC)
+            )
     except Exception:  # a platform that hangs, Redis restarting
-        logger.exception("a check-in job failed; it will be run again")
+        logger.exception("a job for %s due %s failed; it will be run again", pid, due)
         return None
 
 
