@@ -286,3 +286,20 @@ async def test_meeting_events_where_no_partnership_is_set_up_stay_quiet(teams):
     start = {"type": "event", "name": "application/vnd.microsoft.meetingStart", "value": {}}
     assert await teams.post(teams.activity("city", **start)) == 201
     assert teams.connector.sent == []
+
+
+async def test_the_worker_posts_a_check_in_with_its_report_on_a_card(teams, coach, store):
+    from datetime import UTC, datetime
+
+    from bot.scheduler import send_checkin
+
+    await set_up_three_partners(teams)
+    await teams.say("city", "checkins weekly tue 09:00 America/Chicago")
+    due = datetime(2026, 4, 21, 14, 0, tzinfo=UTC)  # Tuesday 09:00 in Chicago
+    couriers = {"teams": TeamsChannel(coach, Settings(teams_emulator=True)).send}
+    assert await send_checkin(coach, couriers, HERE.conversation, due, due) == "sent"
+    card = teams.connector.card(teams.connector.sent[-1])
+    texts = [block["text"] for block in card["body"]]
+    assert texts[0].startswith('Check-in for "Sacramento')
+    assert any(t.startswith("# Progress report: Sacramento") for t in texts)
+    assert (await store.load(HERE)).partnership.last_checkin["due"] == due.isoformat()
