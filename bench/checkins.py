@@ -68,9 +68,11 @@ RATINGS_BEFORE = 15
 MEASURES = 20
 REPORTS = 12  # per measure; the last one during the last week
 
+
 def weekly_at(due: datetime) -> str:
     """A weekly schedule whose slot is `due` (UTC): the check-in is really due then."""
     return f"weekly {due.strftime('%a').lower()} {due.strftime('%H:%M')} UTC"
+
 
 TOPICS = (
     "ozone alert days",
