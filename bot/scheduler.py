@@ -23,7 +23,6 @@ way to read a conversation, so there a re-run sends again: at least once, never 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -327,8 +326,7 @@ async def running_worker(
             # running finish (a check-in half sent is better finished than re-run), then its
             # loop returns. Only what outlasts the grace is cancelled.
             worker.burst, worker.max_burst_jobs = True, 0
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(asyncio.shield(task), STOP_GRACE_S)
+            await asyncio.wait({task}, timeout=STOP_GRACE_S)  # raises nothing, however it ends
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
             await _close(worker)

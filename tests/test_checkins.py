@@ -236,7 +236,7 @@ async def test_two_workers_send_each_due_check_in_exactly_once(
         finally:
             for worker in workers:
                 worker.send_signal(signal.SIGTERM)
-                worker.wait(timeout=30)
+            assert [worker.wait(timeout=30) for worker in workers] == [0, 0]  # a clean stop
     assert await check_ins_per_partnership(store, pids) == [1] * 200
     assert all("check-in sent for console:local:p" in log.read_text() for log in logs)  # both
 
@@ -265,7 +265,7 @@ async def test_a_worker_killed_mid_run_leaves_each_with_exactly_one_check_in(
             await wait_recorded(store, pids, 60)
         finally:
             survivor.send_signal(signal.SIGTERM)
-            survivor.wait(timeout=30)
+            assert survivor.wait(timeout=30) == 0
     assert await check_ins_per_partnership(store, pids) == [1] * 200
 
 
