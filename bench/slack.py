@@ -298,14 +298,15 @@ class Child:
 # --- the servers (this process) ----------------------------------------------------------------
 
 
-async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    """Serve `app` on 127.0.0.1 at a free port; access logging off (for both apps alike)."""
+async def serve(app: web.Application, path: str = "/slack/events") -> tuple[web.AppRunner, str]:
+    """Serve `app` on 127.0.0.1 at a free port; access logging off (for both apps alike).
+    Returns the runner and the URL of `path`."""
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     host, port = runner.addresses[0][:2]
-    return runner, f"http://{host}:{port}/slack/events"
+    return runner, f"http://{host}:{port}{path}"
 
 
 def bare_app(api_url: str) -> web.Application:
@@ -480,17 +481,21 @@ async def coach_phase(
     }
 
 
-def merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    """Two closed-loop runs as one."""
+def merge_runs(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """What every closed-loop client measures, of two runs as one."""
     return {
         "latencies_ns": a["latencies_ns"] + b["latencies_ns"],
         "statuses": dict(Counter(a["statuses"]) + Counter(b["statuses"])),
         "errors": (a["errors"] + b["errors"])[:5],
         "elapsed_s": a["elapsed_s"] + b["elapsed_s"],
         "max_lag_ms": max(a["max_lag_ms"], b["max_lag_ms"]),
-        "acked": dict(Counter(a["acked"]) + Counter(b["acked"])),
         "next_n": b["next_n"],
     }
+
+
+def merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Two closed-loop runs as one."""
+    return merge_runs(a, b) | {"acked": dict(Counter(a["acked"]) + Counter(b["acked"]))}
 
 
 def summarize(result: dict[str, Any], label: str, ok_status: str = "200") -> dict[str, Any]:
@@ -624,12 +629,12 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
 HEADER = ("", "requests", "errors", "req/s", "p50 ms", "p99 ms", "max ms", "CPU ms/req")
 
 
-def _cells(row: dict[str, Any], label: str) -> tuple[str, ...]:
+def _cells(row: dict[str, Any], label: str, rate_digits: int = 0) -> tuple[str, ...]:
     return (
         label,
         str(row["requests"]),
         str(row["errors"]),
-        f"{row['per_s']:.0f}",
+        f"{row['per_s']:.{rate_digits}f}",
         f"{row['p50_ms']:.2f}",
         f"{row['p99_ms']:.2f}",
         f"{row['max_ms']:.2f}",

@@ -60,7 +60,7 @@ from botbuilder.schema import ActivityTypes
 from redis.asyncio import Redis
 
 from bench import slack as slack_bench
-from bench.slack import Child, LogCounter, _table, _verdict
+from bench.slack import HEADER, Child, LogCounter, _table, _verdict, merge_runs, serve
 from bench.turns import _stop_embedded
 from bot.coach import Coach
 from bot.config import PROJECT_DIR, Settings
@@ -84,6 +84,7 @@ TEAM_ID = "19:bench-team@thread.tacv2"
 CHANNEL = "19:bench-partnership@thread.tacv2"
 HERE = Address("teams", TENANT, CHANNEL)
 BOT = {"id": "28:coach-bot", "name": "Coach"}
+MESSAGES_PATH = "/api/messages"
 MEMBERS = (  # (Teams user id, display name, email): all three in the channel's own tenant
     ("29:1city-lead", "Dana Whitfield", "dana.whitfield@cityofsacramento.example"),
     ("29:1chamber-rep", "Luis Ortega", "lortega@metrochamber.example"),
@@ -294,16 +295,6 @@ def echo_app() -> web.Application:
     return app
 
 
-async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    """Serve `app` on 127.0.0.1 at a free port; access logging off (for both apps alike)."""
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    return runner, f"http://{host}:{port}/api/messages"
-
-
 class Bench:
     """The coach's partnership, the connector stand-in, and the checks of what was sent."""
 
@@ -436,14 +427,8 @@ def merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     """Two closed-loop runs of the same bot as one."""
     checks = {k: a["check"][k] + b["check"][k] for k in a["check"]}
     checks["samples"] = checks["samples"][:3]
-    return {
-        "latencies_ns": a["latencies_ns"] + b["latencies_ns"],
-        "statuses": dict(Counter(a["statuses"]) + Counter(b["statuses"])),
-        "errors": (a["errors"] + b["errors"])[:5],
-        "elapsed_s": a["elapsed_s"] + b["elapsed_s"],
-        "max_lag_ms": max(a["max_lag_ms"], b["max_lag_ms"]),
+    return merge_runs(a, b) | {
         "answered": a["answered"] + b["answered"],
-        "next_n": b["next_n"],
         "cpu_s": a["cpu_s"] + b["cpu_s"],
         "connector_cpu_s": a["connector_cpu_s"] + b["connector_cpu_s"],
         "check": checks,
@@ -479,9 +464,9 @@ async def _measure(seconds: float, log: LogCounter) -> dict[str, Any]:
             content = load_content(PROJECT_DIR / "content")
             store = Store(redis, f"bench-{uuid.uuid4().hex[:12]}")
             coach_app = await build_web_app(Coach(store, content), Settings(teams_emulator=True))
-            runner, coach_url = await serve(coach_app)
+            runner, coach_url = await serve(coach_app, MESSAGES_PATH)
             runners.append(runner)
-            runner, bare_url = await serve(echo_app())
+            runner, bare_url = await serve(echo_app(), MESSAGES_PATH)
             runners.append(runner)
             bench = Bench(store, content, connector, service_url, log)
             await bench.set_up(coach_url)
@@ -576,20 +561,8 @@ def summary(
     }
 
 
-HEADER = ("", "requests", "errors", "req/s", "p50 ms", "p99 ms", "max ms", "CPU ms/req")
-
-
 def _cells(row: dict[str, Any], label: str) -> tuple[str, ...]:
-    return (
-        label,
-        str(row["requests"]),
-        str(row["errors"]),
-        f"{row['per_s']:.1f}",
-        f"{row['p50_ms']:.2f}",
-        f"{row['p99_ms']:.2f}",
-        f"{row['max_ms']:.2f}",
-        f"{row['server_cpu_ms']:.2f}",
-    )
+    return slack_bench._cells(row, label, rate_digits=1)  # tens of req/s: one decimal
 
 
 def _checks(row: dict[str, Any], who: str) -> list[str]:
