@@ -120,8 +120,8 @@ async def _deliver(
         attempt = await coach.store.begin_sending(pid, token)
         if attempt.previous is not None:
             # a post the previous attempt made as it was cancelled may still be landing
-            settle = (attempt.previous - attempt.now).total_seconds() + SETTLE_S
-            await asyncio.sleep(max(0.0, min(settle, SETTLE_S)))
+            settle = (attempt.previous - attempt.now).total_seconds() + SETTLE_S  # same clock
+            await asyncio.sleep(max(0.0, settle))
         return await courier(address, replies, Receipt(token, attempt.first))
     except Exception:  # a network failure, a platform outage: tried again later
         logger.exception("delivery to %s failed", address.conversation)

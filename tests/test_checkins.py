@@ -170,9 +170,18 @@ async def test_the_worker_sends_once_skips_and_replaces_a_late_check_in(convo, c
     assert "The next one is on Tuesday 12 May 2026, 09:00" in sent[-1][0].text
 
 
+def shared_redis_env(redis_socket, prefix, **extra):
+    """A coach process's environment on the tests' Redis and key prefix."""
+    return {
+        **os.environ,
+        "REDIS_URL": f"unix://{redis_socket}",
+        "COACH_KEY_PREFIX": prefix,
+        **extra,
+    }
+
+
 def start_worker(redis_socket, prefix, log, level="WARNING"):
-    env = {**os.environ, "REDIS_URL": f"unix://{redis_socket}", "COACH_KEY_PREFIX": prefix,
-           "COACH_JOB_TIMEOUT_S": "3", "LOG_LEVEL": level}  # fmt: skip
+    env = shared_redis_env(redis_socket, prefix, COACH_JOB_TIMEOUT_S="3", LOG_LEVEL=level)
     return subprocess.Popen(
         [sys.executable, "-m", "bot", "worker"],
         env=env, cwd=project_path(), stdout=log, stderr=subprocess.STDOUT,
@@ -180,7 +189,7 @@ def start_worker(redis_socket, prefix, log, level="WARNING"):
 
 
 def start_console(redis_socket, prefix, out):
-    env = {**os.environ, "REDIS_URL": f"unix://{redis_socket}", "COACH_KEY_PREFIX": prefix}
+    env = shared_redis_env(redis_socket, prefix)
     return subprocess.Popen(
         [sys.executable, "-m", "bot", "console", "--channel", "p0"],
         env=env, cwd=project_path(), stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT,
