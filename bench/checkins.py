@@ -3,7 +3,7 @@ per partnership.
 
     .venv/bin/python -m bench.checkins [--partnerships N] [--arq-partnerships M] [--json]
 
-One realistic partnership is built through real turns (three organisations, a weekly schedule,
+One realistic partnership is built through real turns (three organizations, a weekly schedule,
 100 decisions, 20 ratings, 20 measures with 12 reports each, and a previous check-in a week
 ago), then its keys are copied server-side (`COPY`) to N-1 more partnership ids and every one is
 made due at the same minute. Then:
@@ -216,7 +216,7 @@ class Template:
 
     async def decision(self, n: int, step: timedelta) -> None:
         """Decision Dn and the stances on it: 40 % agreed, 40 % waiting on one or more
-        organisations, 10 % objected to, 10 % untouched."""
+        organizations, 10 % objected to, 10 % untouched."""
         first = n % len(MEMBERS)
         members = [MEMBERS[(first + i) % len(MEMBERS)] for i in range(len(MEMBERS))]
         text = (

@@ -409,7 +409,7 @@ class Servers:
             partnership = (await self.store.load(address(index))).partnership
             joined = {uid for uid in partnership.members if partnership.org_of(uid)}
             if len(partnership.orgs) != 3 or len(joined) != 3:
-                private[f"{len(partnership.orgs)} organisations, {len(joined)} members"] += 1
+                private[f"{len(partnership.orgs)} organizations, {len(joined)} members"] += 1
         if private or posted != len(SET_UP) * self.channels:
             raise BenchError(
                 f"set-up went wrong: {posted} replies, problems {dict(private)}, "

@@ -340,7 +340,7 @@ class Bench:
         partnership = (await self.store.load(HERE)).partnership
         joined = {uid for uid in partnership.members if partnership.org_of(uid)}
         if len(partnership.orgs) != 3 or joined != {uid for uid, _, _ in MEMBERS}:
-            problems.append(f"{len(partnership.orgs)} organisations, members in one {joined}")
+            problems.append(f"{len(partnership.orgs)} organizations, members in one {joined}")
         if len(partnership.decisions) != 2:
             problems.append(f"{len(partnership.decisions)} decisions proposed")
         listed = self.content.prompts.templates["decisions.list"].split("{", 1)[0]
@@ -640,7 +640,7 @@ def render(r: dict[str, Any]) -> str:
 
 
 def _loopback_without_proxy() -> None:
-    """botbuilder's connector client (requests) honours HTTP(S)_PROXY: keep loopback direct."""
+    """botbuilder's connector client (requests) honors HTTP(S)_PROXY: keep loopback direct."""
     for name in ("NO_PROXY", "no_proxy"):
         entries = [e for e in os.environ.get(name, "").split(",") if e]
         os.environ[name] = ",".join([*entries, "127.0.0.1", "localhost"])

@@ -139,7 +139,7 @@ class Bench:
         self.rev = rev
 
     async def set_up(self) -> None:
-        """The partnership: three organisations, a member in each, a pool of open decisions."""
+        """The partnership: three organizations, a member in each, a pool of open decisions."""
         await self.untimed(FACILITATOR, '/coach setup "Benchmark Transportation Collaborative"')
         for name, sector, _ in ORGS:
             await self.untimed(FACILITATOR, f'partner add "{name}" {sector}')
@@ -164,9 +164,9 @@ class Bench:
         return await self.timed(member, f'rate {item} partial "bench note {n}"', writes=True)
 
     async def endorse(self) -> int:
-        """The next organisation endorses the next decision that it has not endorsed yet.
+        """The next organization endorses the next decision that it has not endorsed yet.
 
-        Decisions D1..D{pool} are endorsed by the three organisations in turn; once every
+        Decisions D1..D{pool} are endorsed by the three organizations in turn; once every
         decision has been agreed, the facilitator revises it (untimed), which clears its
         stances, and the cycle starts over on the same, constant-sized state.
         """

@@ -28,9 +28,9 @@ class Address:
 
 @dataclass(frozen=True)
 class User:
-    """Who acted. `home` names the person's own organisation on the platform, when the
+    """Who acted. `home` names the person's own organization on the platform, when the
     platform knows it and it is not the conversation's (a Slack Connect workspace, a guest's
-    Teams tenant): the coach suggests the partner organisation it matches."""
+    Teams tenant): the coach suggests the partner organization it matches."""
 
     id: str
     name: str

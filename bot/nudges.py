@@ -10,7 +10,7 @@ from the state:
                 has not been reported since the previous check-in
     quiet       nothing moved at all
 
-It ends with a line for each organisation that something waits on, worded for its sector, and
+It ends with a line for each organization that something waits on, worded for its sector, and
 carries a detailed Markdown report for partners who circulate progress up a chain.
 """
 
@@ -162,7 +162,7 @@ def _stalled_measures(p: Partnership, reported: set[str]) -> list[str]:
     """Measures whose last two reports are equal, or that were reported before but not since."""
     stalled = []
     for measure in p.measures_in_order():
-        if measure.owner not in p.orgs:  # its organisation left: nobody is asked about it
+        if measure.owner not in p.orgs:  # its organization left: nobody is asked about it
             continue
         values = [r.value for r in measure.reports]
         flat = len(values) >= 2 and values[-1] == values[-2]

@@ -27,7 +27,7 @@ class Org:
     sector: str
     added_by: str
     added_at: str
-    position: int  # organisations are listed in the order they were added
+    position: int  # organizations are listed in the order they were added
 
 
 @dataclass
@@ -48,7 +48,7 @@ class Rating:
 
 @dataclass
 class Stance:
-    """One organisation's current position on a decision's current text."""
+    """One organization's current position on a decision's current text."""
 
     stance: str  # "endorse" or "object"
     user: str
@@ -135,17 +135,17 @@ class Partnership:
         return member.org if member and member.org in self.orgs else None
 
     def is_fully_endorsed(self, decision: Decision) -> bool:
-        """Every current partner organisation endorses the decision's current text."""
+        """Every current partner organization endorses the decision's current text."""
         endorsed = decision.endorsed_by()
         return bool(self.orgs) and all(key in endorsed for key in self.orgs)
 
     def org_name(self, key: str) -> str:
-        """An organisation's name; its key when it has left the partnership since."""
+        """An organization's name; its key when it has left the partnership since."""
         org = self.orgs.get(key)
         return org.name if org else key
 
     def waiting_on(self, decision: Decision) -> list[str]:
-        """The names of the partner organisations that have not endorsed `decision`."""
+        """The names of the partner organizations that have not endorsed `decision`."""
         endorsed = decision.endorsed_by()
         return [org.name for key, org in self.orgs.items() if key not in endorsed]
 

@@ -45,8 +45,8 @@ REMINDER_AHEAD = timedelta(days=1)  # owners of measures are asked for their val
 RECORD_ATTEMPTS = 20
 ENQUEUE_BATCH = 100  # jobs queued at once by the tick
 RETRY_UNDELIVERED_S = 120  # a check-in that could not be delivered is tried again this often
-STOP_GRACE_S = 10  # on shutdown, running jobs get this long to finish before they are cancelled
-SETTLE_S = 5  # a re-run right after a cancelled attempt waits this long before it looks
+STOP_GRACE_S = 10  # on shutdown, running jobs get this long to finish before they are canceled
+SETTLE_S = 5  # a re-run right after a canceled attempt waits this long before it looks
 MAX_TRIES = int(MAX_LATENESS.total_seconds() // RETRY_UNDELIVERED_S) + 2  # until it is late
 
 # Posts replies into a conversation; True once the platform has them all. With a receipt whose
@@ -324,7 +324,7 @@ async def running_worker(
         finally:
             # arq's burst mode with nothing left to take is its own clean way out: the jobs
             # running finish (a check-in half sent is better finished than re-run), then its
-            # loop returns. Only what outlasts the grace is cancelled.
+            # loop returns. Only what outlasts the grace is canceled.
             worker.burst, worker.max_burst_jobs = True, 0
             await asyncio.wait({task}, timeout=STOP_GRACE_S)  # raises nothing, however it ends
             task.cancel()
@@ -333,8 +333,8 @@ async def running_worker(
 
 
 async def _close(worker: Any) -> None:
-    """arq's `Worker.close` cancels the running jobs, then gathers them: a job cancelled before
-    its own error handling began re-raises its cancellation there, and the process would end
+    """arq's `Worker.close` cancels the running jobs, then gathers them: a job canceled before
+    its own error handling began re-raises its cancelation there, and the process would end
     with a traceback. That job stays in the queue and runs again; only a cancellation of this
     task itself is passed on."""
     try:

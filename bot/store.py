@@ -14,7 +14,7 @@ on it stays in one slot:
                                     set: the partnerships a user has joined (App Home lists
                                     them; each is checked against its members when shown)
     {prefix}:person:<platform>:<workspace>:<user>
-                                    a person's display name and home organisation on a
+                                    a person's display name and home organization on a
                                     platform, as JSON (expires after a day)
     {prefix}:record:<kind>:<name>   small named records: Slack installations (per workspace and
                                     per installing user), one-time OAuth states (expire)
@@ -276,7 +276,7 @@ class Store:
         return f"{self.prefix}:user:{platform}:{workspace}:{user_id}"
 
     async def cached_person(self, platform: str, workspace: str, user_id: str) -> User | None:
-        """A person's name and home organisation as a platform last reported them."""
+        """A person's name and home organization as a platform last reported them."""
         found = await self.redis.get(self._person_key(platform, workspace, user_id))
         return User(user_id, **json.loads(found)) if found is not None else None
 

@@ -121,7 +121,7 @@ ngo_rep: /coach join "Clean Air Coalition"
 
 @pytest.fixture
 async def three_partners(convo: Convo) -> Convo:
-    """A partnership with three organisations and one member in each."""
+    """A partnership with three organizations and one member in each."""
     await convo.script(SETUP_SCRIPT)
     return convo
 

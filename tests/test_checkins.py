@@ -109,7 +109,7 @@ async def test_each_check_in_variant_through_the_console(convo, clock):
     await convo("lead: endorse D1")
     out = await convo("lead: checkins now")
     assert '- Agreed: D1 "Meet monthly"' in out
-    assert "D1 is agreed: every partner organisation signed up to it" in out  # celebrate
+    assert "D1 is agreed: every partner organization signed up to it" in out  # celebrate
 
     await convo('rep: measure add "Ozone alert days" --unit days --baseline 18 --target 10')
     await convo('rep: measure report "Ozone alert days" 15')
@@ -489,7 +489,7 @@ async def test_the_console_shows_each_post_and_skips_one_it_cannot_read(coach, s
     start = await store.transcript_end(console.address)
     following = asyncio.ensure_future(console.follow(start))
     try:
-        await store.post(console.address, '{"text": "from a newer version", "colour": 1}', "t", 0)
+        await store.post(console.address, '{"text": "from a newer version", "color": 1}', "t", 0)
         await store.post(console.address, Reply("Check-in for the partnership").to_json(), "t", 1)
         for _ in range(200):
             if "Check-in for the partnership" in out.getvalue():

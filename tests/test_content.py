@@ -466,7 +466,7 @@ def test_the_case_simulation_has_its_five_steps_and_five_interest_groups(content
         "community-interests",
     ]
     assert all(len(g.brief) > 100 for g in case.interest_groups)
-    assert "48 organisations" in case.scenario
+    assert "48 organizations" in case.scenario
 
 
 EXERCISE = """\

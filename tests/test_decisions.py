@@ -52,7 +52,7 @@ async def test_revising_resets_endorsements_and_history_keeps_every_step(three_p
     ]  # fmt: skip
 
 
-async def test_one_endorsement_per_organisation(three_partners, store):
+async def test_one_endorsement_per_organization(three_partners, store):
     convo = three_partners
     await convo('city_lead: partner add "Transit Riders Union" community')
     await convo('rider_a: join "Transit Riders Union"')
@@ -65,10 +65,10 @@ async def test_one_endorsement_per_organisation(three_partners, store):
     assert snapshot.partnership.decisions["D1"].endorsed_by() == ["transit-riders-union"]
 
 
-async def test_concurrent_endorsements_from_every_organisation_all_count(
+async def test_concurrent_endorsements_from_every_organization_all_count(
     convo, content, redis_socket, prefix
 ):
-    """Eight organisations endorse at the same instant, each through its own connection."""
+    """Eight organizations endorse at the same instant, each through its own connection."""
     orgs = [f"Org {n}" for n in range(8)]
     await convo("lead: setup Coalition")
     for n, org in enumerate(orgs):
@@ -161,7 +161,7 @@ async def test_a_scorecard_button_from_an_earlier_question_is_stale(three_partne
     assert (await store.load(HERE)).partnership.ratings["who.partners"].rating == "in-place"
 
 
-async def test_one_person_cannot_endorse_for_every_organisation(three_partners, store):
+async def test_one_person_cannot_endorse_for_every_organization(three_partners, store):
     convo = three_partners
     await convo('chamber_rep: decide "Meet monthly"')
     await convo("chamber_rep: endorse D1")
@@ -175,7 +175,7 @@ async def test_one_person_cannot_endorse_for_every_organisation(three_partners, 
     assert "Only a facilitator" in out
 
 
-async def test_a_decision_waiting_only_on_a_removed_organisation_is_agreed(three_partners, store):
+async def test_a_decision_waiting_only_on_a_removed_organization_is_agreed(three_partners, store):
     convo = three_partners
     await convo('chamber_rep: decide "Meet monthly"')
     await convo("chamber_rep: endorse D1")
@@ -194,7 +194,7 @@ async def test_a_decision_waiting_only_on_a_removed_organisation_is_agreed(three
     assert [e["act"] for e in log].count("agreed") == 1
 
 
-async def test_a_removed_organisations_stance_stops_counting_and_does_not_come_back(
+async def test_a_removed_organizations_stance_stops_counting_and_does_not_come_back(
     three_partners, store
 ):
     convo = three_partners
@@ -228,7 +228,7 @@ async def test_exports_defuse_spreadsheet_formulas_in_every_cell(convo):
     assert row.startswith("D1,proposed,'@SUM(1+1),lead,'=HYPERLINK(1),")
 
 
-async def test_organisations_may_have_names_in_any_script(convo, store):
+async def test_organizations_may_have_names_in_any_script(convo, store):
     await convo('lead: setup "Tokyo"')
     await convo('lead: partner add "東京都" government')
     out = await convo('lead: join "東京都"')

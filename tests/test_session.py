@@ -41,7 +41,7 @@ async def test_whole_session_through_the_console(convo, store, content):
     assert 'chamber_rep (Metro Chamber) proposes D1: "Each partner names one' in out
     assert "waiting on: City of Sacramento, Clean Air Coalition." in out
     assert "waiting on: City of Sacramento." in out
-    assert "D1 is now agreed: every partner organisation endorsed it." in out
+    assert "D1 is now agreed: every partner organization endorsed it." in out
     assert "(1 of 1 agreed)" in out
     assert "who.representatives      Partially in place" in out
     assert "1 of 27 items rated (4%)" in out

@@ -148,7 +148,7 @@ def test_a_reply_renders_as_block_kit():
     ]  # fmt: skip
 
 
-async def test_a_scorecard_session_with_three_organisations_endorsing(slack, store):
+async def test_a_scorecard_session_with_three_organizations_endorsing(slack, store):
     await set_up_three_partners(slack)
     assert "joins the partnership" in slack.said()[1]
 
@@ -182,7 +182,7 @@ async def test_a_scorecard_session_with_three_organisations_endorsing(slack, sto
     await slack.click("ULEAD", card | {"ts": card_ts}, "Endorse")
     final = slack.last("chat.update")
     assert final["ts"] == card_ts
-    assert final["text"].startswith("D1 is now agreed: every partner organisation endorsed it.")
+    assert final["text"].startswith("D1 is now agreed: every partner organization endorsed it.")
     assert not [b for b in final["blocks"] if b["type"] == "actions"]  # nothing left to click
 
     snapshot = await store.load(HERE)
@@ -324,7 +324,7 @@ async def test_setup_without_a_name_opens_a_form_that_sets_up_the_partnership(sl
     assert view["private_metadata"] == CHANNEL
     assert [b["label"]["text"] for b in view["blocks"]] == [
         "Partnership name",
-        "Partner organisations",
+        "Partner organizations",
         "Check-ins (optional)",
     ]
 
@@ -391,7 +391,7 @@ async def test_text_is_stored_as_typed_and_people_by_their_display_names(slack, 
     assert len(lookups) == 3  # cached after the first turn
 
 
-async def test_a_slack_connect_member_is_offered_the_organisation_of_their_workspace(slack, store):
+async def test_a_slack_connect_member_is_offered_the_organization_of_their_workspace(slack, store):
     await set_up_three_partners(slack)
     await slack.command("UCHAMBER", 'decide "Meet monthly"')
     slack.fake.external_users["UEXT"] = "T2"

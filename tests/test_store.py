@@ -18,7 +18,7 @@ async def test_a_turn_rewrites_only_the_decision_it_touched(three_partners, stor
     for n in range(1, 4):
         await convo(f'chamber_rep: decide "Decision {n}"')
     key = f"{store.prefix}:{{{HERE.conversation}}}:decisions"
-    # the same JSON, spaced differently: any rewrite of D1 would normalise it
+    # the same JSON, spaced differently: any rewrite of D1 would normalize it
     spaced = json.dumps(json.loads(await store.redis.hget(key, "D1")), indent=1)
     await store.redis.hset(key, "D1", spaced)
 

@@ -56,7 +56,7 @@ async def test_a_tactic_shows_the_notes_for_the_sectors_at_the_table(three_partn
         assert f"- {sector}: {tactic.sector_notes[sector]}" in out
     assert tactic.sector_notes["community"] not in out
 
-    await convo('city_lead: partner add "Oak Park Neighbours" community')
+    await convo('city_lead: partner add "Oak Park Neighbors" community')
     out = await convo(f"city_lead: tactic {tactic.id}")
     assert f"- community: {tactic.sector_notes['community']}" in out
 

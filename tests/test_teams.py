@@ -109,7 +109,7 @@ def test_a_reply_with_choices_renders_as_an_adaptive_card():
     assert plain["text"] == "Hello" and "attachments" not in plain
 
 
-async def test_a_scorecard_session_with_three_organisations_endorsing(teams, store):
+async def test_a_scorecard_session_with_three_organizations_endorsing(teams, store):
     await set_up_three_partners(teams)
     assert "Clean Air Coalition (nonprofit) joins the partnership" in teams.connector.texts()[3]
     first = teams.connector.sent[0]
@@ -248,7 +248,7 @@ async def test_a_check_in_can_be_sent_later_from_any_process(teams, coach, store
     assert not await elsewhere.send(Address("teams", TENANT, "19:never-seen"), [Reply("x")])
 
 
-async def test_a_guest_from_a_partner_tenant_is_offered_their_organisation(teams, store):
+async def test_a_guest_from_a_partner_tenant_is_offered_their_organization(teams, store):
     await set_up_three_partners(teams)
     await teams.say("chamber", 'decide "Meet monthly"')
     teams.connector.members["29:guest"] = ("tenant-chamber", "pat@metrochamber.org")

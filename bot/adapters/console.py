@@ -70,7 +70,7 @@ class ConsoleChannel:
 
     async def follow(self, after: str) -> None:
         """Show what the worker posts into this conversation after the post `after`
-        (`Store.transcript_end` for "from now on"), as it arrives, until cancelled."""
+        (`Store.transcript_end` for "from now on"), as it arrives, until canceled."""
         store = self.coach.store
         while True:
             try:

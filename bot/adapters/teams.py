@@ -195,7 +195,7 @@ class TeamsChannel:  # a botbuilder Bot by shape: CloudAdapter calls its on_turn
         return Turn(address, who, text, step=step, event_id=activity.id)
 
     async def _person(self, context: TurnContext, address: Address, user: User) -> User:
-        """A guest from another tenant carries a hint of their organisation: the name in their
+        """A guest from another tenant carries a hint of their organization: the name in their
         email domain (Teams tells the tenant's id, not its name). Cached for a day."""
         store = self.coach.store
         cached = await store.cached_person("teams", address.workspace, user.id)

@@ -175,7 +175,7 @@ class Context:
         return org
 
     def suggested_org(self) -> str | None:
-        """The partner organisation the user's own workspace or tenant matches, if any."""
+        """The partner organization the user's own workspace or tenant matches, if any."""
         home = self.turn.user.home
         if not home:
             return None

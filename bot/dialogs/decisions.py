@@ -1,7 +1,7 @@
 """The decision log: propose, endorse, object, revise; list, show and export.
 
-A decision is agreed when every partner organisation's current stance on its current text is
-an endorsement (one per organisation). Revising the text clears every stance. Each act is also
+A decision is agreed when every partner organization's current stance on its current text is
+an endorsement (one per organization). Revising the text clears every stance. Each act is also
 appended to the partnership's decision-log stream, which keeps the history.
 """
 
@@ -195,7 +195,7 @@ def export(ctx: Context, args: Args) -> None:
 
 
 def settle_after_partner_change(ctx: Context, removed: str) -> None:
-    """After an organisation leaves: its stances stop counting, and a decision that only
+    """After an organization leaves: its stances stop counting, and a decision that only
     waited on it is agreed (the log keeps the stances it gave)."""
     p = ctx.partnership
     for decision in p.decisions_in_order():
@@ -204,7 +204,7 @@ def settle_after_partner_change(ctx: Context, removed: str) -> None:
 
 
 def _agree_if_complete(ctx: Context, decision: Decision) -> bool:
-    """Mark `decision` agreed, once, when every partner organisation now endorses it."""
+    """Mark `decision` agreed, once, when every partner organization now endorses it."""
     if decision.agreed_at is not None or not ctx.partnership.is_fully_endorsed(decision):
         return False
     decision.agreed_at = ctx.stamp
@@ -260,7 +260,7 @@ def _status(ctx: Context, decision: Decision) -> str:
 
 
 def _names(ctx: Context, orgs: list[str], separator: str = ", ") -> str:
-    """Organisation names in the partnership's order (then any since removed)."""
+    """Organization names in the partnership's order (then any since removed)."""
     order = list(ctx.partnership.orgs)
     ranked = sorted(orgs, key=lambda o: (order.index(o) if o in order else len(order), o))
     return separator.join(_org_name(ctx, o) for o in ranked)
@@ -380,7 +380,7 @@ def _safe_cell(value: object) -> object:
 
 
 def _log(ctx: Context, decision: Decision, act: str, **fields: str) -> None:
-    if "org" in fields:  # the name as it was then, for history after an organisation leaves
+    if "org" in fields:  # the name as it was then, for history after an organization leaves
         fields["org_name"] = _org_name(ctx, fields["org"])
     ctx.log.append(
         {

@@ -3,7 +3,7 @@
 Walk state, in `partnership.dialogs["scorecard"]`:
     families  the chosen family ids, in scorecard order
     index     the position of the current item among the chosen families' items
-    step      bumped on every move, so choices from an older question are recognised as stale
+    step      bumped on every move, so choices from an older question are recognized as stale
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Setting up a partnership: its name, partner organisations, members and facilitators."""
+"""Setting up a partnership: its name, partner organizations, members and facilitators."""
 
 from __future__ import annotations
 
@@ -108,14 +108,14 @@ def partners(ctx: Context, args: Args) -> None:
 @command("join")
 def join(ctx: Context, args: Args) -> None:
     p = ctx.require_setup()
-    # `join` alone joins the organisation the user's own workspace matches, when there is one
+    # `join` alone joins the organization the user's own workspace matches, when there is one
     key = _org_key(ctx, args.rest(0) or _suggested_name(ctx))
     member = p.members.setdefault(ctx.user_id, Member(name=ctx.user_name))
     member.name = ctx.user_name
     if member.org == key:
         ctx.fail("setup.already_joined", org=p.orgs[key].name)
     if member.org in p.orgs:
-        # switching freely would let one person endorse for every organisation in turn
+        # switching freely would let one person endorse for every organization in turn
         ctx.fail("setup.join_another_org", org=p.orgs[member.org].name, other=p.orgs[key].name)
     member.org = key
     ctx.remember("joined", org=p.orgs[key].name)
@@ -137,7 +137,7 @@ def facilitator(ctx: Context, args: Args) -> None:
 
 @command("member")
 def member(ctx: Context, args: Args) -> None:
-    """`member move @name "Organisation"`: a facilitator changes whom a member represents."""
+    """`member move @name "Organization"`: a facilitator changes whom a member represents."""
     p = ctx.require_facilitator()
     if (args.word(0) or "").lower() != "move" or len(args.words) != 3:
         ctx.fail("setup.member_usage")

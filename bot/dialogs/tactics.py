@@ -4,7 +4,7 @@ Discussion state, in `partnership.dialogs["discussion"]`:
     tactic   the tactic being discussed
     index    the current question
     answers  how many answers were recorded for each question (the answers are in the journal)
-    step     bumped on every move, so choices from an older question are recognised as stale
+    step     bumped on every move, so choices from an older question are recognized as stale
 """
 
 from __future__ import annotations
