@@ -64,7 +64,7 @@ from bot.content import load_content
 from bot.model import Address
 from bot.redis_server import start_embedded
 from bot.store import Store
-from bot.web import SLACK_KEY, build_web_app
+from bot.web import PLATFORMS_KEY, build_web_app
 from tests.fake_slack import TEAM, FakeSlack, signed_headers
 
 DEFAULT_SECONDS = 5.0
@@ -384,7 +384,7 @@ class Servers:
         self.channels = channels
         self.store = store
         self.coach_app = coach_app
-        self.channel: Any = coach_app[SLACK_KEY]
+        self.channel: Any = coach_app[PLATFORMS_KEY]["slack"]
         self.fake = fake
         self.log = log
 

@@ -3,7 +3,8 @@
 handle(turn)
   1 check the text            too long, control characters: a clear reply, nothing changes
   2 parse the command          unknown word: a clear reply
-  3 load the snapshot          the partnership of the turn's conversation
+  3 load the snapshot          the partnership of the turn's conversation; for words written
+                               to the coach privately, the partnership the person last acted in
   4 run the handler            pure: it changes a copy and collects replies and log entries
   5 commit                     atomically, only if nobody else committed since step 3;
                                otherwise back to 3 (the handler runs again on fresh state)
@@ -21,11 +22,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.content import Content
+from bot.conversations import Conversations
 from bot.dialogs import COMMANDS, Args, Context, parse
-from bot.errors import UserFacingError
-from bot.model import Reply, Turn
+from bot.errors import FormError, UserFacingError
+from bot.model import Address, Reply, Turn
 from bot.partnership import Partnership
-from bot.store import CommitResult, Store
+from bot.store import CommitResult, Snapshot, Store
 
 logger = logging.getLogger(__name__)
 
@@ -57,19 +59,38 @@ class Coach:
         self.store = store
         self.content = content
         self.clock = clock
+        self.conversations = Conversations(store)
         # only while some turn holds or awaits it: entries vanish with their last user
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
+    def prompt(self, key: str, **variables: object) -> str:
+        """A prompt from the content, for what an adapter shows itself (form labels, hints)."""
+        return self.content.prompts.render(key, **variables)
+
     async def handle(self, turn: Turn) -> list[Reply]:
-        """Answer one turn. Never raises: a bug is logged and answered with `errors.sorry`."""
-        # Turns on one conversation take turns within this process, so they do not fight
-        # over its revision; across processes the commit's revision check still decides.
-        lock = self._locks.get(turn.address.conversation)
-        if lock is None:
-            lock = self._locks[turn.address.conversation] = asyncio.Lock()
+        """Answer one turn. Never raises: a bug is logged and answered with `errors.sorry`.
+
+        Words written to the coach privately (`turn.private`, a direct message) act in the
+        partnership the person last acted in on that platform: where they last spoke to the
+        coach in a channel, or the one the coach last wrote to them privately about. Its public
+        replies carry the partnership's conversation as `Reply.where`.
+        """
         try:
+            pid = None
+            if turn.private:
+                pid = await self.store.acting_in(
+                    turn.address.platform, turn.address.workspace, turn.user.id
+                )
+                if pid is None:
+                    return [self._reply("errors.no_partnership_privately", turn)]
+            # Turns on one partnership take turns within this process, so they do not fight
+            # over its revision; across processes the commit's revision check still decides.
+            name = pid or turn.address.conversation
+            lock = self._locks.get(name)
+            if lock is None:
+                lock = self._locks[name] = asyncio.Lock()
             async with lock:
-                return await self._handle(turn)
+                return await self._handle(turn, pid)
         except Exception:
             logger.exception(
                 "turn failed: conversation=%s user=%s event=%s",
@@ -77,9 +98,14 @@ class Coach:
                 turn.user.id,
                 turn.event_id,
             )
-            return [self._reply("errors.sorry")]
+            return [self._reply("errors.sorry", turn)]
 
-    async def _handle(self, turn: Turn) -> list[Reply]:
+    async def _load(self, turn: Turn, pid: str | None, with_history: bool) -> Snapshot:
+        if pid is not None:
+            return await self.store.load_partnership(pid, with_history=with_history)
+        return await self.store.load(turn.address, with_history=with_history)
+
+    async def _handle(self, turn: Turn, pid: str | None) -> list[Reply]:
         refusal: UserFacingError | None = None
         name = ""
         tokens: tuple[str, ...] = ()
@@ -88,6 +114,8 @@ class Coach:
                 problem = _check_text(text)
                 if problem:
                     raise UserFacingError(problem, limit=TEXT_LIMIT, length=len(text))
+            if turn.step is not None and not turn.text.strip():
+                raise UserFacingError("errors.stale")  # a button the coach did not make
             name, tokens = parse(turn.text)
         except UserFacingError as error:
             refusal = error  # answered below, through the commit, so a retry is answered once
@@ -98,9 +126,7 @@ class Coach:
         for attempt in range(COMMIT_ATTEMPTS):
             if attempt:  # another turn on this partnership committed first: let it clear
                 await asyncio.sleep(random.uniform(0, CONFLICT_BACKOFF_S * attempt))
-            snapshot = await self.store.load(
-                turn.address, with_history=bool(known and known.needs_history)
-            )
+            snapshot = await self._load(turn, pid, bool(known and known.needs_history))
             ctx = Context(
                 turn=turn,
                 partnership=snapshot.partnership,
@@ -122,7 +148,7 @@ class Coach:
                 changed = None
                 ctx.log.clear()
                 ctx.journal.clear()
-                replies = [self._reply(error.key, **error.variables)]
+                replies = [self._reply(error.key, turn, **error.variables)]
             result = await self.store.commit(
                 snapshot,
                 changed,
@@ -131,7 +157,10 @@ class Coach:
                 event_id=turn.event_id,
             )
             if result is CommitResult.DONE:
-                await self._after_commit(turn, ctx)
+                await self._after_commit(turn, ctx, replies)
+                if pid is not None:  # public replies belong in the partnership's conversation
+                    home = Address.of_conversation(pid)
+                    replies = [r if r.private else replace(r, where=home) for r in replies]
                 return replies
             if result is CommitResult.DUPLICATE:
                 logger.info("event %s was handled already", turn.event_id)
@@ -139,7 +168,26 @@ class Coach:
         logger.warning(
             "gave up after %d conflicting commits: %s", COMMIT_ATTEMPTS, turn.address.conversation
         )
-        return [self._reply("errors.busy")]
+        return [self._reply("errors.busy", turn)]
+
+    async def check_form(self, turn: Turn) -> dict[str, str]:
+        """The problems a form turn (`turn.form`) would be refused for, by field, without
+        changing anything: a platform that shows forms (Slack's modal) answers with them at
+        once. A problem that belongs to no one field is shown on the form's first field."""
+        assert turn.form, "check_form needs a form turn"
+        name, tokens = parse(turn.text)
+        known = COMMANDS.get(name)
+        if known is None:
+            return {}
+        snapshot = await self.store.load(turn.address)
+        ctx = Context(turn, snapshot.partnership, self.content, self.clock())
+        try:
+            known.handler(ctx, Args.of(tokens, known.options))
+        except FormError as error:
+            return {f: self.prompt(e.key, **e.variables) for f, e in error.problems.items()}
+        except UserFacingError as error:
+            return {turn.form[0][0]: self.prompt(error.key, **error.variables)}
+        return {}
 
     async def overview(self, platform: str, workspace: str, user_id: str) -> list[Reply]:
         """One reply per partnership the user belongs to, with its decisions still open."""
@@ -171,13 +219,21 @@ class Coach:
             )
         return replies or [Reply(render("home.none"))]
 
-    async def _after_commit(self, turn: Turn, ctx: Context) -> None:
-        """Keep the cross-partnership indexes current: who belongs where (App Home) and when
-        check-ins are due (the worker). They live outside the partnership's hash slot, so they
-        are written after its commit; a failure is logged, never turned into an apology for a
-        turn that was recorded. The worker recomputes a missing due time from the schedule."""
+    async def _after_commit(self, turn: Turn, ctx: Context, replies: list[Reply]) -> None:
+        """Keep the cross-partnership indexes current: who belongs where (App Home), where each
+        person acts (their direct messages), and when check-ins are due (the worker). They live
+        outside the partnership's hash slot, so they are written after its commit; a failure is
+        logged, never turned into an apology for a turn that was recorded. The worker
+        recomputes a missing due time from the schedule."""
         pid = ctx.partnership.id
+        where = turn.address
         try:
+            if ctx.partnership.is_set_up:
+                acting = {r.to for r in replies if r.to and r.to != turn.user.id}
+                if turn.user.id in ctx.partnership.members and not turn.private:
+                    acting.add(turn.user.id)
+                for user_id in acting:
+                    await self.store.set_acting_in(where.platform, where.workspace, user_id, pid)
             for entry in ctx.journal:
                 if entry["type"] in MEMBERSHIP_ENTRIES:
                     await self.store.index_membership(turn.address, turn.user.id, pid)
@@ -187,8 +243,9 @@ class Coach:
         except Exception:
             logger.exception("could not update the indexes for %s after a turn", pid)
 
-    def _reply(self, key: str, **variables: object) -> Reply:
-        return Reply(text=self.content.prompts.render(key, **variables), private=True)
+    def _reply(self, key: str, turn: Turn, **variables: object) -> Reply:
+        """A reply only the turn's author sees."""
+        return Reply(text=self.content.prompts.render(key, **variables), to=turn.user.id)
 
 
 def _check_text(text: str) -> str | None:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar, overload
 from urllib.parse import urlsplit, urlunsplit
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -26,8 +27,83 @@ SLACK_SCOPES = (  # the bot scopes slack/manifest.yml asks for
 )
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+T = TypeVar("T")
+
+
 class ConfigError(ValueError):
     """A setting has a value the coach cannot use."""
+
+
+class _Env:
+    """Reads settings from a mapping; every refusal is worded the same way, names the setting
+    and shows its value (masked where it may hold a password)."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = environ
+
+    @overload
+    def get(self, key: str, default: str) -> str: ...
+
+    @overload
+    def get(self, key: str, default: str, cast: Callable[[str], T], expected: str) -> T: ...
+
+    def get(
+        self,
+        key: str,
+        default: str,
+        cast: Callable[[str], Any] | None = None,
+        expected: str = "",
+    ) -> Any:
+        text = self.environ.get(key, default)
+        if cast is None:
+            return text
+        try:
+            return cast(text)
+        except ValueError:
+            shown = _masked_url(text) if key == "REDIS_URL" else text
+            raise ConfigError(f"Config {key!r} has value {shown!r}. {expected}") from None
+
+
+def _one_of(*allowed: str, upper: bool = False) -> Callable[[str], str]:
+    def cast(text: str) -> str:
+        value = text.upper() if upper else text
+        if value not in allowed:
+            raise ValueError(text)
+        return value
+
+    return cast
+
+
+def _flag(text: str) -> bool:
+    lowered = text.lower()
+    if lowered not in {"true", "false", "1", "0", "yes", "no"}:
+        raise ValueError(text)
+    return lowered in {"true", "1", "yes"}
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(text)
+    return int(text)
+
+
+def _key_prefix(text: str) -> str:
+    if not text or any(c in text for c in "{}: \t\n"):
+        raise ValueError(text)
+    return text
+
+
+def _redis_url(text: str) -> str:
+    if text and urlsplit(text).scheme not in {"redis", "rediss", "unix"}:
+        raise ValueError(text)
+    return text
+
+
+def _http_url(text: str) -> str:
+    if not text.startswith(("http://", "https://")):
+        raise ValueError(text)
+    return text
 
 
 class Secret(str):
@@ -114,51 +190,17 @@ class Settings:
 
     @property
     def has_platform_credentials(self) -> bool:
-        return self.slack_enabled or bool(self.teams_app_id)
+        """Credentials of a real platform are set (bot.adapters.PLATFORMS): a plain `coach`
+        serves instead of opening the console."""
+        from bot.adapters import PLATFORMS
+
+        return any(entry.credentials(self) for entry in PLATFORMS)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
-        port_text = env.get("PORT", "3978")
-        try:
-            port = int(port_text)
-        except ValueError:
-            raise ConfigError(f"Config 'PORT' has value {port_text!r}. Not a valid int.") from None
-        prefix = env.get("COACH_KEY_PREFIX", "coach")
-        if not prefix or any(c in prefix for c in "{}: \t\n"):
-            raise ConfigError(
-                f"Config 'COACH_KEY_PREFIX' has value {prefix!r}. "
-                "Use letters, digits, '-' or '_' only."
-            )
-        url = env.get("REDIS_URL", "")
-        if url and urlsplit(url).scheme not in {"redis", "rediss", "unix"}:
-            raise ConfigError(
-                f"Config 'REDIS_URL' has value {_masked_url(url)!r}. "
-                "Expected redis://, rediss:// or unix://."
-            )
-        api_url = env.get("SLACK_API_URL", SLACK_API_URL)
-        if not api_url.startswith(("http://", "https://")):
-            raise ConfigError(
-                f"Config 'SLACK_API_URL' has value {api_url!r}. Expected an http(s) URL."
-            )
-        app_type = env.get("MicrosoftAppType", "MultiTenant")
-        if app_type not in {"MultiTenant", "SingleTenant", "UserAssignedMSI"}:
-            raise ConfigError(
-                f"Config 'MicrosoftAppType' has value {app_type!r}. "
-                "Expected MultiTenant, SingleTenant or UserAssignedMSI."
-            )
-        emulator_text = env.get("TEAMS_EMULATOR", "false").lower()
-        if emulator_text not in {"true", "false", "1", "0", "yes", "no"}:
-            raise ConfigError(
-                f"Config 'TEAMS_EMULATOR' has value {emulator_text!r}. Expected true or false."
-            )
-        emulator = emulator_text in {"true", "1", "yes"}
-        job_timeout_text = env.get("COACH_JOB_TIMEOUT_S", "60")
-        if not job_timeout_text.isdigit() or int(job_timeout_text) < 1:
-            raise ConfigError(
-                f"Config 'COACH_JOB_TIMEOUT_S' has value {job_timeout_text!r}. "
-                "Expected a whole number of seconds."
-            )
+        env = _Env(os.environ if environ is None else environ)
+        url = env.get("REDIS_URL", "", _redis_url, "Expected redis://, rediss:// or unix://.")
+        api_url = env.get("SLACK_API_URL", SLACK_API_URL, _http_url, "Expected an http(s) URL.")
         return cls(
             slack_bot_token=Secret(env.get("SLACK_BOT_TOKEN", "")),
             slack_signing_secret=Secret(env.get("SLACK_SIGNING_SECRET", "")),
@@ -166,10 +208,17 @@ class Settings:
             slack_api_url=api_url.rstrip("/") + "/",  # the SDK joins method names onto it
             teams_app_id=env.get("MicrosoftAppId", ""),
             teams_app_password=Secret(env.get("MicrosoftAppPassword", "")),
-            teams_app_type=app_type,
+            teams_app_type=env.get(
+                "MicrosoftAppType",
+                "MultiTenant",
+                _one_of("MultiTenant", "SingleTenant", "UserAssignedMSI"),
+                "Expected MultiTenant, SingleTenant or UserAssignedMSI.",
+            ),
             teams_tenant_id=env.get("MicrosoftAppTenantId", ""),
-            teams_emulator=emulator,
-            job_timeout_s=int(job_timeout_text),
+            teams_emulator=env.get("TEAMS_EMULATOR", "false", _flag, "Expected true or false."),
+            job_timeout_s=env.get(
+                "COACH_JOB_TIMEOUT_S", "60", _positive_int, "Expected a whole number of seconds."
+            ),
             slack_client_id=env.get("SLACK_CLIENT_ID", ""),
             slack_client_secret=Secret(env.get("SLACK_CLIENT_SECRET", "")),
             slack_scopes=tuple(
@@ -180,10 +229,17 @@ class Settings:
             redis_url=Secret(url),
             data_dir=Path(env.get("COACH_DATA_DIR", ".coach-data")),
             content_dir=Path(env.get("COACH_CONTENT_DIR", str(PROJECT_DIR / "content"))),
-            key_prefix=prefix,
+            key_prefix=env.get(
+                "COACH_KEY_PREFIX", "coach", _key_prefix, "Use letters, digits, '-' or '_' only."
+            ),
             host=env.get("HOST", "127.0.0.1"),
-            port=port,
-            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            port=env.get("PORT", "3978", int, "Not a valid int."),
+            log_level=env.get(
+                "LOG_LEVEL",
+                "INFO",
+                _one_of(*LOG_LEVELS, upper=True),
+                f"Expected one of {', '.join(LOG_LEVELS)}.",
+            ),
         )
 
     def describe_redis(self) -> str:

@@ -2,7 +2,9 @@
 
     CoachError
      ├── UserFacingError   an expected outcome (unknown command, stale click, bad id): rendered
-     │                     from its prompt as an ordinary reply; nothing changes
+     │    │                from its prompt as an ordinary reply; nothing changes
+     │    └── FormError    a form refused whole: one UserFacingError per field, so a platform
+     │                     can show each beside its field
      └── ContentError      the content folder has problems; carries every problem found
 
 ConfigError (in `config.py`) is a ValueError raised while reading settings.
@@ -29,6 +31,15 @@ class UserFacingError(CoachError):
 
     def __repr__(self) -> str:
         return f"UserFacingError({self.key!r}, {self.variables!r})"
+
+
+class FormError(UserFacingError):
+    """A form with problems in some fields; as a reply it says the first one."""
+
+    def __init__(self, problems: dict[str, UserFacingError]) -> None:
+        first = next(iter(problems.values()))
+        super().__init__(first.key, **first.variables)
+        self.problems = problems
 
 
 class ContentError(CoachError):

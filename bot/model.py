@@ -25,6 +25,13 @@ class Address:
         """The conversation's key, the same for every thread in it."""
         return f"{self.platform}:{self.workspace}:{self.channel}"
 
+    @classmethod
+    def of_conversation(cls, conversation: str) -> Address:
+        """The address a conversation key (`platform:workspace:channel`) names; a
+        partnership's id is its home conversation's key."""
+        platform, workspace, channel = conversation.split(":", 2)
+        return cls(platform, workspace, channel)
+
 
 @dataclass(frozen=True)
 class User:
@@ -45,7 +52,10 @@ class Turn:
     it names the dialog step the choice belonged to, so a click on an old message is stale.
     `event_id` is the platform's id for the event, so a retried delivery is handled once.
     `body` is free text that came from a form field or a message rather than typed words (a
-    setup modal's name, a message turned into a decision): taken verbatim as the command's text.
+    message turned into a decision): taken verbatim as the command's text.
+    `form` holds a whole form's fields (the Slack setup modal), for the core to check and apply
+    at once. `private` marks words written to the coach in a direct conversation: they act in
+    the partnership the person last spoke to the coach in (see `Coach.handle`).
     """
 
     address: Address
@@ -54,6 +64,12 @@ class Turn:
     step: str | None = None
     event_id: str | None = None
     body: str | None = None
+    form: tuple[tuple[str, str], ...] | None = None
+    private: bool = False
+
+    def field(self, name: str) -> str:
+        """One field of the turn's form, empty when absent."""
+        return dict(self.form or ()).get(name, "")
 
 
 @dataclass(frozen=True)
@@ -74,20 +90,33 @@ class Attachment:
 
 @dataclass(frozen=True)
 class Reply:
-    """One message from the coach. `private` replies go only to the user who acted.
+    """One message from the coach.
+
+    Where it goes: `to` names the one person who sees it (a user id), else everyone in the
+    conversation. A public reply goes to the turn's conversation, or to `where` when the core
+    names another (a direct message acts on a partnership whose channel is elsewhere).
+    Adapters deliver a private reply as the platform allows: Slack as an ephemeral message when
+    it answers the person's own act in a channel and as a direct message otherwise, Teams in a
+    1:1 chat, the console marked "to NAME only".
 
     `key` names what the message shows (`decision:D1`): a platform that can edit messages
     updates the earlier message with the same key instead of posting another. `thread` names the
-    dialog the message belongs to (`scorecard`), so a platform can keep each dialog in a thread.
+    dialog the message belongs to (`scorecard:3`), so a platform can keep each dialog in a
+    thread of its own.
     """
 
     text: str
     choices: tuple[Choice, ...] = ()
-    private: bool = False
+    to: str | None = None
     attachment: Attachment | None = None
     preformatted: str | None = field(default=None)  # a grid or table shown in fixed width
     key: str | None = None
     thread: str | None = None
+    where: Address | None = None
+
+    @property
+    def private(self) -> bool:
+        return self.to is not None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -95,10 +124,15 @@ class Reply:
     @classmethod
     def from_json(cls, text: str) -> Reply:
         fields = json.loads(text)
+        fields.pop("private", None)  # written by earlier versions; `to` says it now
         choices = tuple(Choice(**c) for c in fields.pop("choices"))
         attachment = fields.pop("attachment")
+        where = fields.pop("where", None)
         return cls(
-            **fields, choices=choices, attachment=Attachment(**attachment) if attachment else None
+            **fields,
+            choices=choices,
+            attachment=Attachment(**attachment) if attachment else None,
+            where=Address(**where) if where else None,
         )
 
 

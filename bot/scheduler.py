@@ -27,7 +27,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot import nudges
 from bot.coach import Coach
@@ -37,6 +37,10 @@ from bot.model import Address, Receipt, Reply
 from bot.partnership import Partnership
 from bot.schedule import Schedule, next_due
 from bot.store import CommitResult, Snapshot
+
+if TYPE_CHECKING:
+    from arq.connections import RedisSettings
+    from arq.worker import Worker
 
 logger = logging.getLogger(__name__)
 
@@ -50,15 +54,10 @@ SETTLE_S = 5  # a re-run right after a canceled attempt waits this long before i
 MAX_TRIES = int(MAX_LATENESS.total_seconds() // RETRY_UNDELIVERED_S) + 2  # until it is late
 
 # Posts replies into a conversation; True once the platform has them all. With a receipt whose
-# `since` is set, parts the platform already holds under its token are not posted again.
+# `since` is set, parts the platform already holds under its token are not posted again. It is
+# the `send` of a platform (bot.adapters.base.Platform).
 T = TypeVar("T")
 Courier = Callable[[Address, list[Reply], Receipt], Awaitable[bool]]
-
-
-def address_of(pid: str) -> Address:
-    """A partnership's home conversation, from its id (`platform:workspace:channel`)."""
-    platform, workspace, channel = pid.split(":", 2)
-    return Address(platform, workspace, channel)
 
 
 async def send_checkin(
@@ -111,7 +110,7 @@ async def _deliver(
     """Send `replies` under the receipt `token`, unless an earlier attempt got them out."""
     if not replies:
         return True
-    address = address_of(pid)
+    address = Address.of_conversation(pid)
     courier = couriers.get(address.platform)
     if courier is None:
         logger.error("this worker cannot reach %s: set its credentials", address.platform)
@@ -246,11 +245,11 @@ async def _run(
 def build_worker(
     coach: Coach,
     couriers: dict[str, Courier],
-    redis_settings: Any,
+    redis_settings: RedisSettings,
     *,
     job_timeout_s: int,
     handle_signals: bool,
-) -> Any:
+) -> Worker:
     """An arq Worker running the tick every minute (and at start-up, to catch up after
     downtime) and the check-in jobs, on a queue named after the coach's key prefix."""
     from arq.cron import cron
@@ -281,31 +280,24 @@ def build_worker(
 
 @asynccontextmanager
 async def couriers_for(coach: Coach, settings: Settings) -> AsyncIterator[dict[str, Courier]]:
-    """How to deliver a check-in on each platform this process can reach."""
+    """How to deliver a check-in on each platform this process can reach (bot.adapters)."""
     from aiohttp import ClientSession
 
-    from bot.adapters import console
+    from bot.adapters import enabled
 
-    async def to_console(address: Address, replies: list[Reply], receipt: Receipt) -> bool:
-        return await console.post(coach.store, address, replies, receipt)
-
-    couriers: dict[str, Courier] = {"console": to_console}
     async with ClientSession() as session:
-        if settings.slack_enabled:
-            from bot.adapters.slack import SlackChannel
-
-            couriers["slack"] = SlackChannel(coach, settings, session).send
-        if settings.teams_enabled:
-            from bot.adapters.teams import TeamsChannel
-
-            couriers["teams"] = TeamsChannel(coach, settings).send
-        yield couriers
+        platforms = [entry.build(coach, settings, session) for entry in enabled(settings)]
+        try:
+            yield {platform.name: platform.send for platform in platforms}
+        finally:
+            for platform in platforms:
+                await platform.close()
 
 
 @asynccontextmanager
 async def running_worker(
     coach: Coach, settings: Settings, *, handle_signals: bool = False
-) -> AsyncIterator[Any]:
+) -> AsyncIterator[asyncio.Future[None]]:
     """The worker running in this process until the block ends (the embedded one-process
     default, and `coach worker`)."""
     from bot.redis_server import arq_redis_settings
@@ -314,7 +306,7 @@ async def running_worker(
         worker = build_worker(
             coach,
             couriers,
-            arq_redis_settings(settings),
+            arq_redis_settings(settings, coach.store.redis),
             job_timeout_s=settings.job_timeout_s,
             handle_signals=handle_signals,
         )
@@ -332,7 +324,7 @@ async def running_worker(
             await _close(worker)
 
 
-async def _close(worker: Any) -> None:
+async def _close(worker: Worker) -> None:
     """arq's `Worker.close` cancels the running jobs, then gathers them: a job canceled before
     its own error handling began re-raises its cancelation there, and the process would end
     with a traceback. That job stays in the queue and runs again; only a cancellation of this

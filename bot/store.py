@@ -16,6 +16,12 @@ on it stays in one slot:
     {prefix}:person:<platform>:<workspace>:<user>
                                     a person's display name and home organization on a
                                     platform, as JSON (expires after a day)
+    {prefix}:acting:<platform>:<workspace>:<user>
+                                    the partnership a person last acted in: their direct
+                                    messages to the coach are turns of it
+    {prefix}:direct:<platform>:<workspace>:<user>
+                                    the platform's id of the coach's direct conversation with
+                                    a person (a Slack IM channel, a Teams 1:1 chat)
     {prefix}:record:<kind>:<name>   small named records: Slack installations (per workspace and
                                     per installing user), one-time OAuth states (expire)
     {prefix}:{<conv>}:reference     how to reach the conversation proactively (Teams)
@@ -287,6 +293,24 @@ class Store:
 
     def _person_key(self, platform: str, workspace: str, user_id: str) -> str:
         return f"{self.prefix}:person:{platform}:{workspace}:{user_id}"
+
+    async def set_acting_in(self, platform: str, workspace: str, user_id: str, pid: str) -> None:
+        await self.redis.set(f"{self.prefix}:acting:{platform}:{workspace}:{user_id}", pid)
+
+    async def acting_in(self, platform: str, workspace: str, user_id: str) -> str | None:
+        """The partnership the person last acted in on this platform's workspace."""
+        found = await self.redis.get(f"{self.prefix}:acting:{platform}:{workspace}:{user_id}")
+        return str(found) if found is not None else None
+
+    async def remember_direct(
+        self, platform: str, workspace: str, user_id: str, conversation: str
+    ) -> None:
+        await self.redis.set(f"{self.prefix}:direct:{platform}:{workspace}:{user_id}", conversation)
+
+    async def direct(self, platform: str, workspace: str, user_id: str) -> str | None:
+        """The coach's direct conversation with a person, when one was opened before."""
+        found = await self.redis.get(f"{self.prefix}:direct:{platform}:{workspace}:{user_id}")
+        return str(found) if found is not None else None
 
     async def put_record(
         self, kind: str, name: str, value: str, *, ttl_s: int | None = None

@@ -1,5 +1,5 @@
-"""The aiohttp application: `/healthz`, `/slack/events` and `/api/messages` (Teams), each
-platform's routes when it is configured."""
+"""The aiohttp application: `/healthz`, and the routes of every platform the settings enable
+(Slack's `/slack/events`, Teams' `/api/messages`), read from the table in `bot.adapters`."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ import logging
 
 from aiohttp import ClientSession, web
 
+from bot.adapters import enabled
+from bot.adapters.base import Platform
 from bot.coach import Coach
 from bot.config import Settings
 
 logger = logging.getLogger(__name__)
 
 COACH_KEY = web.AppKey("coach", Coach)
-SLACK_KEY = web.AppKey("slack", object)
-TEAMS_KEY = web.AppKey("teams", object)
+PLATFORMS_KEY = web.AppKey("platforms", dict[str, Platform])
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -30,7 +31,8 @@ async def healthz(request: web.Request) -> web.Response:
 async def build_web_app(coach: Coach, settings: Settings) -> web.Application:
     """The web process's application, serving `coach` on every platform `settings` enables.
 
-    Call it from inside the running event loop (Slack's HTTP session is created here).
+    Call it from inside the running event loop (the platforms' HTTP session is created here).
+    `app[PLATFORMS_KEY]` holds each platform by name.
 
     Example:
         web.run_app(build_web_app(coach, settings), host="0.0.0.0", port=3978)
@@ -38,58 +40,26 @@ async def build_web_app(coach: Coach, settings: Settings) -> web.Application:
     app = web.Application(client_max_size=1024**2)
     app[COACH_KEY] = coach
     app.router.add_get("/healthz", healthz)
-    if settings.slack_enabled:
-        await _add_slack(app, coach, settings)
-    if settings.teams_enabled:
-        _add_teams(app, coach, settings)
-    return app
-
-
-def _add_teams(app: web.Application, coach: Coach, settings: Settings) -> None:
-    from bot.adapters.teams import TeamsChannel
-
-    teams = TeamsChannel(coach, settings)
-    app[TEAMS_KEY] = teams
-    app.router.add_post("/api/messages", teams.handle)
-    if settings.teams_app_id:
-        logger.info("Teams: serving POST /api/messages for app %s", settings.teams_app_id)
-    else:
-        logger.warning(
-            "Teams: serving POST /api/messages WITHOUT authentication (TEAMS_EMULATOR): "
-            "for the Bot Framework Emulator and local tests only"
-        )
-
-
-async def _add_slack(app: web.Application, coach: Coach, settings: Settings) -> None:
-    from bot.adapters.slack import SlackChannel
-
     session = ClientSession()
-    slack = SlackChannel(coach, settings, session)
-    app[SLACK_KEY] = slack
-    if settings.slack_app_token:
+    platforms = {e.name: e.build(coach, settings, session) for e in enabled(settings)}
+    app[PLATFORMS_KEY] = platforms
+    for platform in platforms.values():
+        for method, path, handler in platform.routes():
+            app.router.add_route(method, path, handler)
 
-        async def connect(_: web.Application) -> None:
-            try:
-                await slack.start_socket_mode(settings.slack_app_token)
-            except BaseException:
-                await slack.close()  # start-up fails: no cleanup will run, so tidy up here
-                await session.close()
-                raise
-            logger.info("Slack: connected over Socket Mode")
-
-        app.on_startup.append(connect)
-    else:
-        app.router.add_post("/slack/events", slack.handle)
-        logger.info("Slack: serving POST /slack/events")
-    if settings.slack_oauth_enabled:
-        from bot.adapters.slack import INSTALL_PATH, OAUTH_REDIRECT_PATH
-
-        app.router.add_get(INSTALL_PATH, slack.handle_oauth)
-        app.router.add_get(OAUTH_REDIRECT_PATH, slack.handle_oauth)
-        logger.info("Slack: installable into other workspaces at %s", INSTALL_PATH)
+    async def start(_: web.Application) -> None:
+        try:
+            for platform in platforms.values():
+                await platform.start()
+        except BaseException:
+            await close(app)  # start-up fails: no cleanup will run, so tidy up here
+            raise
 
     async def close(_: web.Application) -> None:
-        await slack.close()
+        for platform in platforms.values():
+            await platform.close()
         await session.close()
 
+    app.on_startup.append(start)
     app.on_cleanup.append(close)
+    return app

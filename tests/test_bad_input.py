@@ -128,7 +128,7 @@ async def test_a_round_that_no_longer_fits_the_content_is_dropped_not_crashed_on
 ):
     await three_partners("city_lead: scorecard who why what")
     snapshot = await store.load(HERE)
-    snapshot.partnership.dialogs["scorecard"] |= {"families": ["retired"], "index": 11}
+    snapshot.partnership.dialogs["scorecard"] |= {"topic": ["retired"], "index": 11}
     snapshot.partnership.dialogs["discussion"] = {
         "tactic": "retired-tactic", "index": 0, "answers": {}, "step": 1, "thread": "d",
     }  # fmt: skip

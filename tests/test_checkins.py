@@ -16,7 +16,7 @@ import pytest
 
 from bot.model import Address, Reply
 from bot.schedule import Schedule, next_due, parse_schedule
-from bot.scheduler import address_of, send_checkin
+from bot.scheduler import send_checkin
 from tests.conftest import project_path
 
 HERE = Address("console", "local", "partnership")
@@ -227,7 +227,7 @@ async def check_ins_per_partnership(store, pids):
     prints it)."""
     counts = []
     for pid in pids:
-        posts = await store.transcript(address_of(pid), "0-0", block_ms=None)
+        posts = await store.transcript(Address.of_conversation(pid), "0-0", block_ms=None)
         counts.append(sum('"Check-in for' in reply for _, reply in posts))
     return counts
 
@@ -331,17 +331,14 @@ async def test_an_undelivered_check_in_is_not_recorded_and_is_tried_again(
 async def test_a_re_run_finds_what_an_interrupted_run_posted(convo, clock, coach, store):
     """The console's platform took the check-in, then the run failed before recording it (as
     a worker killed there would): the next run finds the post and only records it."""
-    from bot.adapters import console
-
     await setup_with_checkins(convo, clock)
     due = at("2026-04-21T14:00:00+00:00")
 
     async def posts_then_dies(address, replies, receipt):
-        await console.post(store, address, replies, receipt)
+        await convo.channel.send(address, replies, receipt)
         raise ConnectionResetError("the worker's connection dropped after the post")
 
-    async def posts(address, replies, receipt):
-        return await console.post(store, address, replies, receipt)
+    posts = convo.channel.send
 
     assert await send_checkin(coach, {"console": posts_then_dies}, HERE.conversation, due, due) == (
         "undelivered"

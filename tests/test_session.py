@@ -87,8 +87,8 @@ async def test_whole_session_through_the_console(convo, store, content):
         "endorse",
         "agreed",
     ]
-    assert p.dialogs["scorecard"]["families"] == ["who", "why", "what"]
-    assert p.dialogs["discussion"]["tactic"] == "agree-on-measures-of-success"
+    assert p.dialogs["scorecard"]["topic"] == ["who", "why", "what"]
+    assert p.dialogs["discussion"]["topic"] == ["agree-on-measures-of-success"]
 
 
 async def test_choices_are_picked_by_number(three_partners):

@@ -19,7 +19,7 @@ from bot.adapters.slack import CLOCK_SKEW_S, SlackChannel, render_blocks
 from bot.config import Secret, Settings
 from bot.model import Address, Choice, Reply
 from bot.scheduler import send_checkin
-from bot.web import SLACK_KEY, build_web_app
+from bot.web import PLATFORMS_KEY, build_web_app
 from tests.fake_slack import TEAM, FakeSlack, signed_headers
 
 SECRET = "test-signing-secret"
@@ -108,7 +108,7 @@ async def slack(coach):
     server = TestServer(app)
     await server.start_server()
     http = ClientSession(base_url=server.make_url("/"))
-    yield Slack(fake, http, app[SLACK_KEY])  # type: ignore[arg-type]
+    yield Slack(fake, http, app[PLATFORMS_KEY]["slack"])  # type: ignore[arg-type]
     await http.close()
     await server.close()
     await fake.close()
@@ -437,7 +437,7 @@ async def test_the_coach_can_be_installed_into_another_workspace(coach, store):
         ) as again:
             assert again.status >= 400
 
-        slack = Slack(fake, http, app[SLACK_KEY])  # type: ignore[arg-type]
+        slack = Slack(fake, http, app[PLATFORMS_KEY]["slack"])  # type: ignore[arg-type]
         assert await slack.command("UX", 'setup "Third partnership"', team="T3") == 200
         post = slack.last("chat.postMessage")
         assert 'Partnership "Third partnership" is set up' in post["text"]

@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestServer
 from bot.adapters.slack import SlackChannel
 from bot.config import Secret, Settings
 from bot.model import Address
-from bot.web import SLACK_KEY, build_web_app
+from bot.web import PLATFORMS_KEY, build_web_app
 from tests.fake_slack import BOT_USER, TEAM, FakeSlack
 
 CHANNEL = "C1"
@@ -133,7 +133,7 @@ async def test_the_coach_works_over_socket_mode(coach, store):
     )
     app = await build_web_app(coach, settings)
     server = TestServer(app)
-    channel: SlackChannel = app[SLACK_KEY]  # type: ignore[assignment]
+    channel: SlackChannel = app[PLATFORMS_KEY]["slack"]  # type: ignore[assignment]
     try:
         async with asyncio.timeout(WAIT_S):  # the SDK retries a failed connect forever
             await server.start_server()  # on_startup connects over Socket Mode

@@ -31,7 +31,8 @@ async def test_a_turn_rewrites_only_the_decision_it_touched(three_partners, stor
 async def test_every_key_of_a_partnership_shares_one_hash_tag(three_partners, store):
     await three_partners('chamber_rep: decide "Meet monthly"')
     keys = [k async for k in store.redis.scan_iter(match=f"{store.prefix}:*")]
-    partnership_keys = [k for k in keys if not k.startswith(f"{store.prefix}:user:")]
+    per_person = tuple(f"{store.prefix}:{kind}:" for kind in ("user", "acting", "direct"))
+    partnership_keys = [k for k in keys if not k.startswith(per_person)]
     assert len(partnership_keys) > 5
     assert {k.split("{", 1)[1].split("}", 1)[0] for k in partnership_keys} == {HERE.conversation}
 

@@ -13,8 +13,8 @@ from aiohttp.test_utils import TestServer
 
 from bot.adapters.teams import TeamsChannel, render_activity
 from bot.config import Settings
-from bot.model import Address, Choice, Reply
-from bot.web import TEAMS_KEY, build_web_app
+from bot.model import Address, Choice, Receipt, Reply
+from bot.web import PLATFORMS_KEY, build_web_app
 from tests.fake_teams import FakeConnector
 
 TENANT = "tenant-1"
@@ -70,7 +70,7 @@ async def teams(coach):
     server = TestServer(app)
     await server.start_server()
     http = ClientSession(base_url=server.make_url("/"))
-    yield Teams(connector, http, app[TEAMS_KEY])  # type: ignore[arg-type]
+    yield Teams(connector, http, app[PLATFORMS_KEY]["teams"])  # type: ignore[arg-type]
     await http.close()
     await server.close()
     await connector.close()
@@ -238,14 +238,14 @@ async def test_a_check_in_can_be_sent_later_from_any_process(teams, coach, store
     assert await store.reference(HERE) is not None
 
     elsewhere = TeamsChannel(coach, Settings(teams_emulator=True))  # another process, say
-    assert await elsewhere.send(HERE, [Reply("Time for this week's check-in.")])
+    assert await elsewhere.send(HERE, [Reply("Time for this week's check-in.")], Receipt("t"))
     (sent,) = teams.connector.sent
     assert (sent.method, sent.conversation, sent.activity["text"]) == (
         "POST",
         CHANNEL,
         "Time for this week's check-in.",
     )
-    assert not await elsewhere.send(Address("teams", TENANT, "19:never-seen"), [Reply("x")])
+    assert not await elsewhere.send(Address("teams", TENANT, "19:never-seen"), [Reply("x")], Receipt("t"))
 
 
 async def test_a_guest_from_a_partner_tenant_is_offered_their_organization(teams, store):
@@ -275,11 +275,11 @@ async def test_check_ins_go_to_the_channel_not_the_last_thread(teams, coach, sto
     in_thread = teams.activity("city", text="partners")
     in_thread["conversation"] = in_thread["conversation"] | {"id": f"{CHANNEL};messageid=1699999"}
     assert await teams.post(in_thread) == 201
-    assert await teams.channel.send(HERE, [Reply("Weekly check-in")])
+    assert await teams.channel.send(HERE, [Reply("Weekly check-in")], Receipt("t"))
     assert teams.connector.sent[-1].conversation == CHANNEL
 
     teams.connector.failures = [500] * 4
-    assert not await teams.channel.send(HERE, [Reply("Another")])  # failures are reported
+    assert not await teams.channel.send(HERE, [Reply("Another")], Receipt("t"))  # failures are reported
 
 
 async def test_meeting_events_where_no_partnership_is_set_up_stay_quiet(teams):

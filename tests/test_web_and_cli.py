@@ -56,6 +56,8 @@ def test_serve_answers_healthz(tmp_path):
     [
         ({"PORT": "eighty"}, "Config 'PORT' has value 'eighty'. Not a valid int."),
         ({"REDIS_URL": "http://user:hunter2@example.org"}, "Expected redis://"),
+        ({"LOG_LEVEL": "loud"}, "Config 'LOG_LEVEL' has value 'loud'. Expected one of DEBUG"),
+        ({"TEAMS_EMULATOR": "maybe"}, "Config 'TEAMS_EMULATOR' has value 'maybe'."),
     ],
 )
 def test_bad_settings_stop_the_start_with_a_clear_message(env, message):
@@ -73,7 +75,7 @@ def test_bad_settings_stop_the_start_with_a_clear_message(env, message):
 
 
 def test_only_adapters_import_platform_sdks():
-    platform = ("slack_bolt", "slack_sdk", "botbuilder")
+    platform = ("slack_bolt", "slack_sdk", "botbuilder", "microsoft_agents", "msrest", "jwt")
     offenders = []
     for path in project_path("bot").rglob("*.py"):
         if "adapters" in path.parts:

@@ -2,7 +2,9 @@
 
 A line `name: text` speaks as `name`; a line without a prefix speaks as the last speaker. The
 `/coach` prefix is optional. A number picks one of the choices offered by the latest reply that
-had any, as a click on its button would.
+had any, as a click on its button would. A line whose words start with `dm` is written to the
+coach privately, as a direct message on a platform would be (`alice: dm answer "..."`); a reply
+only one person sees is marked "only NAME sees this".
 """
 
 from __future__ import annotations
@@ -10,18 +12,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TextIO
 
+from aiohttp import ClientSession
+
+from bot.adapters.base import Route
 from bot.coach import Coach
+from bot.config import Settings
 from bot.model import Address, Choice, Receipt, Reply, Turn, User
-from bot.store import Store
 
 logger = logging.getLogger(__name__)
 
 _SPEAKER = re.compile(r"^\s*([A-Za-z][\w.\-]{0,39}):\s+(.*)$")
 _NUMBER = re.compile(r"^\s*(\d{1,3})\s*$")
+_DIRECT = re.compile(r"^\s*dm\s+(.*)$", re.IGNORECASE | re.DOTALL)
+
+
+def build(coach: Coach, settings: Settings, session: ClientSession) -> ConsoleChannel:
+    return ConsoleChannel(coach, sys.stdout)
 
 
 @dataclass
@@ -33,13 +44,42 @@ class ConsoleChannel:
     channel: str = "partnership"
     speaker: str = "you"
     choices: tuple[Choice, ...] = field(default=())
+    name: str = "console"
+
+    # --- the contract (bot.adapters.base.Platform) ---------------------------------------------
+
+    def routes(self) -> Sequence[Route]:
+        return ()
+
+    async def start(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    async def deliver(self, turn: Turn, reply: Reply) -> bool:
+        self.render(reply)
+        return True
+
+    async def send(self, address: Address, replies: list[Reply], receipt: Receipt) -> bool:
+        """The worker's courier: each reply into the conversation's transcript, as one part of
+        `receipt`. On a re-run, parts the transcript already holds are not posted again."""
+        conversations = self.coach.conversations
+        done = await conversations.posted_parts(address, receipt.token) if receipt.since else set()
+        for part, reply in enumerate(replies):
+            if part not in done:
+                await conversations.post(address, reply, receipt.token, part)
+        return True
+
+    async def person(self, address: Address, user_id: str) -> User:
+        return User(user_id, user_id)
 
     @property
     def address(self) -> Address:
         return Address(platform="console", workspace="local", channel=self.channel)
 
     def prompt(self, key: str, **variables: object) -> str:
-        return self.coach.content.prompts.render(key, **variables)
+        return self.coach.prompt(key, **variables)
 
     def welcome(self) -> None:
         self.out.write(self.prompt("console.welcome", channel=self.address.conversation) + "\n\n")
@@ -62,19 +102,24 @@ class ConsoleChannel:
                 )
                 return []
             line, step = self.choices[index].command, self.choices[index].step
-        turn = Turn(self.address, User(self.speaker, self.speaker), line, step=step)
+        direct = _DIRECT.match(line)
+        address = self.address
+        if direct:  # the console's stand-in for a person's direct conversation with the coach
+            line, address = direct.group(1), replace(address, channel=f"direct-{self.speaker}")
+        user = User(self.speaker, self.speaker)
+        turn = Turn(address, user, line, step=step, private=bool(direct))
         replies = await self.coach.handle(turn)
         for reply in replies:
-            self.render(reply)
+            await self.deliver(turn, reply)
         return replies
 
     async def follow(self, after: str) -> None:
         """Show what the worker posts into this conversation after the post `after`
         (`Store.transcript_end` for "from now on"), as it arrives, until canceled."""
-        store = self.coach.store
+        conversations = self.coach.conversations
         while True:
             try:
-                posts = await store.transcript(self.address, after)
+                posts = await conversations.transcript(self.address, after)
             except Exception:  # Redis restarting: the posts wait in the stream meanwhile
                 logger.warning("could not read this conversation's posts", exc_info=True)
                 await asyncio.sleep(1)
@@ -92,8 +137,8 @@ class ConsoleChannel:
 
     def render(self, reply: Reply) -> None:
         out = []
-        if reply.private:
-            out.append(self.prompt("console.private", user=self.speaker))
+        if reply.to is not None:
+            out.append(self.prompt("console.private", user=reply.to))
         out.append(reply.text)
         if reply.preformatted:
             out.append(reply.preformatted)
@@ -108,13 +153,3 @@ class ConsoleChannel:
             )
         self.out.write("\n".join(out) + "\n\n")
         self.out.flush()
-
-
-async def post(store: Store, address: Address, replies: list[Reply], receipt: Receipt) -> bool:
-    """The worker's courier for console conversations: each reply into the transcript, as one
-    part of `receipt`. On a re-run, parts the transcript already holds are not posted again."""
-    done = await store.posted_parts(address, receipt.token) if receipt.since else set()
-    for part, reply in enumerate(replies):
-        if part not in done:
-            await store.post(address, reply.to_json(), receipt.token, part)
-    return True

@@ -18,11 +18,11 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.integration.aiohttp import (
@@ -38,6 +38,7 @@ from botbuilder.schema import (
 from jwt.exceptions import PyJWTError
 from msrest.universal_http.requests import ClientRetryPolicy
 
+from bot.adapters.base import Route
 from bot.coach import Coach
 from bot.config import Settings
 from bot.model import Address, Receipt, Reply, Turn, User
@@ -130,6 +131,10 @@ class _BotConfig:
         self.APP_TENANTID = settings.teams_tenant_id
 
 
+def build(coach: Coach, settings: Settings, session: ClientSession) -> TeamsChannel:
+    return TeamsChannel(coach, settings)
+
+
 class TeamsChannel:  # a botbuilder Bot by shape: CloudAdapter calls its on_turn
     """The coach in Teams: CloudAdapter in, Coach in the middle, connector calls out.
 
@@ -138,11 +143,36 @@ class TeamsChannel:  # a botbuilder Bot by shape: CloudAdapter calls its on_turn
         settings: the Teams settings (`teams_*`).
     """
 
+    name = "teams"
+
     def __init__(self, coach: Coach, settings: Settings) -> None:
         self.coach = coach
         self.app_id = settings.teams_app_id
         self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_BotConfig(settings)))
         self.adapter.on_turn_error = self._on_turn_error
+
+    def routes(self) -> Sequence[Route]:
+        if self.app_id:
+            logger.info("Teams: serving POST /api/messages for app %s", self.app_id)
+        else:
+            logger.warning(
+                "Teams: serving POST /api/messages WITHOUT authentication (TEAMS_EMULATOR): "
+                "for the Bot Framework Emulator and local tests only"
+            )
+        return [("POST", "/api/messages", self.handle)]
+
+    async def start(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    async def deliver(self, turn: Turn, reply: Reply) -> bool:
+        return await self.send(reply.where or turn.address, [reply], Receipt("reply"))
+
+    async def person(self, address: Address, user_id: str) -> User:
+        cached = await self.coach.conversations.person(address, user_id, lambda: _unknown(user_id))
+        return cached
 
     async def handle(self, request: web.Request) -> web.Response:
         """The aiohttp handler for POST /api/messages."""
@@ -170,7 +200,9 @@ class TeamsChannel:  # a botbuilder Bot by shape: CloudAdapter calls its on_turn
         reference = TurnContext.get_conversation_reference(activity)
         # the channel itself, not the thread this message was in: check-ins go to the channel
         reference.conversation.id = _THREAD.sub("", reference.conversation.id)
-        await self.coach.store.remember_reference(address, json.dumps(reference.serialize()))
+        await self.coach.conversations.remember_reference(
+            address, json.dumps(reference.serialize())
+        )
         turn = self._turn(activity, address)
         if turn is None:
             return
@@ -197,27 +229,26 @@ class TeamsChannel:  # a botbuilder Bot by shape: CloudAdapter calls its on_turn
     async def _person(self, context: TurnContext, address: Address, user: User) -> User:
         """A guest from another tenant carries a hint of their organization: the name in their
         email domain (Teams tells the tenant's id, not its name). Cached for a day."""
-        store = self.coach.store
-        cached = await store.cached_person("teams", address.workspace, user.id)
-        if cached is not None:
-            return replace(cached, name=user.name)
-        home = None
-        try:
-            member = await TeamsInfo.get_member(context, user.id)
-            if member.tenant_id and member.tenant_id != address.workspace:
-                email = member.email or member.user_principal_name or ""
-                home = email.partition("@")[2].split(".")[0] or None
-        except Exception as error:  # not in Teams (the Emulator), or the lookup failed
-            logger.info("no Teams member details for %s: %r", user.id, error)
-        person = User(user.id, user.name, home)
-        await store.cache_person("teams", address.workspace, person)
-        return person
+
+        async def look_up() -> User:
+            home = None
+            try:
+                member = await TeamsInfo.get_member(context, user.id)
+                if member.tenant_id and member.tenant_id != address.workspace:
+                    email = member.email or member.user_principal_name or ""
+                    home = email.partition("@")[2].split(".")[0] or None
+            except Exception as error:  # not in Teams (the Emulator), or the lookup failed
+                logger.info("no Teams member details for %s: %r", user.id, error)
+            return User(user.id, user.name, home)
+
+        cached = await self.coach.conversations.person(address, user.id, look_up)
+        return replace(cached, name=user.name)
 
     async def _deliver(self, context: TurnContext, address: Address, reply: Reply) -> bool:
         # Teams has no message only one person sees in a channel; private replies are posted
         # in the conversation like the rest.
         activity = render_activity(reply)
-        store = self.coach.store
+        store = self.coach.conversations
         try:
             if reply.key and (existing := await store.message_id(address, reply.key)):
                 activity.id = existing
@@ -237,16 +268,14 @@ class TeamsChannel:  # a botbuilder Bot by shape: CloudAdapter calls its on_turn
             await store.remember_message(address, reply.key, sent.id)
         return True
 
-    async def send(
-        self, address: Address, replies: list[Reply], receipt: Receipt | None = None
-    ) -> bool:
+    async def send(self, address: Address, replies: list[Reply], receipt: Receipt) -> bool:
         """Post replies into a conversation the bot has seen (check-ins, updates), from any
         process. False when the bot has never been in that conversation.
 
         The receipt goes unchecked: Teams gives a bot no way to read a conversation's messages
         (only Microsoft Graph does, with permissions to read every message), so a job re-run
         after Teams took a check-in but before the worker recorded it posts it again."""
-        stored = await self.coach.store.reference(address)
+        stored = await self.coach.conversations.reference(address)
         if stored is None:
             return False
         reference = ConversationReference().deserialize(json.loads(stored))
@@ -286,3 +315,7 @@ async def _retrying(call: Callable[[], Awaitable[T]]) -> T:
             await asyncio.sleep(wait)
             delay *= 2
     raise AssertionError("unreachable")
+
+
+async def _unknown(user_id: str) -> User:
+    return User(user_id, user_id)

@@ -123,6 +123,7 @@ class Context:
         *,
         choices: Iterable[Choice] = (),
         private: bool = False,
+        to: str | None = None,
         preformatted: str | None = None,
         attachment: Attachment | None = None,
         message_key: str | None = None,
@@ -133,7 +134,7 @@ class Context:
             Reply(
                 text=self.text(key, **variables),
                 choices=tuple(choices),
-                private=private,
+                to=to or (self.user_id if private else None),
                 preformatted=preformatted,
                 attachment=attachment,
                 key=message_key,

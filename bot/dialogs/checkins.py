@@ -12,6 +12,7 @@ measures
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -25,7 +26,10 @@ MEASURE_NAME_LIMIT = 80
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
-@command("checkins", "checkin", needs_history=True, options=frozenset({"holidays"}))
+CHECKINS_OPTIONS = frozenset({"holidays"})
+
+
+@command("checkins", "checkin", needs_history=True, options=CHECKINS_OPTIONS)
 def checkins(ctx: Context, args: Args) -> None:
     word = (args.word(0) or "").lower()
     if word == "":
@@ -118,9 +122,7 @@ def preview(ctx: Context) -> None:
     p = ctx.require_setup()
     checkin = nudges.compose(p, ctx.content, ctx.decision_log, ctx.journal_log, ctx.now)
     ctx.say("checkins.preview_intro", private=True)
-    ctx.replies.extend(
-        type(reply)(**(reply.__dict__ | {"private": True})) for reply in checkin.replies
-    )
+    ctx.replies.extend(replace(reply, to=ctx.user_id) for reply in checkin.replies)
 
 
 def status(ctx: Context) -> None:

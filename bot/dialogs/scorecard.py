@@ -1,17 +1,14 @@
 """The partnering-agreement scorecard: choose 3-5 families, walk their items, rate each one.
 
-Walk state, in `partnership.dialogs["scorecard"]`:
-    families  the chosen family ids, in scorecard order
-    index     the position of the current item among the chosen families' items
-    step      bumped on every move, so choices from an older question are recognized as stale
+The round is a `Walk` (bot/dialogs/walk.py) whose topic is the chosen family ids, in
+scorecard order, and whose index is the current item among those families' items.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.content import Item
 from bot.dialogs.base import Args, Context, checked_text, command
+from bot.dialogs.walk import Walk
 from bot.partnership import Rating
 
 FAMILIES_TO_CHOOSE = (3, 5)
@@ -26,6 +23,8 @@ def scorecard(ctx: Context, args: Args) -> None:
         status(ctx)
     elif word in {"next", "skip"}:
         advance(ctx)
+    elif word == "back":
+        back(ctx)
     elif word == "stop":
         stop(ctx)
     elif word == "":
@@ -44,76 +43,66 @@ def start(ctx: Context, family_ids: list[str]) -> None:
     chosen = [f for f in known if f in family_ids]
     if not low <= len(chosen) <= high:
         ctx.fail("scorecard.choose_families", low=low, high=high, families=" ".join(known))
-    previous = p.dialogs.get(DIALOG, {})
-    step = previous.get("step", 0) + 1
-    p.dialogs[DIALOG] = {
-        "families": chosen,
-        "index": 0,
-        "step": step,
-        "thread": f"{DIALOG}:{step}",  # each round of the scorecard gets its own thread
-    }
+    walk = Walk.start(p, DIALOG, tuple(chosen))  # each round gets a thread of its own
     titles = ", ".join(_family_title(ctx, f) for f in chosen)
     ctx.remember("scorecard-started", families=" ".join(chosen))
-    ctx.say(
-        "scorecard.started",
-        thread=p.dialogs[DIALOG]["thread"],
-        families=titles,
-        count=len(_walk_items(ctx)),
-    )
-    ask(ctx)
+    ctx.say("scorecard.started", thread=walk.thread, families=titles, count=len(_items(ctx, walk)))
+    ask(ctx, walk)
 
 
 def resume(ctx: Context) -> None:
     ctx.require_setup()
-    if _walk(ctx) is None:
+    walk = _walk(ctx)
+    if walk is None:
         families = " ".join(f.id for f in ctx.content.families)
         low, high = FAMILIES_TO_CHOOSE
         ctx.fail("scorecard.choose_families", low=low, high=high, families=families)
-    ask(ctx)
+    ask(ctx, walk)
 
 
 def advance(ctx: Context) -> None:
     walk = _walk_for_a_move(ctx)
-    walk["index"] += 1
-    walk["step"] += 1
-    if walk["index"] >= len(_walk_items(ctx)):
-        finish(ctx)
+    walk.advance()
+    if walk.index >= len(_items(ctx, walk)):
+        finish(ctx, walk)
     else:
-        ask(ctx)
+        walk.save(ctx.partnership)
+        ask(ctx, walk)
+
+
+def back(ctx: Context) -> None:
+    walk = _walk_for_a_move(ctx)
+    if not walk.back():
+        ctx.fail("scorecard.at_first_item")
+    walk.save(ctx.partnership)
+    ask(ctx, walk)
 
 
 def stop(ctx: Context) -> None:
-    _walk_for_a_move(ctx)
-    finish(ctx)
+    finish(ctx, _walk_for_a_move(ctx))
 
 
-def _walk_for_a_move(ctx: Context) -> dict[str, Any]:
+def _walk_for_a_move(ctx: Context) -> Walk:
     """The walk under way, refusing a move picked from an earlier question's buttons."""
     ctx.require_setup()
     walk = _walk(ctx)
     if walk is None:
         ctx.fail("scorecard.no_walk")
-    ctx.check_step(_step_token(walk))
+    ctx.check_step(walk.token)
     return walk
 
 
-def finish(ctx: Context) -> None:
-    walk = ctx.partnership.dialogs.pop(DIALOG)
-    rated = sum(1 for item in _walk_items(ctx, walk) if item.id in ctx.partnership.ratings)
-    ctx.say(
-        "scorecard.finished",
-        thread=walk.get("thread"),
-        rated=rated,
-        total=len(_walk_items(ctx, walk)),
-    )
+def finish(ctx: Context, walk: Walk) -> None:
+    walk.end(ctx.partnership)
+    items = _items(ctx, walk)
+    rated = sum(1 for item in items if item.id in ctx.partnership.ratings)
+    ctx.say("scorecard.finished", thread=walk.thread, rated=rated, total=len(items))
 
 
-def ask(ctx: Context) -> None:
-    walk = _walk(ctx)
-    assert walk is not None
-    items = _walk_items(ctx)
-    item = items[walk["index"]]
-    step = _step_token(walk)
+def ask(ctx: Context, walk: Walk) -> None:
+    items = _items(ctx, walk)
+    item = items[walk.index]
+    step = walk.token
     rating = ctx.partnership.ratings.get(item.id)
     current = (
         ctx.text("scorecard.current_rating", rating=_label(ctx, rating.rating), user=rating.by_name)
@@ -125,13 +114,15 @@ def ask(ctx: Context) -> None:
         for r in ctx.content.ratings
     ]
     choices.append(ctx.choice("scorecard.propose_choice", f"decide --item {item.id}", step))
+    if walk.index:
+        choices.append(ctx.choice("scorecard.back_choice", "scorecard back", step))
     choices.append(ctx.choice("scorecard.next_choice", "scorecard next", step))
     ctx.say(
         "scorecard.question",
-        thread=walk.get("thread"),
+        thread=walk.thread,
         family=_family_title(ctx, item.family),
         item=item.id,
-        position=walk["index"] + 1,
+        position=walk.index + 1,
         total=len(items),
         question=item.question,
         hint=item.hint,
@@ -152,9 +143,9 @@ def rate(ctx: Context, args: Args) -> None:
     if ctx.content.rating(rating_id) is None:
         ctx.fail("scorecard.unknown_rating", rating=rating_id, ratings=_rating_ids(ctx))
     walk = _walk(ctx)
-    on_current_item = walk is not None and _walk_items(ctx)[walk["index"]].id == item.id
+    on_current_item = walk is not None and _items(ctx, walk)[walk.index].id == item.id
     if ctx.turn.step is not None:
-        ctx.check_step(_step_token(walk) if walk and on_current_item else "")
+        ctx.check_step(walk.token if walk and on_current_item else "")
     note = args.rest(2)
     if note:
         note = checked_text(ctx, note, limit=NOTE_LIMIT, usage="scorecard.rate_usage")
@@ -162,10 +153,10 @@ def rate(ctx: Context, args: Args) -> None:
     ctx.remember("rating", item=item.id, rating=rating_id, note=note)
     choices = [ctx.choice("scorecard.propose_choice", f"decide --item {item.id}")]
     if walk is not None and on_current_item:
-        choices.append(ctx.choice("scorecard.next_choice", "scorecard next", _step_token(walk)))
+        choices.append(ctx.choice("scorecard.next_choice", "scorecard next", walk.token))
     ctx.say(
         "scorecard.rated_with_note" if note else "scorecard.rated",
-        thread=walk.get("thread") if walk is not None and on_current_item else None,
+        thread=walk.thread if walk is not None and on_current_item else None,
         item=item.id,
         rating=_label(ctx, rating_id),
         user=ctx.user_name,
@@ -177,7 +168,7 @@ def rate(ctx: Context, args: Args) -> None:
 def status(ctx: Context) -> None:
     p = ctx.require_setup()
     walk = _walk(ctx)
-    chosen = set(walk["families"]) if walk else set()
+    chosen = set(walk.topic) if walk else set()
     not_rated = ctx.text("scorecard.grid_not_rated")
     rows = [
         (
@@ -218,34 +209,26 @@ def status(ctx: Context) -> None:
 def open_items(ctx: Context) -> list[Item]:
     """The items of the round under way not rated yet (all unrated items when no round)."""
     walk = _walk(ctx)
-    items = _walk_items(ctx, walk) if walk else list(ctx.content.items.values())
+    items = _items(ctx, walk) if walk else list(ctx.content.items.values())
     return [item for item in items if item.id not in ctx.partnership.ratings]
 
 
-def _walk(ctx: Context) -> dict[str, Any] | None:
+def _walk(ctx: Context) -> Walk | None:
     """The round under way, if it still fits the content (an edit may have retired items)."""
-    walk = ctx.partnership.dialogs.get(DIALOG)
+    walk = Walk.current(ctx.partnership, DIALOG)
     if walk is None:
         return None
     known = {f.id for f in ctx.content.families}
-    if not set(walk["families"]) <= known or walk["index"] >= len(_walk_items(ctx, walk)):
-        del ctx.partnership.dialogs[DIALOG]
+    if not set(walk.topic) <= known or walk.index >= len(_items(ctx, walk)):
+        walk.end(ctx.partnership)
         return None
     return walk
 
 
-def _walk_items(ctx: Context, walk: dict[str, Any] | None = None) -> list[Item]:
-    walk = walk or _walk(ctx) or {"families": []}
+def _items(ctx: Context, walk: Walk) -> list[Item]:
     return [
-        item
-        for family in ctx.content.families
-        if family.id in walk["families"]
-        for item in family.items
+        item for family in ctx.content.families if family.id in walk.topic for item in family.items
     ]
-
-
-def _step_token(walk: dict[str, Any]) -> str:
-    return f"scorecard:{walk['step']}"
 
 
 def _family_title(ctx: Context, family_id: str) -> str:

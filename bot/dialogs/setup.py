@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from bot.content import SECTORS, kebab
-from bot.dialogs.base import Args, Context, checked_text, command, user_ref
+from bot.dialogs.base import Args, Context, checked_text, command, parse, user_ref
+from bot.dialogs.checkins import CHECKINS_OPTIONS, set_cadence
 from bot.dialogs.decisions import settle_after_partner_change
+from bot.errors import FormError, UserFacingError
 from bot.partnership import Member, Org
 
 NAME_LIMIT = 120
@@ -19,9 +24,20 @@ def sector_of(word: str) -> str | None:
     return sector if sector in SECTORS else None
 
 
+FORM_STAND_IN_NAME = "-"  # lets a form whose name is wrong have its other fields checked too
+
+
 @command("setup")
 def setup(ctx: Context, args: Args) -> None:
-    name = checked_text(ctx, args.rest(0), limit=NAME_LIMIT, usage="setup.usage")
+    if ctx.turn.form is not None:
+        setup_form(ctx)
+    else:
+        set_name(ctx, args.rest(0))
+
+
+def set_name(ctx: Context, text: str) -> None:
+    """Set the partnership up under a name, or rename it (facilitators)."""
+    name = checked_text(ctx, text, limit=NAME_LIMIT, usage="setup.usage")
     p = ctx.partnership
     if not p.is_set_up:
         p.name, p.created_by, p.created_at = name, ctx.user_id, ctx.stamp
@@ -36,6 +52,46 @@ def setup(ctx: Context, args: Args) -> None:
     old, p.name = p.name, name
     ctx.remember("rename", name=name)
     ctx.say("setup.renamed", old_name=old, partnership=name)
+
+
+def setup_form(ctx: Context) -> None:
+    """The setup form (Slack's modal) as one turn: the partnership's name, one partner per line
+    as "Organization, sector", and an optional check-in cadence. Each field is checked by the
+    same rules as its command; any problem refuses the whole form (`FormError`, one problem per
+    field), so a partnership is set up whole or not at all."""
+    turn = ctx.turn
+    errors: dict[str, UserFacingError] = {}
+
+    def check(field: str, work: Callable[[], None]) -> None:
+        if field not in errors:
+            try:
+                work()
+            except UserFacingError as error:
+                errors[field] = error
+
+    check("name", lambda: set_name(ctx, turn.field("name")))
+    if "name" in errors and not ctx.partnership.is_set_up:
+        set_name(ctx, FORM_STAND_IN_NAME)  # never committed: the errors refuse the form
+    for position, line in enumerate(turn.field("partners").splitlines(), 1):
+        if line.strip():
+            check("partners", functools.partial(_form_partner, ctx, position, line.strip()))
+    cadence = turn.field("checkins").strip()
+    if cadence:
+        check(
+            "checkins",
+            lambda: set_cadence(ctx, Args.of(parse(f"checkins {cadence}")[1], CHECKINS_OPTIONS)),
+        )
+    if errors:
+        raise FormError(errors)
+
+
+def _form_partner(ctx: Context, position: int, line: str) -> None:
+    org, _, sector = line.rpartition(",")
+    if not org.strip() or sector_of(sector) is None:
+        ctx.fail("setup.form_bad_line", position=position, text=line[:60])
+    if '"' in org:
+        ctx.fail("setup.form_no_quotes", position=position)
+    partner_add(ctx, Args(("add", org.strip(), sector.strip()), {}))
 
 
 @command("partner")

@@ -1,18 +1,15 @@
 """The Toolkit's tactics: list them by stage, show one, and discuss one question at a time.
 
-Discussion state, in `partnership.dialogs["discussion"]`:
-    tactic   the tactic being discussed
-    index    the current question
-    answers  how many answers were recorded for each question (the answers are in the journal)
-    step     bumped on every move, so choices from an older question are recognized as stale
+A discussion is a `Walk` (bot/dialogs/walk.py) whose topic is the tactic discussed; its counts
+say how many answers each question had (the answers themselves are in the journal).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.content import SECTORS, Tactic
 from bot.dialogs.base import Args, Context, checked_text, command
+from bot.dialogs.walk import Walk
+from bot.model import Choice
 
 ANSWER_LIMIT = 2000
 DIALOG = "discussion"
@@ -70,37 +67,29 @@ def discuss(ctx: Context, args: Args) -> None:
     p = ctx.require_setup()
     word = (args.word(0) or "").lower()
     current = _current(ctx)
-    if word in {"next", "skip", "stop", ""}:
+    if word in {"next", "skip", "stop", "back", ""}:
         if current is None:
             ctx.fail("tactics.no_discussion")
         if word == "":
-            ask(ctx)
+            ask(ctx, current)
             return
-        ctx.check_step(_step_token(current))
-        current["step"] += 1
-        current["index"] += 1
-        if word == "stop" or current["index"] >= len(_tactic(ctx, current["tactic"]).questions):
-            finish(ctx)
+        ctx.check_step(current.token)
+        if word == "back":
+            if not current.back():
+                ctx.fail("tactics.at_first_question")
         else:
-            ask(ctx)
+            current.advance()
+        if word == "stop" or current.index >= len(_tactic(ctx, current.topic[0]).questions):
+            finish(ctx, current)
+        else:
+            current.save(p)
+            ask(ctx, current)
         return
     t = _tactic(ctx, word)
-    step = current["step"] + 1 if current else 1
-    p.dialogs[DIALOG] = {
-        "tactic": t.id,
-        "index": 0,
-        "answers": {},
-        "step": step,
-        "thread": f"{DIALOG}:{step}",  # each discussion gets its own thread
-    }
+    walk = Walk.start(p, DIALOG, (t.id,))  # each discussion gets a thread of its own
     ctx.remember("discussion-started", tactic=t.id)
-    ctx.say(
-        "tactics.discussion_started",
-        thread=p.dialogs[DIALOG]["thread"],
-        name=t.name,
-        count=len(t.questions),
-    )
-    ask(ctx)
+    ctx.say("tactics.discussion_started", thread=walk.thread, name=t.name, count=len(t.questions))
+    ask(ctx, walk)
 
 
 @command("answer")
@@ -110,10 +99,10 @@ def answer(ctx: Context, args: Args) -> None:
     if current is None:
         ctx.fail("tactics.no_discussion")
     text = checked_text(ctx, args.rest(0), limit=ANSWER_LIMIT, usage="tactics.answer_usage")
-    t = _tactic(ctx, current["tactic"])
-    index = current["index"]
-    answers = current["answers"]
-    answers[str(index)] = answers.get(str(index), 0) + 1
+    t = _tactic(ctx, current.topic[0])
+    index = current.index
+    count = current.count_answer()
+    current.save(p)
     org = p.org_of(ctx.user_id)
     ctx.remember(
         "answer",
@@ -124,59 +113,53 @@ def answer(ctx: Context, args: Args) -> None:
     )
     ctx.say(
         "tactics.answer_recorded",
-        thread=current.get("thread"),
+        thread=current.thread,
         user=ctx.user_name,
         position=index + 1,
-        count=answers[str(index)],
+        count=count,
         choices=_choices(ctx, current),
     )
 
 
-def ask(ctx: Context) -> None:
-    current = ctx.partnership.dialogs[DIALOG]
-    t = _tactic(ctx, current["tactic"])
+def ask(ctx: Context, walk: Walk) -> None:
+    t = _tactic(ctx, walk.topic[0])
     ctx.say(
         "tactics.question",
-        thread=current.get("thread"),
+        thread=walk.thread,
         name=t.name,
-        position=current["index"] + 1,
+        position=walk.index + 1,
         total=len(t.questions),
-        question=t.questions[current["index"]],
-        choices=_choices(ctx, current),
+        question=t.questions[walk.index],
+        choices=_choices(ctx, walk),
     )
 
 
-def finish(ctx: Context) -> None:
-    current = ctx.partnership.dialogs.pop(DIALOG)
-    t = _tactic(ctx, current["tactic"])
-    answered = sum(current["answers"].values())
-    ctx.say(
-        "tactics.discussion_finished", thread=current.get("thread"), name=t.name, count=answered
-    )
+def finish(ctx: Context, walk: Walk) -> None:
+    walk.end(ctx.partnership)
+    t = _tactic(ctx, walk.topic[0])
+    ctx.say("tactics.discussion_finished", thread=walk.thread, name=t.name, count=walk.answered)
 
 
-def _current(ctx: Context) -> dict[str, Any] | None:
+def _current(ctx: Context) -> Walk | None:
     """The discussion under way, if it still fits the content (an edit may have changed it)."""
-    current = ctx.partnership.dialogs.get(DIALOG)
-    if current is None:
+    walk = Walk.current(ctx.partnership, DIALOG)
+    if walk is None:
         return None
-    tactic = ctx.content.tactics.get(current["tactic"])
-    if tactic is None or current["index"] >= len(tactic.questions):
-        del ctx.partnership.dialogs[DIALOG]
+    tactic = ctx.content.tactics.get(walk.topic[0])
+    if tactic is None or walk.index >= len(tactic.questions):
+        walk.end(ctx.partnership)
         return None
-    return current
+    return walk
 
 
-def _choices(ctx: Context, current: dict[str, Any]) -> list[Any]:
-    step = _step_token(current)
+def _choices(ctx: Context, walk: Walk) -> list[Choice]:
+    step = walk.token
+    choices = [ctx.choice("tactics.back_choice", "discuss back", step)] if walk.index else []
     return [
+        *choices,
         ctx.choice("tactics.next_choice", "discuss next", step),
         ctx.choice("tactics.stop_choice", "discuss stop", step),
     ]
-
-
-def _step_token(current: dict[str, Any]) -> str:
-    return f"discuss:{current['step']}"
 
 
 def _tactic(ctx: Context, tactic_id: str | None) -> Tactic:

@@ -15,7 +15,7 @@ from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
-from bot.store import Store
+from bot.conversations import Conversations
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def _team(enterprise_id: str | None, team_id: str | None, enterprise_install: bo
 class RedisInstallationStore(AsyncInstallationStore):
     """The latest installation (and its bot) per workspace, and per installing user."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Conversations) -> None:
         self.store = store
 
     @property
@@ -99,7 +99,7 @@ class RedisInstallationStore(AsyncInstallationStore):
 class RedisOAuthStateStore(AsyncOAuthStateStore):
     """One-time states for the install flow: issued on the install page, consumed once."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Conversations) -> None:
         self.store = store
 
     @property

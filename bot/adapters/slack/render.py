@@ -1,0 +1,89 @@
+"""Slack's rendering: pure functions from the core's replies to Block Kit, and back from the
+values the coach wrote into buttons. No I/O; tests check them against expected JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from bot.model import Reply
+
+SECTION_TEXT_LIMIT = 3000  # Block Kit's limit for a section's text
+BUTTON_LABEL_LIMIT = 75  # also the limit of a button's accessibility label
+BUTTONS_PER_ACTIONS_BLOCK = 25
+MAX_HOME_BLOCKS = 100  # Slack's limit for a Home tab
+_OUR_MENTION = re.compile(r"(<@[UW][A-Z0-9]+>)")
+
+Prompt = Callable[..., str]  # renders a prompt key from the content
+
+
+def unescape(text: str) -> str:
+    """Text as the person typed it: Slack sends &, < and > as HTML entities."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn escaping, keeping user mentions (`<@U123>`) that the coach wrote itself."""
+    parts = _OUR_MENTION.split(text)
+    return "".join(
+        part
+        if _OUR_MENTION.fullmatch(part)
+        else part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        for part in parts
+    )
+
+
+def render_blocks(reply: Reply) -> list[dict[str, Any]]:
+    """A reply as Block Kit blocks: its text, a fixed-width grid, and its choices as buttons."""
+    blocks: list[dict[str, Any]] = [_section(escape(reply.text))]
+    if reply.preformatted:
+        blocks.append(_section(f"```{escape(reply.preformatted)}```"))
+    for start in range(0, len(reply.choices), BUTTONS_PER_ACTIONS_BLOCK):
+        chunk = reply.choices[start : start + BUTTONS_PER_ACTIONS_BLOCK]
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": f"coach.choice.{start + n}",
+                        "text": {"type": "plain_text", "text": c.label[:BUTTON_LABEL_LIMIT]},
+                        "value": json.dumps({"c": c.command, "s": c.step}),
+                    }
+                    for n, c in enumerate(chunk)
+                ],
+            }
+        )
+    return blocks
+
+
+def _section(text: str) -> dict[str, Any]:
+    if len(text) > SECTION_TEXT_LIMIT:
+        text = text[: SECTION_TEXT_LIMIT - 1] + "…"
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def choice_from_value(value: object) -> tuple[str, str | None] | None:
+    """A button's (command, step), or None when the value is not one the coach wrote."""
+    if not isinstance(value, str):
+        return None
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("c"), str):
+        return None
+    step = data.get("s")
+    return data["c"], step if isinstance(step, str) else None
+
+
+def home_view(title: str, replies: Iterable[Reply]) -> dict[str, Any]:
+    """The App Home tab: a header, then each partnership's open decisions."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": title}}
+    ]
+    for reply in replies:
+        blocks += render_blocks(reply)
+    return {"type": "home", "blocks": blocks[:MAX_HOME_BLOCKS]}
