@@ -24,6 +24,8 @@ SLACK_SCOPES = (  # the bot scopes slack/manifest.yml asks for
     "users:read",
     "channels:history",
     "groups:history",
+    "im:history",
+    "im:write",
 )
 
 

@@ -179,6 +179,8 @@ class FakeSlack:
                     message["thread_ts"] = params["thread_ts"]
                 self._post(params["channel_id"], message)
             return ok | {"files": [{"id": f["id"]} for f in files]}
+        if method == "conversations.open":  # the coach's direct conversation with a person
+            return ok | {"channel": {"id": f"D{params.get('users', '')}"}}
         if method == "apps.connections.open":
             return ok | {"url": params.get("_socket_url", "")}
         return ok

@@ -344,6 +344,7 @@ async def test_setup_without_a_name_opens_a_form_that_sets_up_the_partnership(sl
     )
     assert await slack.interact(good) == 200
     assert slack.answer == ""  # the form closes
+    assert await store.revision(HERE.conversation) == 1  # set up whole, in one commit
     p = (await store.load(HERE)).partnership
     assert p.name == "Trails & Transit"
     assert [(o.name, o.sector) for o in p.orgs.values()] == [
@@ -467,6 +468,17 @@ async def test_a_setup_form_with_any_mistake_sets_nothing_up(slack, store):
         assert list(errors) == [field] and message in errors[field]
     assert (await store.load(HERE)).partnership.name is None
     assert slack.said() == []
+
+
+async def test_only_a_facilitator_can_submit_the_setup_form_for_a_set_up_channel(slack, store):
+    await set_up_three_partners(slack)
+    revision = await store.revision(HERE.conversation)
+    form = setup_submission("Taken over", "Acme, business")
+    form["user"] = {"id": "UCHAMBER", "team_id": "T1"}
+    assert await slack.interact(form) == 200
+    errors = json.loads(slack.answer)["errors"]
+    assert "name" in errors and all("Only a facilitator" in e for e in errors.values())
+    assert await store.revision(HERE.conversation) == revision
 
 
 async def slack_partnership_due(slack, clock):
