@@ -34,7 +34,8 @@ logger = logging.getLogger(__name__)
 TEXT_LIMIT = 4000  # longer than any command needs; Slack's own message limit is 40,000
 COMMIT_ATTEMPTS = 20  # a conflict means another turn on the same partnership committed first
 CONFLICT_BACKOFF_S = 0.002  # times the attempt number, at most; random, so retries spread out
-MEMBERSHIP_ENTRIES = {"setup", "joined"}  # journal entries after which the user is a member
+# journal entries after which the user is a member (App Home lists the partnership)
+MEMBERSHIP_ENTRIES = {"setup", "joined", "join-requested"}
 
 
 def utc_now() -> datetime:

@@ -22,6 +22,7 @@ SLACK_SCOPES = (  # the bot scopes slack/manifest.yml asks for
     "reactions:read",
     "files:write",
     "users:read",
+    "users:read.email",
     "channels:history",
     "groups:history",
     "im:history",

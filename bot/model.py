@@ -37,11 +37,18 @@ class Address:
 class User:
     """Who acted. `home` names the person's own organization on the platform, when the
     platform knows it and it is not the conversation's (a Slack Connect workspace, a guest's
-    Teams tenant): the coach suggests the partner organization it matches."""
+    Teams tenant): the coach suggests the partner organization it matches.
+
+    `verified` lists what the platform itself vouches for about the person: `slack:T123` (the
+    Slack workspace or Enterprise Grid org they belong to), `teams:<tenant id>`, and
+    `domain:example.org` (their email's domain, read from their profile). A partner
+    organization tied to one of these confirms its members' joins at once.
+    """
 
     id: str
     name: str
     home: str | None = None
+    verified: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -28,13 +28,20 @@ class Org:
     added_by: str
     added_at: str
     position: int  # organizations are listed in the order they were added
+    # verified identities (bot.model.User.verified) that confirm a join to this organization
+    identities: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Member:
+    """A person in the partnership. `org` is the organization they speak for, once confirmed;
+    `pending` the one they asked to join, until a facilitator, a confirmed member of it, or a
+    verified identity tied to it confirms them."""
+
     name: str
     org: str | None = None  # an org key in Partnership.orgs
     muted: bool = False  # check-ins do not call on this member
+    pending: str | None = None  # an org key this person asked to represent
 
 
 @dataclass
@@ -131,8 +138,16 @@ class Partnership:
         return self.name is not None
 
     def org_of(self, user_id: str) -> str | None:
+        """The organization a member speaks for: only a confirmed member's acts count."""
         member = self.members.get(user_id)
         return member.org if member and member.org in self.orgs else None
+
+    def can_confirm(self, user_id: str, org: str) -> bool:
+        """Who vouches for a join to `org`: a facilitator, or a confirmed member of it."""
+        return user_id in self.facilitators or self.org_of(user_id) == org
+
+    def pending_joins(self) -> list[tuple[str, Member]]:
+        return [(uid, m) for uid, m in self.members.items() if m.pending in self.orgs]
 
     def is_fully_endorsed(self, decision: Decision) -> bool:
         """Every current partner organization endorses the decision's current text."""

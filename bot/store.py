@@ -284,11 +284,16 @@ class Store:
     async def cached_person(self, platform: str, workspace: str, user_id: str) -> User | None:
         """A person's name and home organization as a platform last reported them."""
         found = await self.redis.get(self._person_key(platform, workspace, user_id))
-        return User(user_id, **json.loads(found)) if found is not None else None
+        if found is None:
+            return None
+        fields = json.loads(found)
+        return User(user_id, fields["name"], fields.get("home"), tuple(fields.get("verified", ())))
 
     async def cache_person(self, platform: str, workspace: str, person: User) -> None:
         key = self._person_key(platform, workspace, person.id)
-        value = json.dumps({"name": person.name, "home": person.home})
+        value = json.dumps(
+            {"name": person.name, "home": person.home, "verified": list(person.verified)}
+        )
         await self.redis.set(key, value, ex=USER_NAME_TTL_S)
 
     def _person_key(self, platform: str, workspace: str, user_id: str) -> str:

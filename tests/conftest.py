@@ -116,6 +116,8 @@ city_lead: /coach partner add "Clean Air Coalition" nonprofit
 city_lead: /coach join "City of Sacramento"
 chamber_rep: /coach join "Metro Chamber"
 ngo_rep: /coach join "Clean Air Coalition"
+city_lead: /coach member confirm @chamber_rep
+city_lead: /coach member confirm @ngo_rep
 """
 
 

@@ -81,6 +81,7 @@ lead: partner add "City of Springfield" government
 lead: partner add "Acme" business
 lead: join "City of Springfield"
 rep: join "Acme"
+lead: member confirm @rep
 lead: checkins weekly tue 09:00 America/Chicago
 """
     )

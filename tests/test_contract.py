@@ -140,6 +140,7 @@ async def set_up(chat) -> dict[str, str]:
         ("lead", 'partner add "Metro Chamber" business'),
         ("lead", 'join "City of Riverside"'),
         ("chamber", 'join "Metro Chamber"'),
+        ("lead", f"member confirm @{users['chamber']}"),
     ]:
         await chat.act(users[user], text)
     return users

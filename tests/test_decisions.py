@@ -54,9 +54,7 @@ async def test_revising_resets_endorsements_and_history_keeps_every_step(three_p
 
 async def test_one_endorsement_per_organization(three_partners, store):
     convo = three_partners
-    await convo('city_lead: partner add "Transit Riders Union" community')
-    await convo('rider_a: join "Transit Riders Union"')
-    await convo('rider_b: join "Transit Riders Union"')
+    await convo('city_lead: partner add "Transit Riders Union" community @rider_a @rider_b')
     await convo('rider_a: decide "Publish meeting notes within a week"')
     await convo("rider_a: endorse D1")
     out = await convo("rider_b: endorse D1")
@@ -72,8 +70,7 @@ async def test_concurrent_endorsements_from_every_organization_all_count(
     orgs = [f"Org {n}" for n in range(8)]
     await convo("lead: setup Coalition")
     for n, org in enumerate(orgs):
-        await convo(f'lead: partner add "{org}" business')
-        await convo(f'rep{n}: join "{org}"')
+        await convo(f'lead: partner add "{org}" business @rep{n}')
     await convo('rep0: decide "Share one data dashboard"')
 
     clients = [

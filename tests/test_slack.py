@@ -123,6 +123,8 @@ async def set_up_three_partners(slack: Slack) -> None:
         ("ULEAD", 'join "City of Sacramento"'),
         ("UCHAMBER", 'join "Metro Chamber"'),
         ("UNGO", 'join "Clean Air Coalition"'),
+        ("ULEAD", "member confirm @UCHAMBER"),
+        ("ULEAD", "member confirm <@UNGO>"),
     ]:
         assert await slack.command(user, text) == 200
 
@@ -405,8 +407,36 @@ async def test_a_slack_connect_member_is_offered_the_organization_of_their_works
         in hint["text"]
     )
     await slack.command("UEXT", "join")
-    assert "uext represents Clean Air Coalition" in slack.said()[-1]
+    member = (await store.load(HERE)).partnership.members["UEXT"]
+    assert (member.org, member.pending) == (None, "clean-air-coalition")  # asked, not yet confirmed
+
+    await slack.command("ULEAD", 'partner identity "Clean Air Coalition" slack T2')
+    await slack.command("UEXT", "join")  # the workspace Slack vouches for confirms it
     assert (await store.load(HERE)).partnership.members["UEXT"].org == "clean-air-coalition"
+
+
+async def test_a_guest_who_claims_an_organization_cannot_make_a_decision_agreed(slack, store):
+    """A Slack Connect guest from another workspace asks to speak for Metro Chamber, the last
+    organization a decision waits on: nothing counts until someone who may vouch confirms."""
+    await set_up_three_partners(slack)
+    await slack.command("ULEAD", 'partner add "Riverside Transit" government')
+    await slack.command("ULEAD", 'decide "Meet monthly"')
+    for user in ("ULEAD", "UCHAMBER", "UNGO"):
+        await slack.command(user, "endorse D1")
+    slack.fake.external_users["UGUEST"] = "T9"
+    await slack.command("UGUEST", 'join "Riverside Transit"')
+    await slack.command("UGUEST", "endorse D1")
+    refused = slack.last("chat.postEphemeral")
+    assert refused["user"] == "UGUEST" and "still waiting" in refused["text"]
+    p = (await store.load(HERE)).partnership
+    assert p.decisions["D1"].agreed_at is None
+    assert "riverside-transit" not in p.decisions["D1"].endorsed_by()
+
+    await slack.command("UCHAMBER", "member confirm @UGUEST")  # not that organization's member
+    assert (await store.load(HERE)).partnership.members["UGUEST"].org is None
+    await slack.command("ULEAD", "member confirm @UGUEST")  # a facilitator vouches
+    await slack.command("UGUEST", "endorse D1")
+    assert (await store.load(HERE)).partnership.decisions["D1"].agreed_at is not None
 
 
 async def test_the_coach_can_be_installed_into_another_workspace(coach, store):

@@ -85,6 +85,8 @@ async def set_up_three_partners(teams: Teams) -> None:
         ("city", 'join "City of Sacramento"'),
         ("chamber", 'join "Metro Chamber"'),
         ("ngo", 'join "Clean Air Coalition"'),
+        ("city", "member confirm @29:chamber"),
+        ("city", "member confirm @29:ngo"),
     ]:
         assert await teams.say(user, text) == 201
 
@@ -125,7 +127,7 @@ async def test_a_scorecard_session_with_three_organizations_endorsing(teams, sto
     proposal = teams.connector.sent[-1]
     card = teams.connector.card(proposal)
     card_id = await store.message_id(HERE, "decision:D1")
-    assert card_id == "sent-11"
+    assert card_id == "sent-13"
     for user in ("chamber", "ngo", "city"):
         await teams.click(user, card, "Endorse")
         update = teams.connector.sent[-1]
@@ -258,7 +260,12 @@ async def test_a_guest_from_a_partner_tenant_is_offered_their_organization(teams
         in teams.connector.texts()[-1]
     )
     await teams.say("guest", "join")
-    assert "guest represents Metro Chamber" in teams.connector.texts()[-1]
+    member = (await store.load(HERE)).partnership.members["29:guest"]
+    assert (member.org, member.pending) == (None, "metro-chamber")  # asked, not yet confirmed
+
+    await teams.say("city", 'partner identity "Metro Chamber" domain metrochamber.org')
+    await teams.say("guest", "join")  # the email domain Teams reports confirms it
+    assert (await store.load(HERE)).partnership.members["29:guest"].org == "metro-chamber"
 
 
 def test_the_retry_policy_speed_up_keeps_the_same_retried_codes():

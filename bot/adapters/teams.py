@@ -231,15 +231,19 @@ class TeamsChannel:  # a botbuilder Bot by shape: CloudAdapter calls its on_turn
         email domain (Teams tells the tenant's id, not its name). Cached for a day."""
 
         async def look_up() -> User:
-            home = None
+            home, verified = None, []
             try:
                 member = await TeamsInfo.get_member(context, user.id)
+                email = member.email or member.user_principal_name or ""
+                if member.tenant_id:
+                    verified.append(f"teams:{member.tenant_id}")
+                if "@" in email:
+                    verified.append(f"domain:{email.rpartition('@')[2].lower()}")
                 if member.tenant_id and member.tenant_id != address.workspace:
-                    email = member.email or member.user_principal_name or ""
                     home = email.partition("@")[2].split(".")[0] or None
             except Exception as error:  # not in Teams (the Emulator), or the lookup failed
                 logger.info("no Teams member details for %s: %r", user.id, error)
-            return User(user.id, user.name, home)
+            return User(user.id, user.name, home, tuple(verified))
 
         cached = await self.coach.conversations.person(address, user.id, look_up)
         return replace(cached, name=user.name)

@@ -168,6 +168,13 @@ class Context:
     def require_org(self) -> str:
         partnership = self.require_setup()
         org = partnership.org_of(self.user_id)
+        member = partnership.members.get(self.user_id)
+        if org is None and member is not None and member.pending in partnership.orgs:
+            self.fail(
+                "errors.join_pending",
+                org=partnership.orgs[member.pending].name,
+                facilitators=", ".join(sorted(partnership.facilitators.values())),
+            )
         if org is None:
             suggested = self.suggested_org()
             if suggested is not None:

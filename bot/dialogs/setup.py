@@ -10,11 +10,13 @@ from bot.dialogs.base import Args, Context, checked_text, command, parse, user_r
 from bot.dialogs.checkins import CHECKINS_OPTIONS, set_cadence
 from bot.dialogs.decisions import settle_after_partner_change
 from bot.errors import FormError, UserFacingError
+from bot.model import Choice
 from bot.partnership import Member, Org
 
 NAME_LIMIT = 120
 ORG_NAME_LIMIT = 80
 SECTOR_ALIASES = {"non-profit": "nonprofit", "ngo": "nonprofit", "gov": "government"}
+IDENTITY_KINDS = ("domain", "slack", "teams")  # as in bot.model.User.verified
 
 
 def sector_of(word: str) -> str | None:
@@ -101,6 +103,8 @@ def partner(ctx: Context, args: Args) -> None:
         partner_add(ctx, args)
     elif action == "remove":
         partner_remove(ctx, args)
+    elif action == "identity":
+        partner_identity(ctx, args)
     elif action in {"list", ""}:
         partners(ctx, args)
     else:
@@ -108,13 +112,16 @@ def partner(ctx: Context, args: Args) -> None:
 
 
 def partner_add(ctx: Context, args: Args) -> None:
+    """`partner add "Organization" sector [@name …]`: the people named are its confirmed
+    members at once."""
     p = ctx.require_facilitator()
     name = checked_text(ctx, args.word(1), limit=ORG_NAME_LIMIT, usage="setup.partner_usage")
     sector_word = (args.word(2) or "").lower()
     sector = sector_of(sector_word)
     if sector is None:
         ctx.fail("setup.unknown_sector", sector=sector_word or "?", sectors=", ".join(SECTORS))
-    if len(args.words) > 3:
+    people = [user_ref(word) for word in args.words[3:]]
+    if any(not word.startswith(("@", "<@")) for word in args.words[3:]):
         ctx.fail("setup.partner_usage")
     key = kebab(name)
     if not key:
@@ -125,6 +132,32 @@ def partner_add(ctx: Context, args: Args) -> None:
     p.orgs[key] = Org(name, sector, added_by=ctx.user_id, added_at=ctx.stamp, position=position)
     ctx.remember("partner-added", org=name, sector=sector)
     ctx.say("setup.partner_added", org=name, sector=sector, count=len(p.orgs))
+    for user_id in people:
+        member = p.members.setdefault(user_id, Member(name=user_id))
+        if member.org in p.orgs:
+            ctx.fail("setup.already_represents", user=member.name, org=p.orgs[member.org].name)
+        _confirm(ctx, user_id, key)
+
+
+def partner_identity(ctx: Context, args: Args) -> None:
+    """`partner identity "Organization" domain example.org` (or `slack T0123`, `teams
+    <tenant id>`): people whose platform vouches for that identity are confirmed when they join."""
+    p = ctx.require_facilitator()
+    if len(args.words) != 4:
+        ctx.fail("setup.identity_usage")
+    key = _org_key(ctx, args.words[1])
+    kind, value = args.words[2].lower(), args.words[3].strip().lower()
+    if kind not in IDENTITY_KINDS or not value:
+        ctx.fail("setup.identity_usage")
+    if kind != "domain":
+        value = args.words[3].strip()  # workspace and tenant ids keep their case
+    identity = f"{kind}:{value}"
+    org = p.orgs[key]
+    if identity in org.identities:
+        ctx.fail("setup.identity_exists", org=org.name, identity=identity)
+    org.identities = [*org.identities, identity]
+    ctx.remember("identity-added", org=org.name, identity=identity)
+    ctx.say("setup.identity_added", org=org.name, identity=identity)
 
 
 def partner_remove(ctx: Context, args: Args) -> None:
@@ -152,12 +185,18 @@ def partners(ctx: Context, args: Args) -> None:
         lines.append(
             ctx.text("setup.partner_line", org=org.name, sector=org.sector, members=members)
         )
+    pending = p.pending_joins()
+    lines += [
+        ctx.text("setup.pending_line", user=m.name, org=p.orgs[m.pending or ""].name)
+        for _, m in pending
+    ]
     facilitators = ", ".join(sorted(p.facilitators.values()))
     ctx.say(
         "setup.partner_list",
         partnership=p.name,
         partners="\n".join(lines),
         facilitators=facilitators,
+        choices=[_confirm_choice(ctx, uid, m.name) for uid, m in pending],
     )
 
 
@@ -173,9 +212,25 @@ def join(ctx: Context, args: Args) -> None:
     if member.org in p.orgs:
         # switching freely would let one person endorse for every organization in turn
         ctx.fail("setup.join_another_org", org=p.orgs[member.org].name, other=p.orgs[key].name)
-    member.org = key
-    ctx.remember("joined", org=p.orgs[key].name)
-    ctx.say("setup.joined", user=ctx.user_name, org=p.orgs[key].name)
+    org = p.orgs[key]
+    vouched = sorted(set(ctx.turn.user.verified) & set(org.identities))
+    if ctx.user_id in p.facilitators or vouched:
+        member.org, member.pending = key, None
+        ctx.remember("joined", org=org.name, confirmed_by=vouched[0] if vouched else "facilitator")
+        ctx.say("setup.joined", user=ctx.user_name, org=org.name)
+        return
+    if member.pending == key:
+        ctx.fail("setup.join_already_pending", org=org.name)
+    member.pending = key
+    # only confirmed members speak for an organization: a join is a request until vouched for
+    ctx.remember("join-requested", org=org.name)
+    ctx.say(
+        "setup.join_requested",
+        user=ctx.user_name,
+        org=org.name,
+        facilitators=", ".join(sorted(p.facilitators.values())),
+        choices=[_confirm_choice(ctx, ctx.user_id, ctx.user_name)],
+    )
 
 
 @command("facilitator")
@@ -193,18 +248,47 @@ def facilitator(ctx: Context, args: Args) -> None:
 
 @command("member")
 def member(ctx: Context, args: Args) -> None:
-    """`member move @name "Organization"`: a facilitator changes whom a member represents."""
+    """`member move @name "Organization"` (facilitators) and `member confirm @name` (a
+    facilitator or a confirmed member of the organization they asked to join)."""
+    action = (args.word(0) or "").lower()
+    if action == "confirm" and len(args.words) == 2:
+        member_confirm(ctx, args.words[1])
+        return
     p = ctx.require_facilitator()
-    if (args.word(0) or "").lower() != "move" or len(args.words) != 3:
+    if action != "move" or len(args.words) != 3:
         ctx.fail("setup.member_usage")
     user_id = _member(ctx, args.words[1])
     key = _org_key(ctx, args.words[2])
     moved = p.members[user_id]
     if moved.org == key:
         ctx.fail("setup.already_represents", user=moved.name, org=p.orgs[key].name)
-    moved.org = key
+    moved.org, moved.pending = key, None
     ctx.remember("member-moved", user=user_id, org=p.orgs[key].name)
     ctx.say("setup.member_moved", user=moved.name, org=p.orgs[key].name)
+
+
+def member_confirm(ctx: Context, word: str) -> None:
+    p = ctx.require_setup()
+    user_id = _member(ctx, word)
+    asked = p.members[user_id].pending
+    if asked not in p.orgs:
+        ctx.fail("setup.nothing_to_confirm", user=p.members[user_id].name)
+    if not p.can_confirm(ctx.user_id, asked):
+        facilitators = ", ".join(sorted(p.facilitators.values()))
+        ctx.fail("setup.confirm_not_allowed", org=p.orgs[asked].name, facilitators=facilitators)
+    _confirm(ctx, user_id, asked)
+
+
+def _confirm(ctx: Context, user_id: str, key: str) -> None:
+    member = ctx.partnership.members[user_id]
+    member.org, member.pending = key, None
+    org = ctx.partnership.orgs[key].name
+    ctx.remember("member-confirmed", user=user_id, org=org)
+    ctx.say("setup.member_confirmed", user=member.name, org=org, by=ctx.user_name)
+
+
+def _confirm_choice(ctx: Context, user_id: str, name: str) -> Choice:
+    return ctx.choice("setup.confirm_choice", f"member confirm {user_id}", user=name)
 
 
 def _suggested_name(ctx: Context) -> str | None:
