@@ -46,6 +46,8 @@ class Turn:
     `event_id` is the platform's id for the event, so a retried delivery is handled once.
     `body` is free text that came from a form field or a message rather than typed words (a
     setup modal's name, a message turned into a decision): taken verbatim as the command's text.
+    `automatic` marks a turn the platform sent by itself (Teams: a meeting started), not a
+    person: where no partnership is set up it gets no reply, where a typed one would.
     """
 
     address: Address
@@ -54,6 +56,7 @@ class Turn:
     step: str | None = None
     event_id: str | None = None
     body: str | None = None
+    automatic: bool = False
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ country (and region) moves to the next working day, at the same local time.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -22,6 +23,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 QUARTER_MONTHS = (1, 4, 7, 10)
 SEARCH_DAYS = 450  # far enough to find the next quarterly occurrence past any holidays
 LOOKBACK_DAYS = 40  # holidays (New Year in Russia, say) can push an occurrence past later ones
+_CLOCK = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?$")
 
 
 class ScheduleError(UserFacingError):
@@ -110,6 +112,28 @@ def parse_schedule(
     unmoved = replace(draft, country=None, region=None)
     anchor = next_due(unmoved, now).astimezone(zone).date().isoformat()
     return replace(draft, cadence=cadence, anchor=anchor)
+
+
+def clock_time(written: str) -> str | None:
+    """A time of day as people write it, as 24-hour HH:MM; None when it is not one.
+
+    Example:
+        clock_time("9am") -> "09:00"; clock_time("9:30 pm") -> "21:30"; clock_time("9") -> None
+    """
+    match = _CLOCK.match(written.strip().lower())
+    if not match:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    half = (match.group(3) or "").replace(".", "")
+    if half:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if half == "pm" else 0)
+    elif match.group(2) is None:
+        return None  # a bare "9" could be morning or evening: ask for 9am or 09:00
+    if not (0 <= hour < 24 and 0 <= minute < 60):
+        return None
+    return f"{hour:02d}:{minute:02d}"
 
 
 def next_due(schedule: Schedule, after: datetime) -> datetime:

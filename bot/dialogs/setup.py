@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.content import SECTORS, kebab
 from bot.dialogs.base import Args, Context, checked_text, command, user_ref
 from bot.dialogs.decisions import settle_after_partner_change
+from bot.dialogs.status import catch_up
 from bot.partnership import Member, Org
 
 NAME_LIMIT = 120
@@ -19,9 +20,9 @@ def sector_of(word: str) -> str | None:
     return sector if sector in SECTORS else None
 
 
-@command("setup")
+@command("setup", topic="setup", text_from=0, needs_partnership=False)
 def setup(ctx: Context, args: Args) -> None:
-    name = checked_text(ctx, args.rest(0), limit=NAME_LIMIT, usage="setup.usage")
+    name = checked_text(ctx, args.rest(0), limit=NAME_LIMIT, usage="usage.setup")
     p = ctx.partnership
     if not p.is_set_up:
         p.name, p.created_by, p.created_at = name, ctx.user_id, ctx.stamp
@@ -38,31 +39,20 @@ def setup(ctx: Context, args: Args) -> None:
     ctx.say("setup.renamed", old_name=old, partnership=name)
 
 
-@command("partner")
-def partner(ctx: Context, args: Args) -> None:
-    action = (args.word(0) or "").lower()
-    if action == "add":
-        partner_add(ctx, args)
-    elif action == "remove":
-        partner_remove(ctx, args)
-    elif action in {"list", ""}:
-        partners(ctx, args)
-    else:
-        ctx.fail("setup.partner_usage")
-
-
+@command("partner add", topic="setup", min_words=2, max_words=None)
 def partner_add(ctx: Context, args: Args) -> None:
+    """`partner add "Organization" sector`; the name may also be typed without quotes."""
     p = ctx.require_facilitator()
-    name = checked_text(ctx, args.word(1), limit=ORG_NAME_LIMIT, usage="setup.partner_usage")
-    sector_word = (args.word(2) or "").lower()
+    *name_words, sector_word = args.words
+    name = checked_text(ctx, " ".join(name_words), limit=ORG_NAME_LIMIT, usage="usage.partner_add")
     sector = sector_of(sector_word)
     if sector is None:
-        ctx.fail("setup.unknown_sector", sector=sector_word or "?", sectors=", ".join(SECTORS))
-    if len(args.words) > 3:
-        ctx.fail("setup.partner_usage")
+        ctx.fail(
+            "setup.unknown_sector", sector=sector_word.lower() or "?", sectors=", ".join(SECTORS)
+        )
     key = kebab(name)
     if not key:
-        ctx.fail("setup.partner_usage")
+        ctx.fail("usage.partner_add")
     if key in p.orgs:
         ctx.fail("setup.partner_exists", org=p.orgs[key].name)
     position = max((o.position for o in p.orgs.values()), default=0) + 1
@@ -71,9 +61,19 @@ def partner_add(ctx: Context, args: Args) -> None:
     ctx.say("setup.partner_added", org=name, sector=sector, count=len(p.orgs))
 
 
+@command("partner remove", topic="setup", min_words=1, max_words=None, confirm=True)
 def partner_remove(ctx: Context, args: Args) -> None:
     p = ctx.require_facilitator()
-    key = _org_key(ctx, args.word(1))
+    key = _org_key(ctx, " ".join(args.words))
+    waiting = [d.id for d in p.decisions_in_order() if d.is_open and key not in d.endorsed_by()]
+    if not ctx.confirm(
+        "confirm.partner_remove",
+        "confirm.partner_remove_yes",
+        args,
+        org=p.orgs[key].name,
+        decisions=", ".join(waiting) or ctx.text("decisions.nobody"),
+    ):
+        return
     org = p.orgs.pop(key)
     for member in p.members.values():
         if member.org == key:
@@ -83,7 +83,7 @@ def partner_remove(ctx: Context, args: Args) -> None:
     settle_after_partner_change(ctx, key)
 
 
-@command("partners", "members")
+@command("partners", topic="setup")
 def partners(ctx: Context, args: Args) -> None:
     p = ctx.require_setup()
     if not p.orgs:
@@ -105,7 +105,7 @@ def partners(ctx: Context, args: Args) -> None:
     )
 
 
-@command("join")
+@command("join", topic="setup", text_from=0)
 def join(ctx: Context, args: Args) -> None:
     p = ctx.require_setup()
     # `join` alone joins the organization the user's own workspace matches, when there is one
@@ -119,15 +119,17 @@ def join(ctx: Context, args: Args) -> None:
         ctx.fail("setup.join_another_org", org=p.orgs[member.org].name, other=p.orgs[key].name)
     member.org = key
     ctx.remember("joined", org=p.orgs[key].name)
-    ctx.say("setup.joined", user=ctx.user_name, org=p.orgs[key].name)
+    ctx.say(
+        "status.joined",
+        joined=ctx.text("setup.joined", user=ctx.user_name, org=p.orgs[key].name),
+        catch_up=catch_up(ctx),
+    )
 
 
-@command("facilitator")
+@command("facilitator add", topic="setup", min_words=1, max_words=1)
 def facilitator(ctx: Context, args: Args) -> None:
     p = ctx.require_facilitator()
-    if (args.word(0) or "").lower() != "add" or len(args.words) != 2:
-        ctx.fail("setup.facilitator_usage")
-    user_id = _member(ctx, args.words[1])
+    user_id = _member(ctx, args.words[0])
     if user_id in p.facilitators:
         ctx.fail("setup.already_facilitator", user=p.members[user_id].name)
     p.facilitators[user_id] = p.members[user_id].name
@@ -135,14 +137,12 @@ def facilitator(ctx: Context, args: Args) -> None:
     ctx.say("setup.facilitator_added", user=p.members[user_id].name)
 
 
-@command("member")
+@command("member move", topic="setup", min_words=2, max_words=None)
 def member(ctx: Context, args: Args) -> None:
     """`member move @name "Organization"`: a facilitator changes whom a member represents."""
     p = ctx.require_facilitator()
-    if (args.word(0) or "").lower() != "move" or len(args.words) != 3:
-        ctx.fail("setup.member_usage")
-    user_id = _member(ctx, args.words[1])
-    key = _org_key(ctx, args.words[2])
+    user_id = _member(ctx, args.words[0])
+    key = _org_key(ctx, " ".join(args.words[1:]))
     moved = p.members[user_id]
     if moved.org == key:
         ctx.fail("setup.already_represents", user=moved.name, org=p.orgs[key].name)

@@ -1,0 +1,97 @@
+"""What is waiting on me: `status` (also `next`, `what's next`), and a newcomer's catch-up.
+
+For the person who asks: the decisions their organization has not endorsed, the measures it
+owns that are due a report, and the scorecard item or tactic question under way. For the
+partnership as a whole: the organizations nobody represents yet, the decisions waiting on other
+organizations, and the next check-in.
+"""
+
+from __future__ import annotations
+
+from bot.dialogs.base import Args, Context, command
+from bot.dialogs.checkins import upcoming
+from bot.dialogs.scorecard import current_item
+from bot.dialogs.tactics import current_question
+from bot.schedule import Schedule
+
+
+@command("status", topic="setup")
+def status(ctx: Context, args: Args) -> None:
+    p = ctx.require_setup()
+    ctx.say("status.summary", partnership=p.name, catch_up=catch_up(ctx), private=True)
+
+
+def catch_up(ctx: Context) -> str:
+    """What waits on the user and their organization, then on the partnership as a whole."""
+    return "\n\n".join(
+        ctx.text(key, lines="\n".join(lines))
+        for key, lines in (
+            ("status.on_you", _on_you(ctx)),
+            ("status.on_everyone", _on_everyone(ctx)),
+        )
+        if lines
+    ) or ctx.text("status.all_clear")
+
+
+def _on_you(ctx: Context) -> list[str]:
+    p = ctx.partnership
+    lines = []
+    org = p.org_of(ctx.user_id)
+    if org is None:
+        orgs = ctx.org_names() or ctx.text("setup.no_partners_yet")
+        lines.append(ctx.text("status.join_first", orgs=orgs))
+    else:
+        name = p.orgs[org].name
+        for d in p.decisions_in_order():
+            if not d.is_open or org in d.endorsed_by():
+                continue
+            stance = d.stances.get(org)
+            key = "status.your_objection" if stance else "status.to_endorse"
+            lines.append(ctx.text(key, decision=d.id, text=d.text, org=name))
+        since = (p.last_checkin or {}).get("sent_at", "")
+        for m in p.measures_in_order():
+            if m.owner == org and (not m.reports or m.reports[-1].at <= since):
+                lines.append(ctx.text("status.to_report", measure=m.name, org=name))
+    item = current_item(ctx)
+    if item is not None:
+        lines.append(ctx.text("status.current_item", item=item.id, question=item.question))
+    question = current_question(ctx)
+    if question is not None:
+        tactic, number = question
+        lines.append(ctx.text("status.current_question", name=tactic.name, position=number))
+    return lines
+
+
+def _on_everyone(ctx: Context) -> list[str]:
+    p = ctx.partnership
+    mine = p.org_of(ctx.user_id)
+    lines = []
+    if not p.orgs:
+        lines.append(ctx.text("status.no_partners"))
+    represented = {m.org for m in p.members.values()}
+    lines += [
+        ctx.text("status.nobody_represents", org=o.name)
+        for key, o in p.orgs.items()
+        if key not in represented
+    ]
+    for d in p.decisions_in_order():
+        others = [o.name for key, o in p.orgs.items() if key != mine and key not in d.endorsed_by()]
+        if d.is_open and others:
+            lines.append(
+                ctx.text(
+                    "status.waiting_on", decision=d.id, text=d.text, waiting_on=", ".join(others)
+                )
+            )
+    due = upcoming(p, ctx.now)
+    if due is not None and p.schedule is not None:
+        schedule = Schedule.from_dict(p.schedule)
+        local = due.astimezone(schedule.zone)
+        when = f"{local.strftime('%A %d %B %Y, %H:%M')} ({schedule.tz})"
+        lines.append(ctx.text("status.next_checkin", when=when))
+    return lines
+
+
+@command("cancel", topic="setup", max_words=None, needs_partnership=False)
+def cancel(ctx: Context, args: Args) -> None:
+    """The choice that declines a confirmation: nothing changes."""
+    ctx.say("confirm.cancelled", private=True)
