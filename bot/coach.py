@@ -161,6 +161,8 @@ class Coach:
         render = self.content.prompts.render
         if known is None:
             suggestions = "\n".join(render(c.usage) for c in found.suggestions)
+            if found.group:
+                ctx.fail("errors.which_command", command=found.typed[:40], suggestions=suggestions)
             ctx.fail(
                 "errors.unknown_command_suggest" if suggestions else "errors.unknown_command",
                 command=found.typed[:40],

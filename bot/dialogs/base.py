@@ -320,6 +320,7 @@ class Found:
     words: tuple[str, ...] = ()
     typed: str = ""
     suggestions: tuple[Command, ...] = ()
+    group: bool = False  # `typed` starts commands (`measure`) but says none of them
 
 
 class Commands:
@@ -380,7 +381,10 @@ class Commands:
             tokens, said = (*target, *tokens[meant:]), [*target, *said[meant:]]
             own = self._longest_command(said)
         if not own:
-            return Found(None, (), tokens[0], self._suggest(said))
+            subs = [c for c in self if _under(c.words, tuple(said[:1]))]
+            if subs and (len(said) == 1 or not self._sub_command_typo(tuple(said[:1]), said[1])):
+                return Found(None, (), tokens[0], tuple(subs), group=True)
+            return Found(None, (), tokens[0], self._suggest(said, grammar))
         spec = self._by_words[tuple(said[:own])]
         words = tokens[own:]
         if words:
@@ -400,6 +404,10 @@ class Commands:
                     f"content/grammar.yaml: synonyms.{' '.join(meant)}: "
                     f"{' '.join(written)!r} leads to no command"
                 )
+        topics = {c.topic for c in self}
+        for alias, topic in grammar.topics.items():
+            if topic not in topics:
+                problems.append(f"content/grammar.yaml: topics.{alias}: {topic!r} is no topic")
         for name in grammar.text_openers:
             spec = self.get(name)
             if spec is None or spec.text_from is None:
@@ -425,26 +433,27 @@ class Commands:
         close = difflib.get_close_matches(word, list(subs), SUGGESTIONS, CLOSE_ENOUGH)
         return tuple(subs[w] for w in close)
 
-    def _suggest(self, said: list[str]) -> tuple[Command, ...]:
-        """The commands `said` most likely meant: the sub-commands of a group typed alone
-        (`measure`), or the commands whose words its first words are closest to."""
-        group = tuple(said[:1])
-        subs = [c for c in self if _under(c.words, group)]
-        if subs:
-            if len(said) > 1:
-                closest = self._sub_command_typo(group, said[1])
-                if closest:
-                    return closest
-            return tuple(subs)
+    def _suggest(self, said: list[str], grammar: Grammar) -> tuple[Command, ...]:
+        """The commands `said` most likely meant: a group's sub-command it looks like a typo
+        of (`measure ad`), or the commands whose words or synonyms its first words are
+        closest to (`endrose` and `aprove`: endorse)."""
+        if len(said) > 1:
+            closest = self._sub_command_typo(tuple(said[:1]), said[1])
+            if closest:
+                return closest
         by_text = {" ".join(c.words): c for c in self}
+        for written, meant in grammar.synonyms.items():
+            spec = self._by_words.get(meant)
+            if spec is not None:
+                by_text.setdefault(" ".join(written), spec)
         scored: dict[str, float] = {}
         for n in range(1, min(3, len(said)) + 1):
             typed = " ".join(said[:n])
             for text in difflib.get_close_matches(typed, list(by_text), SUGGESTIONS, CLOSE_ENOUGH):
                 ratio = difflib.SequenceMatcher(None, typed, text).ratio()
                 scored[text] = max(scored.get(text, 0.0), ratio)
-        best = sorted(scored, key=lambda text: -scored[text])[:SUGGESTIONS]
-        return tuple(by_text[text] for text in best)
+        best = sorted(scored, key=lambda text: -scored[text])
+        return tuple(dict.fromkeys(by_text[text] for text in best))[:SUGGESTIONS]
 
 
 def _under(words: Phrase, group: Phrase) -> bool:
