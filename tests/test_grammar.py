@@ -97,6 +97,8 @@ TYPOS = [
     ("checkins resum", "checkins resume"),
     ("scorecard stauts", "scorecard status"),
     ("measure ad", "measure add"),
+    ('partner ad "Acme" business', "partner add"),
+    ("check-ins pasue", "checkins pause"),
     ("meeting strat", "meeting start"),
     ("tactis design", "tactics"),
 ]

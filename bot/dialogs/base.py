@@ -302,7 +302,7 @@ def command(
             text_from=text_from,
             needs_partnership=needs_partnership,
             needs_history=needs_history,
-            options=options | {CONFIRMED} if confirm else options,
+            options=(options | {CONFIRMED}) if confirm else options,
             confirm=confirm,
         )
         setattr(handler, _DECLARED, (*getattr(handler, _DECLARED, ()), spec))
@@ -375,6 +375,10 @@ class Commands:
         if not tokens:
             return Found(self.get("help"))
         own = self._longest_command(said)
+        if own < 2 and len(said) > 1:  # `partner ad`, `checkins pasue`
+            typo = self._sub_command_typo(tuple(said[:1]), said[1])
+            if typo:
+                return Found(None, tokens[2:], " ".join(tokens[:2]), typo)
         meant = _longest(grammar.synonyms, said)
         if meant > own:  # "partner add" is a command; "partner" alone means "partners"
             target = grammar.synonyms[tuple(said[:meant])]
@@ -462,7 +466,8 @@ def _under(words: Phrase, group: Phrase) -> bool:
 
 def _longest(phrases: Mapping[Phrase, object] | frozenset[Phrase], said: list[str]) -> int:
     """The length of the longest phrase in `phrases` that `said` starts with (0: none)."""
-    for n in range(len(said), 0, -1):
+    most = max((len(p) for p in phrases), default=0)
+    for n in range(min(most, len(said)), 0, -1):
         if tuple(said[:n]) in phrases:
             return n
     return 0
