@@ -172,7 +172,7 @@ async def test_removing_a_partner_asks_first_and_can_be_declined(three_partners,
     assert content.prompts.render("confirm.partner_remove_yes", org="Metro Chamber") in out
     assert await stored(store) == before
     out = await convo("city_lead: 2")  # keep things as they are
-    assert content.prompts.render("confirm.cancelled") in out
+    assert content.prompts.render("confirm.canceled") in out
     assert await stored(store) == before
     await convo('city_lead: partner remove "Metro Chamber"')
     await convo("city_lead: 1")

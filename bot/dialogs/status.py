@@ -94,4 +94,4 @@ def _on_everyone(ctx: Context) -> list[str]:
 @command("cancel", topic="setup", max_words=None, needs_partnership=False)
 def cancel(ctx: Context, args: Args) -> None:
     """The choice that declines a confirmation: nothing changes."""
-    ctx.say("confirm.cancelled", private=True)
+    ctx.say("confirm.canceled", private=True)
