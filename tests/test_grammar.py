@@ -191,3 +191,19 @@ def test_a_phrase_given_to_two_commands_is_reported_with_its_line(tmp_path: Path
     assert problems_in(root) == [
         "content/grammar.yaml:3: synonyms.object[0]: 'agree' already means 'endorse'"
     ]
+
+
+VALUES = [
+    ("cadence", "bi-weekly", "biweekly"),
+    ("cadence", "Fortnightly", "biweekly"),
+    ("cadence", "weekly", "weekly"),
+    ("sector", "Non-profit", "nonprofit"),
+    ("sector", "NGO", "nonprofit"),
+    ("sector", "gov", "government"),
+    ("sector", "community", "community"),
+]
+
+
+@pytest.mark.parametrize(("kind", "written", "meant"), VALUES)
+def test_values_as_people_write_them(content, kind, written, meant):
+    assert content.grammar.value(kind, written) == meant

@@ -421,7 +421,7 @@ class SlackChannel:
             if not line.strip():
                 continue
             org, _, sector_word = line.rpartition(",")
-            org, sector = org.strip(), sector_of(sector_word)
+            org, sector = org.strip(), sector_of(sector_word, self.coach.content.grammar)
             if not org or sector is None:
                 errors["partners"] = render(
                     "slack.setup_bad_line", position=position, text=line.strip()[:60]

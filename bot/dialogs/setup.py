@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.content import SECTORS, kebab
+from bot.content import SECTORS, Grammar, kebab
 from bot.dialogs.base import Args, Context, checked_text, command, user_ref
 from bot.dialogs.decisions import settle_after_partner_change
 from bot.dialogs.status import catch_up
@@ -10,13 +10,11 @@ from bot.partnership import Member, Org
 
 NAME_LIMIT = 120
 ORG_NAME_LIMIT = 80
-SECTOR_ALIASES = {"non-profit": "nonprofit", "ngo": "nonprofit", "gov": "government"}
 
 
-def sector_of(word: str) -> str | None:
-    """The sector a word names (`non-profit` -> `nonprofit`), or None."""
-    word = word.strip().lower()
-    sector = SECTOR_ALIASES.get(word, word)
+def sector_of(word: str, grammar: Grammar) -> str | None:
+    """The sector a word names, or one of its other names in the grammar (`non-profit`)."""
+    sector = grammar.value("sector", word.strip())
     return sector if sector in SECTORS else None
 
 
@@ -45,7 +43,7 @@ def partner_add(ctx: Context, args: Args) -> None:
     p = ctx.require_facilitator()
     *name_words, sector_word = args.words
     name = checked_text(ctx, " ".join(name_words), limit=ORG_NAME_LIMIT, usage="usage.partner_add")
-    sector = sector_of(sector_word)
+    sector = sector_of(sector_word, ctx.content.grammar)
     if sector is None:
         ctx.fail(
             "setup.unknown_sector", sector=sector_word.lower() or "?", sectors=", ".join(SECTORS)
