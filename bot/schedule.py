@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
+from bot.content import Grammar
 from bot.errors import UserFacingError
 
 CADENCES = ("weekly", "biweekly", "monthly", "quarterly")
@@ -112,6 +113,40 @@ def parse_schedule(
     unmoved = replace(draft, country=None, region=None)
     anchor = next_due(unmoved, now).astimezone(zone).date().isoformat()
     return replace(draft, cadence=cadence, anchor=anchor)
+
+
+def read_cadence(
+    words: tuple[str, ...], grammar: Grammar, own_tz: str | None
+) -> tuple[str, str, str, str]:
+    """A cadence as people write it (`bi-weekly tuesday 9:00 am`, maybe without a time zone)
+    as the four words `parse_schedule` reads: cadence, weekday, HH:MM, time zone. `own_tz`
+    stands in for a missing time zone; anything else missing is named in a ScheduleError.
+
+    Example:
+        read_cadence(("bi-weekly", "Tuesday", "9", "am"), grammar, "America/Chicago")
+        -> ("biweekly", "Tuesday", "09:00", "America/Chicago")
+    """
+    cadence = grammar.value("cadence", words[0]) if words else ""
+    if cadence not in CADENCES:
+        raise ScheduleError("checkins.unknown_cadence", cadence=words[0] if words else "-")
+    rest = list(words[1:])
+    if not rest:
+        raise ScheduleError("schedule.missing_weekday", cadence=cadence)
+    weekday = rest.pop(0)
+    if not rest:
+        raise ScheduleError("schedule.missing_time", cadence=cadence, weekday=weekday)
+    written = rest.pop(0)
+    if rest and rest[0].lower().replace(".", "") in {"am", "pm"}:  # "9:00 am"
+        written += rest.pop(0)
+    at = clock_time(written)
+    if at is None:
+        raise ScheduleError("schedule.bad_time", time=written)
+    tz = rest.pop(0) if rest else own_tz
+    if tz is None:
+        raise ScheduleError("schedule.missing_tz", cadence=cadence, weekday=weekday, time=at)
+    if rest:
+        raise ScheduleError("schedule.extra_words", extra=" ".join(f'"{w}"' for w in rest)[:200])
+    return cadence, weekday, at, tz
 
 
 def clock_time(written: str) -> str | None:

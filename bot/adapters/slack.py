@@ -40,7 +40,7 @@ from bot.dialogs.base import Args, parse
 from bot.dialogs.setup import NAME_LIMIT, ORG_NAME_LIMIT, sector_of
 from bot.errors import UserFacingError
 from bot.model import Address, Receipt, Reply, Turn, User
-from bot.schedule import parse_schedule
+from bot.schedule import parse_schedule, read_cadence
 
 logger = logging.getLogger(__name__)
 
@@ -442,11 +442,9 @@ class SlackChannel:
             try:
                 _, tokens = parse(f"checkins {cadence}")
                 args = Args.of(tokens, frozenset({"holidays"}))
-                if len(args.words) != 4:
-                    raise UserFacingError("checkins.usage")
                 country, _, region = args.options.get("holidays", "").partition("-")
                 parse_schedule(
-                    *args.words,
+                    *read_cadence(args.words, self.coach.content.grammar, None),
                     datetime.now(UTC),
                     country=country if "holidays" in args.options else None,
                     region=region or None,

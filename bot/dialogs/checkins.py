@@ -23,7 +23,7 @@ from bot import nudges
 from bot.content import kebab
 from bot.dialogs.base import Args, Context, checked_text, command
 from bot.partnership import Measure, Partnership, Report
-from bot.schedule import CADENCES, Schedule, clock_time, next_due, parse_schedule
+from bot.schedule import Schedule, next_due, parse_schedule, read_cadence
 
 MEASURE_NAME_LIMIT = 80
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -86,37 +86,10 @@ def checkins_unmute(ctx: Context, args: Args) -> None:
 
 
 def cadence_words(ctx: Context, words: tuple[str, ...]) -> tuple[str, str, str, str]:
-    """A cadence as written (`bi-weekly tuesday 9:00 am`, no time zone) as the four words
-    `set_cadence` reads: cadence, weekday, HH:MM and time zone. A missing time zone is the
-    partnership's own, once it has one; anything else missing is named."""
-    grammar = ctx.content.grammar
-    cadence = grammar.value("cadence", words[0])
-    rest = list(words[1:])
-    if cadence not in CADENCES:
-        ctx.fail("checkins.unknown_cadence", cadence=words[0])
-    if not rest:
-        ctx.fail("schedule.missing_weekday", cadence=cadence)
-    weekday = rest.pop(0)
-    if not rest:
-        ctx.fail("schedule.missing_time", cadence=cadence, weekday=weekday)
-    written = rest.pop(0)
-    if rest and rest[0].lower().replace(".", "") in {"am", "pm"}:  # "9:00 am"
-        written += rest.pop(0)
-    at = clock_time(written)
-    if at is None:
-        ctx.fail("schedule.bad_time", time=written)
+    """A cadence as written, as the four words `set_cadence` reads; a missing time zone is
+    the partnership's own, once it has one."""
     own = ctx.partnership.schedule["tz"] if ctx.partnership.schedule else None
-    tz = rest.pop(0) if rest else own
-    if tz is None:
-        ctx.fail("schedule.missing_tz", cadence=cadence, weekday=weekday, time=at)
-    if rest:
-        ctx.fail(
-            "errors.extra_words",
-            command=" ".join(["checkins", cadence, weekday, at, tz]),
-            extra=" ".join(f'"{w}"' for w in rest)[:200],
-            usage=ctx.text("usage.checkins"),
-        )
-    return cadence, weekday, at, tz
+    return read_cadence(words, ctx.content.grammar, own)
 
 
 def set_cadence(ctx: Context, args: Args) -> None:
