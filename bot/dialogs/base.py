@@ -1,8 +1,14 @@
-"""What every dialog works with: the parsed command, the turn's context, and the command table.
+"""What every dialog works with: a command's words, the turn's context, and the commands.
 
 A dialog is a set of handlers, each a plain function `(ctx, args) -> None` that reads and
 changes `ctx.partnership` and adds replies and log entries to `ctx`. Handlers do no I/O: the core
 loads the snapshot before and commits the result after, so they can be re-run on a conflict.
+
+Each handler declares the command it answers with `@command("checkins pause", topic=…)`: its
+words, help topic, usage line, how many words it takes, and whether it needs a partnership or its
+history. `Commands.collect` gathers the declarations into the instance a `Coach` is built with,
+and `Commands.find` reads a line: openers and synonyms from content/grammar.yaml, then the
+longest run of leading words that names a command (errbot's rule), else the closest commands.
 """
 
 from __future__ import annotations
