@@ -38,8 +38,8 @@ def _on_you(ctx: Context) -> list[str]:
     lines = []
     org = p.org_of(ctx.user_id)
     if org is None:
-        orgs = ctx.org_names() or ctx.text("setup.no_partners_yet")
-        lines.append(ctx.text("status.join_first", orgs=orgs))
+        if p.orgs:  # with none yet, the partnership's own list says so
+            lines.append(ctx.text("status.join_first", orgs=ctx.org_names()))
     else:
         name = p.orgs[org].name
         for d in p.decisions_in_order():
