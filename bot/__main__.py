@@ -16,6 +16,7 @@ from bot.adapters.console import ConsoleChannel
 from bot.coach import Coach
 from bot.config import ConfigError, Settings
 from bot.content import Content, load_content
+from bot.dialogs import default_commands
 from bot.errors import ContentError
 from bot.redis_server import open_redis
 from bot.store import Store
@@ -91,12 +92,17 @@ def teams_package(app_id: str, website: str, out: str) -> int:
 
 
 def content_check(content: Content) -> int:
-    """Loading already validated everything and rendered every prompt; report what is there."""
+    """Loading already validated every file and rendered every prompt; check the grammar and
+    the usage lines against the commands, then report what is there."""
+    problems = default_commands().problems(content)
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 1
     print(
         f"content is valid: {len(content.stages)} stages, {len(content.tactics)} tactics, "
         f"{len(content.families)} scorecard families with {len(content.items)} items, "
         f"{len(content.exercises)} exercises, {len(content.cases)} cases, "
-        f"{len(content.prompts.templates)} prompts"
+        f"{len(content.prompts.templates)} prompts, {len(content.grammar.synonyms)} synonyms"
     )
     return 0
 

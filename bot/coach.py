@@ -2,7 +2,7 @@
 
 handle(turn)
   1 check the text            too long, control characters: a clear reply, nothing changes
-  2 parse the command          unknown word: a clear reply
+  2 find the command           its words, the grammar's synonyms; unknown: the closest commands
   3 load the snapshot          the partnership of the turn's conversation; for words written
                                to the coach privately, the partnership the person last acted in
   4 run the handler            pure: it changes a copy and collects replies and log entries
@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 
 from bot.content import Content
 from bot.conversations import Conversations
-from bot.dialogs import COMMANDS, Args, Context, parse
+from bot.dialogs import Args, Command, Commands, Context, Found, default_commands, tokenize
 from bot.errors import FormError, UserFacingError
 from bot.model import Address, Reply, Turn
 from bot.partnership import Partnership
@@ -49,18 +49,24 @@ class Coach:
         store: where partnerships live.
         content: the loaded content folder.
         clock: returns the current time; tests pass a fixed one.
+        commands: the commands it answers; every dialog's by default.
 
     Example:
         replies = await coach.handle(Turn(address, user, "endorse D1"))
     """
 
     def __init__(
-        self, store: Store, content: Content, clock: Callable[[], datetime] = utc_now
+        self,
+        store: Store,
+        content: Content,
+        clock: Callable[[], datetime] = utc_now,
+        commands: Commands | None = None,
     ) -> None:
         self.store = store
         self.content = content
         self.clock = clock
         self.conversations = Conversations(store)
+        self.commands = commands if commands is not None else default_commands()
         # only while some turn holds or awaits it: entries vanish with their last user
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -108,8 +114,7 @@ class Coach:
 
     async def _handle(self, turn: Turn, pid: str | None) -> list[Reply]:
         refusal: UserFacingError | None = None
-        name = ""
-        tokens: tuple[str, ...] = ()
+        found = Found(None)
         try:
             for text in (turn.text, turn.body or ""):
                 problem = _check_text(text)
@@ -117,11 +122,11 @@ class Coach:
                     raise UserFacingError(problem, limit=TEXT_LIMIT, length=len(text))
             if turn.step is not None and not turn.text.strip():
                 raise UserFacingError("errors.stale")  # a button the coach did not make
-            name, tokens = parse(turn.text)
+            found = self.commands.find(tokenize(turn.text), self.content.grammar)
         except UserFacingError as error:
             refusal = error  # answered below, through the commit, so a retry is answered once
-        known = COMMANDS.get(name)
-        args = Args.of(tokens, known.options if known else frozenset())
+        known = found.command
+        args = self._args(known, found.words)
         if turn.body is not None:
             args = replace(args, body=turn.body)
         for attempt in range(COMMIT_ATTEMPTS):
@@ -135,13 +140,13 @@ class Coach:
                 now=self.clock(),
                 decision_log=snapshot.decision_log,
                 journal_log=snapshot.journal,
+                commands=self.commands,
+                command=known.name if known else "",
             )
             try:
                 if refusal is not None:
                     raise refusal
-                if known is None:
-                    ctx.fail("errors.unknown_command", command=name[:40])
-                known.handler(ctx, args)
+                self._run(ctx, known, found, args)
                 changed: Partnership | None = ctx.partnership
                 replies = ctx.replies
             except UserFacingError as error:
@@ -176,19 +181,64 @@ class Coach:
         changing anything: a platform that shows forms (Slack's modal) answers with them at
         once. A problem that belongs to no one field is shown on the form's first field."""
         assert turn.form, "check_form needs a form turn"
-        name, tokens = parse(turn.text)
-        known = COMMANDS.get(name)
-        if known is None:
+        found = self.commands.find(tokenize(turn.text), self.content.grammar)
+        if found.command is None:
             return {}
         snapshot = await self.store.load(turn.address)
-        ctx = Context(turn, snapshot.partnership, self.content, self.clock())
+        known = found.command
+        ctx = Context(
+            turn,
+            snapshot.partnership,
+            self.content,
+            self.clock(),
+            commands=self.commands,
+            command=known.name,
+        )
         try:
-            known.handler(ctx, Args.of(tokens, known.options))
+            self._run(ctx, known, found, self._args(known, found.words))
         except FormError as error:
             return {f: self.prompt(e.key, **e.variables) for f, e in error.problems.items()}
         except UserFacingError as error:
             return {turn.form[0][0]: self.prompt(error.key, **error.variables)}
         return {}
+
+    def _args(self, known: Command | None, words: tuple[str, ...]) -> Args:
+        if known is None:
+            return Args.of(())
+        args = Args.of(words, known.options)
+        at = known.text_from
+        dropped = self.content.grammar.text_openers.get(known.name, frozenset())
+        if at is not None and len(args.words) > at + 1 and args.words[at].lower() in dropped:
+            args = args.with_words(*args.words[:at], *args.words[at + 1 :])  # "because …"
+        return args
+
+    def _run(self, ctx: Context, known: Command | None, found: Found, args: Args) -> None:
+        """Refuse what does not fit the command, then run its handler."""
+        render = self.content.prompts.render
+        if known is None:
+            suggestions = "\n".join(render(c.usage) for c in found.suggestions)
+            if found.group:
+                ctx.fail("errors.which_command", command=found.typed[:40], suggestions=suggestions)
+            ctx.fail(
+                "errors.unknown_command_suggest" if suggestions else "errors.unknown_command",
+                command=found.typed[:40],
+                suggestions=suggestions,
+            )
+        if known.needs_partnership and not ctx.partnership.is_set_up:
+            if ctx.turn.automatic:
+                return  # a platform's own event (a meeting started) where nothing is set up
+            ctx.fail("errors.not_set_up")
+        if args.body is None and len(args.words) < known.min_words:
+            ctx.fail(known.usage)
+        if known.max_words is not None and len(args.words) > known.max_words:
+            kept, extra = args.words[: known.max_words], args.words[known.max_words :]
+            ctx.fail(
+                "errors.extra_words",
+                command=" ".join([known.name, *kept]),
+                extra=" ".join(f'"{w}"' for w in extra)[:200],
+                usage=render(known.usage),
+            )
+        known.handler(ctx, args)
 
     async def overview(self, platform: str, workspace: str, user_id: str) -> list[Reply]:
         """One reply per partnership the user belongs to, with its decisions still open."""
@@ -198,7 +248,7 @@ class Coach:
             p = (await self.store.load_partnership(pid)).partnership
             if not p.is_set_up or user_id not in p.members:
                 continue
-            still_open = [d for d in p.decisions_in_order() if d.agreed_at is None]
+            still_open = [d for d in p.decisions_in_order() if d.is_open]
             lines = [
                 render(
                     "home.open_line",

@@ -130,6 +130,45 @@ class Prompts:
         return key in self.templates
 
 
+Phrase = tuple[str, ...]
+_TRAILING_PUNCTUATION = "?!.,:;"
+
+
+def normal_word(word: str) -> str:
+    """A word as the grammar compares it: lower case, straight apostrophes, no trailing
+    punctuation (`What's` -> `what's`, `next?` -> `next`, `coach,` -> `coach`); a word that is
+    all punctuation (`?`) stays as it is."""
+    folded = unicodedata.normalize("NFKC", word).lower().replace("\u2019", "'")
+    return folded.rstrip(_TRAILING_PUNCTUATION) or folded
+
+
+def phrase_of(text: str) -> Phrase:
+    return tuple(normal_word(w) for w in text.split())
+
+
+@dataclass(frozen=True)
+class Grammar:
+    """The words people may use besides each command's own (content/grammar.yaml).
+
+    openers       phrases said before a command and dropped ("@coach", "coach,")
+    synonyms      phrase -> the command words it means ("i agree with" -> "endorse")
+    text_openers  command -> words dropped where its free text starts ("because")
+    values        kind -> written form -> the value it means (cadence: "bi-weekly" -> biweekly)
+    topics        written form -> help topic ("check-ins" -> checkins)
+    """
+
+    openers: frozenset[Phrase] = frozenset()
+    synonyms: dict[Phrase, Phrase] = field(default_factory=dict)
+    text_openers: dict[str, frozenset[str]] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    topics: dict[str, str] = field(default_factory=dict)
+
+    def value(self, kind: str, word: str) -> str:
+        """The value `word` means for `kind` (its normal form when it is no alias)."""
+        written = normal_word(word)
+        return self.values.get(kind, {}).get(written, written)
+
+
 @dataclass(frozen=True)
 class Content:
     stages: tuple[Stage, ...]
@@ -139,6 +178,7 @@ class Content:
     prompts: Prompts
     exercises: dict[str, Exercise] = field(default_factory=dict)
     cases: dict[str, Case] = field(default_factory=dict)
+    grammar: Grammar = field(default_factory=Grammar)
     items: dict[str, Item] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -176,6 +216,7 @@ def load_content(directory: Path) -> Content:
     prompts = loader.prompts()
     exercises = loader.exercises()
     cases = loader.cases()
+    grammar = loader.grammar()
     if problems:
         raise ContentError(problems)
     return Content(
@@ -186,6 +227,7 @@ def load_content(directory: Path) -> Content:
         prompts=prompts,
         exercises=exercises,
         cases=cases,
+        grammar=grammar,
     )
 
 
@@ -300,6 +342,18 @@ class _File:
         if value and not _ID.match(value):
             self.problem((*at, key), f"{value!r} must be lower-case words joined by hyphens")
         return value
+
+    def texts_or_words(self, obj: dict[str, Any], key: str) -> list[Any]:
+        return self.sequence(obj.get(key, []), (key,))
+
+    def lists_by_key(self, obj: dict[str, Any], key: str) -> Iterator[tuple[str, list[Any]]]:
+        """A mapping of name -> list (of phrases), as (name, list) pairs, problems reported."""
+        raw = self.mapping(obj.get(key, {}), (key,)) or {}
+        for name, said in raw.items():
+            if not isinstance(name, str) or not name.strip():
+                self.problem((key, name), "must be named by non-empty text")
+                continue
+            yield name.strip(), self.sequence(said, (key, name))
 
     def unknown_fields(self, obj: dict[str, Any], allowed: set[str], at: Path_) -> None:
         for key in obj:
@@ -578,6 +632,62 @@ class _Loader:
             )
             cases[case.id] = case
         return cases
+
+    def grammar(self) -> Grammar:
+        """content/grammar.yaml: checked here for its shape; whether each synonym names a
+        command is checked against the commands (`Commands.problems`)."""
+        path = self.root / "grammar.yaml"
+        if not path.is_file():
+            self.problems.append(f"{self._label(path)}: (file): is missing")
+            return Grammar()
+        f = self._file(path)
+        obj = f.mapping(f.data, ()) if f.data is not None else None
+        if obj is None:
+            return Grammar()
+        f.unknown_fields(obj, {"openers", "synonyms", "text_openers", "values", "topics"}, ())
+
+        def phrase(value: Any, at: Path_) -> Phrase:
+            if not isinstance(value, (str, int)) or not str(value).strip():
+                f.problem(at, f"must be non-empty text, not {_kind(value)}")
+                return ()
+            return phrase_of(str(value))
+
+        openers = {
+            phrase(v, ("openers", i)) for i, v in enumerate(f.texts_or_words(obj, "openers"))
+        }
+        synonyms: dict[Phrase, Phrase] = {}
+        for target, said in f.lists_by_key(obj, "synonyms"):
+            for i, value in enumerate(said):
+                written = phrase(value, ("synonyms", target, i))
+                if written in synonyms and synonyms[written] != phrase_of(target):
+                    f.problem(
+                        ("synonyms", target, i),
+                        f"{' '.join(written)!r} already means {' '.join(synonyms[written])!r}",
+                    )
+                elif written:
+                    synonyms[written] = phrase_of(target)
+        text_openers = {
+            target: frozenset(
+                w for i, v in enumerate(said) for w in phrase(v, ("text_openers", target, i))
+            )
+            for target, said in f.lists_by_key(obj, "text_openers")
+        }
+        values: dict[str, dict[str, str]] = {}
+        raw_values = f.mapping(obj.get("values", {}), ("values",)) or {}
+        for kind, raw in raw_values.items():
+            forms = f.mapping(raw, ("values", kind)) or {}
+            values[str(kind)] = {
+                " ".join(phrase(written, ("values", kind, written))): " ".join(
+                    phrase(meant, ("values", kind, written))
+                )
+                for written, meant in forms.items()
+            }
+        raw_topics = f.mapping(obj.get("topics", {}), ("topics",)) or {}
+        topics = {
+            " ".join(phrase(written, ("topics", written))): str(meant).strip()
+            for written, meant in raw_topics.items()
+        }
+        return Grammar(frozenset(o for o in openers if o), synonyms, text_openers, values, topics)
 
     def prompts(self) -> Prompts:
         samples: dict[str, str] = {}

@@ -63,6 +63,8 @@ class Turn:
     `form` holds a whole form's fields (the Slack setup modal), for the core to check and apply
     at once. `private` marks words written to the coach in a direct conversation: they act in
     the partnership the person last spoke to the coach in (see `Coach.handle`).
+    `automatic` marks a turn the platform sent by itself (Teams: a meeting started), not a
+    person: where no partnership is set up it gets no reply, where a typed one would.
     """
 
     address: Address
@@ -73,6 +75,7 @@ class Turn:
     body: str | None = None
     form: tuple[tuple[str, str], ...] | None = None
     private: bool = False
+    automatic: bool = False
 
     def field(self, name: str) -> str:
         """One field of the turn's form, empty when absent."""

@@ -64,9 +64,7 @@ def compose(
     ]
     moved = [say("checkins.moved_agreed", decision=d.id, text=d.text) for d in agreed]
     moved += [
-        say("checkins.moved_proposed", decision=d.id, text=d.text)
-        for d in proposed
-        if d.agreed_at is None
+        say("checkins.moved_proposed", decision=d.id, text=d.text) for d in proposed if d.is_open
     ]
     rated = {e["item"]: e["rating"] for e in new_journal if e["type"] == "rating"}
     moved += [
@@ -79,7 +77,7 @@ def compose(
         for e in reported
     ]
 
-    waiting = [d for d in p.decisions_in_order() if d.agreed_at is None]
+    waiting = [d for d in p.decisions_in_order() if d.is_open]
     stalled = _stalled_measures(p, {e["measure"] for e in reported})
     parts = [say("checkins.opening", partnership=p.name, since=since)]
     parts.append(
@@ -179,7 +177,11 @@ def _report(p: Partnership, content: Content, now: datetime, zone: ZoneInfo) -> 
             "checkins.report_decision",
             decision=d.id,
             text=d.text,
-            status=say("decisions.status_agreed" if d.agreed_at else "decisions.status_proposed"),
+            status=say(
+                "decisions.status_withdrawn"
+                if d.withdrawn_at
+                else ("decisions.status_agreed" if d.agreed_at else "decisions.status_proposed")
+            ),
             waiting_on=", ".join(p.waiting_on(d)) or say("decisions.nobody"),
         )
         for d in p.decisions_in_order()

@@ -76,6 +76,12 @@ class Decision:
     revision: int = 1
     stances: dict[str, Stance] = field(default_factory=dict)
     agreed_at: str | None = None
+    withdrawn_at: str | None = None  # its proposer or a facilitator took it back
+
+    @property
+    def is_open(self) -> bool:
+        """Still waiting for endorsements: neither agreed nor withdrawn."""
+        return self.agreed_at is None and self.withdrawn_at is None
 
     def endorsed_by(self) -> list[str]:
         return [org for org, s in self.stances.items() if s.stance == "endorse"]
@@ -160,7 +166,10 @@ class Partnership:
         return org.name if org else key
 
     def waiting_on(self, decision: Decision) -> list[str]:
-        """The names of the partner organizations that have not endorsed `decision`."""
+        """The names of the partner organizations that have not endorsed `decision` (none once
+        it is withdrawn)."""
+        if decision.withdrawn_at is not None:
+            return []
         endorsed = decision.endorsed_by()
         return [org.name for key, org in self.orgs.items() if key not in endorsed]
 

@@ -8,6 +8,7 @@ country (and region) moves to the next working day, at the same local time.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
+from bot.content import Grammar
 from bot.errors import UserFacingError
 
 CADENCES = ("weekly", "biweekly", "monthly", "quarterly")
@@ -22,6 +24,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 QUARTER_MONTHS = (1, 4, 7, 10)
 SEARCH_DAYS = 450  # far enough to find the next quarterly occurrence past any holidays
 LOOKBACK_DAYS = 40  # holidays (New Year in Russia, say) can push an occurrence past later ones
+_CLOCK = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?$")
 
 
 class ScheduleError(UserFacingError):
@@ -110,6 +113,62 @@ def parse_schedule(
     unmoved = replace(draft, country=None, region=None)
     anchor = next_due(unmoved, now).astimezone(zone).date().isoformat()
     return replace(draft, cadence=cadence, anchor=anchor)
+
+
+def read_cadence(
+    words: tuple[str, ...], grammar: Grammar, own_tz: str | None
+) -> tuple[str, str, str, str]:
+    """A cadence as people write it (`bi-weekly tuesday 9:00 am`, maybe without a time zone)
+    as the four words `parse_schedule` reads: cadence, weekday, HH:MM, time zone. `own_tz`
+    stands in for a missing time zone; anything else missing is named in a ScheduleError.
+
+    Example:
+        read_cadence(("bi-weekly", "Tuesday", "9", "am"), grammar, "America/Chicago")
+        -> ("biweekly", "Tuesday", "09:00", "America/Chicago")
+    """
+    cadence = grammar.value("cadence", words[0]) if words else ""
+    if cadence not in CADENCES:
+        raise ScheduleError("checkins.unknown_cadence", cadence=words[0] if words else "-")
+    rest = list(words[1:])
+    if not rest:
+        raise ScheduleError("schedule.missing_weekday", cadence=cadence)
+    weekday = rest.pop(0)
+    if not rest:
+        raise ScheduleError("schedule.missing_time", cadence=cadence, weekday=weekday)
+    written = rest.pop(0)
+    if rest and rest[0].lower().replace(".", "") in {"am", "pm"}:  # "9:00 am"
+        written += rest.pop(0)
+    at = clock_time(written)
+    if at is None:
+        raise ScheduleError("schedule.bad_time", time=written)
+    tz = rest.pop(0) if rest else own_tz
+    if tz is None:
+        raise ScheduleError("schedule.missing_tz", cadence=cadence, weekday=weekday, time=at)
+    if rest:
+        raise ScheduleError("schedule.extra_words", extra=" ".join(f'"{w}"' for w in rest)[:200])
+    return cadence, weekday, at, tz
+
+
+def clock_time(written: str) -> str | None:
+    """A time of day as people write it, as 24-hour HH:MM; None when it is not one.
+
+    Example:
+        clock_time("9am") -> "09:00"; clock_time("9:30 pm") -> "21:30"; clock_time("9") -> None
+    """
+    match = _CLOCK.match(written.strip().lower())
+    if not match:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    half = (match.group(3) or "").replace(".", "")
+    if half:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if half == "pm" else 0)
+    elif match.group(2) is None:
+        return None  # a bare "9" could be morning or evening: ask for 9am or 09:00
+    if not (0 <= hour < 24 and 0 <= minute < 60):
+        return None
+    return f"{hour:02d}:{minute:02d}"
 
 
 def next_due(schedule: Schedule, after: datetime) -> datetime:

@@ -398,7 +398,7 @@ async def test_measures_reject_ambiguous_numbers_and_survive_their_owner_leaving
     await convo('rep: measure add "Ozone days" --baseline 18 --target 10')
     assert '"1,5" is not a number' in await convo('rep: measure report "Ozone days" 1,5')
     assert "Ozone days: 1500" in await convo('rep: measure report "Ozone days" 1,500')
-    await convo('lead: partner remove "Acme"')
+    await convo('lead: partner remove "Acme" --yes')
     assert "Ozone days: 12" in await convo('lead: measure report "Ozone days" 12')
 
 

@@ -39,9 +39,9 @@ WORKSHOP_TACTICS = (
     "manage-expectations-of-process-and-results",
 )
 PROMPT_KEY_IN_CODE = re.compile(
-    r'"((?:errors|setup|scorecard|decisions|tactics|help|console)\.[a-z_]+)"'
+    r'"((?:errors|setup|scorecard|decisions|tactics|help|console|usage|confirm|status|measures|schedule)\.[a-z_]+)"'
 )
-HISTORY_ACTS = ("propose", "endorse", "object", "revise", "agreed")
+HISTORY_ACTS = ("propose", "endorse", "object", "revise", "agreed", "withdraw")
 
 WHO_WITH_TWO_REPRESENTATIVES = """\
 id: who

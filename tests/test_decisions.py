@@ -178,6 +178,8 @@ async def test_a_decision_waiting_only_on_a_removed_organization_is_agreed(three
     await convo("chamber_rep: endorse D1")
     await convo("ngo_rep: endorse D1")
     out = await convo('city_lead: partner remove "City of Sacramento"')
+    assert "D1 is now agreed" not in out  # the facilitator is asked first
+    out = await convo("city_lead: 1")  # [1] Remove City of Sacramento
     assert "D1 is now agreed" in out
     d1 = (await store.load(HERE)).partnership.decisions["D1"]
     assert d1.agreed_at is not None
@@ -197,7 +199,7 @@ async def test_a_removed_organizations_stance_stops_counting_and_does_not_come_b
     convo = three_partners
     await convo('chamber_rep: decide "Meet monthly"')
     await convo("ngo_rep: endorse D1")
-    await convo('city_lead: partner remove "Clean Air Coalition"')
+    await convo('city_lead: partner remove "Clean Air Coalition" --yes')
     out = await convo("decision D1")
     assert "Endorsed by 0 of 2: none." in out
     assert "ngo_rep endorsed for Clean Air Coalition" in out  # the history keeps it

@@ -59,8 +59,10 @@ async def test_a_partner_added_with_its_people_has_them_confirmed(convo, store):
     for user in ("pat", "lee"):
         assert (await member(store, convo, user)).org == "acme"
     out = await convo('lead: partner add "Beta" business pat')  # a name without its @
-    assert convo.channel.prompt("setup.partner_usage") in out
-    assert "beta" not in (await store.load(convo.channel.address)).partnership.orgs
+    assert convo.channel.prompt(
+        "setup.unknown_sector", sector="pat", sectors="government, business, nonprofit, community"
+    ) in out
+    assert len((await store.load(convo.channel.address)).partnership.orgs) == 1
 
 
 async def test_a_verified_identity_tied_to_an_organization_confirms_a_join(

@@ -53,7 +53,7 @@ async def test_whole_session_through_the_console(convo, store, content):
     assert "## D1: Each partner names one representative and one alternate by May 1" in out
     assert "- Endorsed by: City of Sacramento, Metro Chamber, Clean Air Coalition" in out
     assert "Endorsed by 3 of 3: City of Sacramento, Metro Chamber, Clean Air Coalition." in out
-    assert "Type these after /coach" in out
+    assert content.prompts.render("help.main") in out
 
     # what was stored, read back through a fresh load
     snapshot = await store.load(Address("console", "local", "partnership"), with_history=True)

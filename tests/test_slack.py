@@ -485,12 +485,14 @@ async def test_the_coach_can_be_installed_into_another_workspace(coach, store):
         await fake.close()
 
 
-async def test_a_setup_form_with_any_mistake_sets_nothing_up(slack, store):
+async def test_a_setup_form_with_any_mistake_sets_nothing_up(slack, store, content):
+    render = content.prompts.render
     cases = [
         (setup_submission("x" * 200, "Acme, business"), "name", "this field takes at most 120"),
         (setup_submission("Trails", "Acme, business\nACME, business"), "partners", "Acme is already a partner"),
-        (setup_submission("Trails", "Acme, business", "weekly tue 9am America/Chicago"), "checkins", '"9am" is not a time of day'),
-        (setup_submission("Trails", "Acme, business", "weekly tue"), "checkins", "Check-ins keep every partner"),
+        (setup_submission("Trails", "Acme, business", "weekly tue 25:00 America/Chicago"), "checkins", render("schedule.bad_time", time="25:00")),
+        (setup_submission("Trails", "Acme, business", "weekly tue 9am"), "checkins", render("schedule.missing_tz", cadence="weekly", weekday="tue", time="09:00")),
+        (setup_submission("Trails", "Acme, business", "weekly tue"), "checkins", render("schedule.missing_time", cadence="weekly", weekday="tue")),
     ]  # fmt: skip
     for submission, field, message in cases:
         assert await slack.interact(submission) == 200

@@ -213,7 +213,7 @@ class TeamsChannel:  # a botbuilder Bot by shape: CloudAdapter calls its on_turn
     def _turn(self, activity: Activity, address: Address) -> Turn | None:
         user = activity.from_property
         who = User(user.id, user.name or user.id) if user else User("unknown", "unknown")
-        step = None
+        step, automatic = None, False
         if activity.type == ActivityTypes.message:
             if isinstance(activity.value, dict) and "coach" in activity.value:  # a card button
                 text, step = str(activity.value["coach"]), activity.value.get("step")
@@ -221,10 +221,10 @@ class TeamsChannel:  # a botbuilder Bot by shape: CloudAdapter calls its on_turn
             else:
                 text = (TurnContext.remove_recipient_mention(activity) or "").strip()
         elif activity.type == ActivityTypes.event and activity.name in MEETING_EVENTS:
-            text = MEETING_EVENTS[activity.name]
+            text, automatic = MEETING_EVENTS[activity.name], True
         else:
             return None  # conversation updates, typing, reactions: nothing to act on
-        return Turn(address, who, text, step=step, event_id=activity.id)
+        return Turn(address, who, text, step=step, event_id=activity.id, automatic=automatic)
 
     async def _person(self, context: TurnContext, address: Address, user: User) -> User:
         """A guest from another tenant carries a hint of their organization: the name in their

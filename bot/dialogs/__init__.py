@@ -1,19 +1,33 @@
-"""The conversations the coach holds; importing this package registers every command."""
+"""The conversations the coach holds, and the commands they answer."""
 
-from bot.dialogs import checkins, decisions, help, meetings, scorecard, setup, tactics
-from bot.dialogs.base import COMMANDS, Args, Command, Context, parse
+from bot.dialogs import (
+    checkins,
+    decisions,
+    help,
+    measures,
+    meetings,
+    scorecard,
+    setup,
+    status,
+    tactics,
+)
+from bot.dialogs.base import Args, Command, Commands, Context, Found, command, parse, tokenize
 
 __all__ = [
-    "COMMANDS",
     "Args",
     "Command",
+    "Commands",
     "Context",
-    "checkins",
-    "decisions",
-    "help",
-    "meetings",
+    "Found",
+    "command",
+    "default_commands",
     "parse",
-    "scorecard",
-    "setup",
-    "tactics",
+    "tokenize",
 ]
+
+
+def default_commands() -> Commands:
+    """Every command of the coach's dialogs, in the order help lists them."""
+    return Commands.collect(
+        setup, status, help, scorecard, decisions, tactics, checkins, measures, meetings
+    )

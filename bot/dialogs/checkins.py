@@ -1,12 +1,16 @@
 """Check-ins and measures of success: the Toolkit's Manage Expectations of Process and Results.
 
 checkins weekly tue 09:00 America/Chicago [--holidays US-IL]   set the cadence (facilitators)
-checkins off | pause | resume | skip next | now                  (facilitators)
+checkins off | pause | resume | skip next | now                  (facilitators; off asks first)
 checkins | checkins preview                                      status; what one would say
 checkins mute | unmute                                           for yourself
 measure add "Name" --unit … --baseline … --target … [--owner "Org"]
 measure report "Name" <value>
 measures
+(measure edit and measure remove are in measures.py)
+
+Each sub-command is a command of its own (`checkins pause`); the words a cadence may be written
+in (`bi-weekly tuesday 9am`) are read into the canonical four by `cadence_words`.
 """
 
 from __future__ import annotations
@@ -20,36 +24,73 @@ from bot import nudges
 from bot.content import kebab
 from bot.dialogs.base import Args, Context, checked_text, command
 from bot.partnership import Measure, Partnership, Report
-from bot.schedule import CADENCES, Schedule, next_due, parse_schedule
+from bot.schedule import Schedule, next_due, parse_schedule, read_cadence
 
 MEASURE_NAME_LIMIT = 80
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
-CHECKINS_OPTIONS = frozenset({"holidays"})
-
-
-@command("checkins", "checkin", needs_history=True, options=CHECKINS_OPTIONS)
+@command("checkins", topic="checkins", max_words=None, options=frozenset({"holidays"}))
 def checkins(ctx: Context, args: Args) -> None:
-    word = (args.word(0) or "").lower()
-    if word == "":
+    """`checkins` alone says when the next one is due; with a cadence, sets it."""
+    if not args.words:
         status(ctx)
-    elif word in CADENCES or len(args.words) == 4:  # a cadence, maybe misspelt: say which
-        set_cadence(ctx, args)
-    elif word in {"off", "pause"}:
-        pause(ctx)
-    elif word == "resume":
-        resume(ctx)
-    elif word == "skip":
-        skip_next(ctx)
-    elif word == "now":
-        send_now(ctx)
-    elif word == "preview":
-        preview(ctx)
-    elif word in {"mute", "unmute"}:
-        mute(ctx, word == "mute")
-    else:
-        ctx.fail("checkins.usage")
+        return
+    set_cadence(ctx, args.with_words(*cadence_words(ctx, args.words)))
+
+
+@command("checkins pause", topic="checkins")
+def checkins_pause(ctx: Context, args: Args) -> None:
+    pause(ctx)
+
+
+@command("checkins resume", topic="checkins")
+def checkins_resume(ctx: Context, args: Args) -> None:
+    resume(ctx)
+
+
+@command("checkins off", topic="checkins", confirm=True)
+def checkins_off(ctx: Context, args: Args) -> None:
+    p = ctx.require_facilitator()
+    if p.schedule is None:
+        ctx.fail("checkins.none_set")
+    if not ctx.confirm("confirm.checkins_off", "confirm.checkins_off_yes", args):
+        return
+    p.schedule, p.checkins_paused, p.skipped = None, None, None
+    _remember_due(ctx, None)
+    ctx.say("schedule.turned_off")
+
+
+@command("checkins skip next", topic="checkins")
+def checkins_skip_next(ctx: Context, args: Args) -> None:
+    skip_next(ctx)
+
+
+@command("checkins now", topic="checkins", needs_history=True)
+def checkins_now(ctx: Context, args: Args) -> None:
+    send_now(ctx)
+
+
+@command("checkins preview", topic="checkins", needs_history=True)
+def checkins_preview(ctx: Context, args: Args) -> None:
+    preview(ctx)
+
+
+@command("checkins mute", topic="checkins")
+def checkins_mute(ctx: Context, args: Args) -> None:
+    mute(ctx, True)
+
+
+@command("checkins unmute", topic="checkins")
+def checkins_unmute(ctx: Context, args: Args) -> None:
+    mute(ctx, False)
+
+
+def cadence_words(ctx: Context, words: tuple[str, ...]) -> tuple[str, str, str, str]:
+    """A cadence as written, as the four words `set_cadence` reads; a missing time zone is
+    the partnership's own, once it has one."""
+    own = ctx.partnership.schedule["tz"] if ctx.partnership.schedule else None
+    return read_cadence(words, ctx.content.grammar, own)
 
 
 def set_cadence(ctx: Context, args: Args) -> None:
@@ -175,15 +216,20 @@ def _when(due: datetime, schedule: Schedule) -> str:
     return f"{local.strftime('%A %d %B %Y, %H:%M')} ({schedule.tz})"
 
 
-@command("measure", options=frozenset({"unit", "baseline", "target", "owner"}))
-def measure(ctx: Context, args: Args) -> None:
-    word = (args.word(0) or "").lower()
-    if word == "add":
-        add_measure(ctx, args)
-    elif word == "report":
-        report_measure(ctx, args)
-    else:
-        ctx.fail("checkins.measure_usage")
+@command(
+    "measure add",
+    topic="measures",
+    min_words=1,
+    max_words=None,
+    options=frozenset({"unit", "baseline", "target", "owner"}),
+)
+def measure_add(ctx: Context, args: Args) -> None:
+    add_measure(ctx, args.with_words("add", *args.words))
+
+
+@command("measure report", topic="measures", min_words=2, max_words=None)
+def measure_report(ctx: Context, args: Args) -> None:
+    report_measure(ctx, args.with_words("report", *args.words))
 
 
 def add_measure(ctx: Context, args: Args) -> None:
@@ -246,7 +292,7 @@ def report_measure(ctx: Context, args: Args) -> None:
     )
 
 
-@command("measures")
+@command("measures", topic="measures")
 def measures(ctx: Context, args: Args) -> None:
     p = ctx.require_setup()
     if not p.measures:

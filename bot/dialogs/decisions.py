@@ -20,12 +20,10 @@ REASON_LIMIT = 1000
 _DECISION_ID = re.compile(r"^[dD](\d{1,6})$")
 
 
-@command("decide", "propose", options=frozenset({"item"}))
+@command("decide", topic="decisions", text_from=0, options=frozenset({"item"}))
 def decide(ctx: Context, args: Args) -> None:
     p = ctx.require_setup()
-    item_id = args.options.pop("item", None)
-    if args.options:
-        ctx.fail("decisions.decide_usage")
+    item_id = args.options.get("item")
     if item_id is not None:
         item_id = item_id.lower()
         if item_id not in ctx.content.items:
@@ -35,9 +33,9 @@ def decide(ctx: Context, args: Args) -> None:
             item = ctx.content.items[item_id]
             ctx.say("decisions.how_to_propose", item=item_id, question=item.question, private=True)
             return
-        ctx.fail("decisions.decide_usage")
+        ctx.fail("usage.decide")
     org = ctx.require_org()
-    text = checked_text(ctx, args.rest(0), limit=TEXT_LIMIT, usage="decisions.decide_usage")
+    text = checked_text(ctx, args.rest(0), limit=TEXT_LIMIT, usage="usage.decide")
     number = max((int(key[1:]) for key in p.decisions), default=0) + 1  # ids are D<n>
     decision = Decision(
         id=f"D{number}",
@@ -62,10 +60,10 @@ def decide(ctx: Context, args: Args) -> None:
     )
 
 
-@command("endorse", "agree")
+@command("endorse", topic="decisions", min_words=1, max_words=1)
 def endorse(ctx: Context, args: Args) -> None:
     p = ctx.partnership
-    decision = _decision(ctx, args)
+    decision = _open_decision(ctx, args)
     org = ctx.require_org()
     ctx.check_step(_step(decision))
     current = decision.stances.get(org)
@@ -94,16 +92,16 @@ def endorse(ctx: Context, args: Args) -> None:
     )
 
 
-@command("object")
+@command("object", topic="decisions", min_words=1, text_from=1)
 def object_(ctx: Context, args: Args) -> None:
     p = ctx.partnership
-    decision = _decision(ctx, args)
+    decision = _open_decision(ctx, args)
     org = ctx.require_org()
     ctx.check_step(_step(decision))
     if not args.rest(1):
         ctx.say("decisions.object_needs_reason", decision=decision.id, private=True)
         return
-    reason = checked_text(ctx, args.rest(1), limit=REASON_LIMIT, usage="decisions.object_usage")
+    reason = checked_text(ctx, args.rest(1), limit=REASON_LIMIT, usage="usage.object")
     was_agreed = decision.agreed_at is not None
     decision.stances[org] = Stance("object", ctx.user_id, ctx.user_name, ctx.stamp, reason)
     decision.agreed_at = None
@@ -121,15 +119,15 @@ def object_(ctx: Context, args: Args) -> None:
     )
 
 
-@command("revise")
+@command("revise", topic="decisions", min_words=1, text_from=1)
 def revise(ctx: Context, args: Args) -> None:
     p = ctx.partnership
-    decision = _decision(ctx, args)
+    decision = _open_decision(ctx, args)
     if ctx.user_id != decision.proposed_by and ctx.user_id not in p.facilitators:
         ctx.fail(
             "decisions.revise_not_allowed", decision=decision.id, user=decision.proposed_by_name
         )
-    text = checked_text(ctx, args.rest(1), limit=TEXT_LIMIT, usage="decisions.revise_usage")
+    text = checked_text(ctx, args.rest(1), limit=TEXT_LIMIT, usage="usage.revise")
     if text == decision.text:
         ctx.fail("decisions.revise_same_text", decision=decision.id)
     decision.text = text
@@ -148,7 +146,27 @@ def revise(ctx: Context, args: Args) -> None:
     )
 
 
-@command("decisions")
+@command("withdraw", topic="decisions", min_words=1, max_words=1)
+def withdraw(ctx: Context, args: Args) -> None:
+    """Its proposer or a facilitator withdraws an open decision; the log keeps it."""
+    p = ctx.partnership
+    decision = _open_decision(ctx, args)
+    if ctx.user_id != decision.proposed_by and ctx.user_id not in p.facilitators:
+        ctx.fail(
+            "decisions.withdraw_not_allowed", decision=decision.id, user=decision.proposed_by_name
+        )
+    decision.withdrawn_at = ctx.stamp
+    _log(ctx, decision, "withdraw")
+    ctx.say(
+        "decisions.withdrawn",
+        message_key=_card(decision),
+        decision=decision.id,
+        text=decision.text,
+        user=ctx.user_name,
+    )
+
+
+@command("decisions", topic="decisions")
 def decisions(ctx: Context, args: Args) -> None:
     p = ctx.require_setup()
     listed = p.decisions_in_order()
@@ -166,23 +184,23 @@ def decisions(ctx: Context, args: Args) -> None:
     )
 
 
-@command("decision", needs_history=True)
+@command("decision", topic="decisions", min_words=1, max_words=1, needs_history=True)
 def show(ctx: Context, args: Args) -> None:
     decision = _decision(ctx, args)
     ctx.say(
         "decisions.detail",
         summary=_summary_line(ctx, decision),
         history="\n".join(_history(ctx, decision)),
-        choices=() if decision.agreed_at else _stance_choices(ctx, decision),
+        choices=_stance_choices(ctx, decision) if decision.is_open else (),
     )
 
 
-@command("export", needs_history=True)
+@command("export decisions", topic="records", max_words=1, needs_history=True)
 def export(ctx: Context, args: Args) -> None:
     p = ctx.require_setup()
-    what, form = (args.word(0) or "").lower(), (args.word(1) or "md").lower()
-    if what != "decisions" or form not in {"md", "csv"}:
-        ctx.fail("decisions.export_usage")
+    form = (args.word(0) or "md").lower().lstrip(".")
+    if form not in {"md", "csv"}:
+        ctx.fail("usage.export_decisions")
     listed = p.decisions_in_order()
     slug = p.id.replace(":", "-")
     if form == "csv":
@@ -200,7 +218,8 @@ def settle_after_partner_change(ctx: Context, removed: str) -> None:
     p = ctx.partnership
     for decision in p.decisions_in_order():
         decision.stances.pop(removed, None)
-        _agree_if_complete(ctx, decision)
+        if decision.withdrawn_at is None:
+            _agree_if_complete(ctx, decision)
 
 
 def _agree_if_complete(ctx: Context, decision: Decision) -> bool:
@@ -230,6 +249,14 @@ def _decision(ctx: Context, args: Args) -> Decision:
     return decision
 
 
+def _open_decision(ctx: Context, args: Args) -> Decision:
+    """The decision a command acts on, refused when it was withdrawn."""
+    decision = _decision(ctx, args)
+    if decision.withdrawn_at is not None:
+        ctx.fail("decisions.is_withdrawn", decision=decision.id)
+    return decision
+
+
 def _card(decision: Decision) -> str:
     """The key of the message that shows `decision`, kept current as partners act on it."""
     return f"decision:{decision.id}"
@@ -252,6 +279,8 @@ def _waiting_on(ctx: Context, decision: Decision) -> str:
 
 
 def _status(ctx: Context, decision: Decision) -> str:
+    if decision.withdrawn_at:
+        return ctx.text("decisions.status_withdrawn")
     if decision.agreed_at:
         return ctx.text("decisions.status_agreed")
     if decision.objected_by():
@@ -355,7 +384,7 @@ def _csv(ctx: Context, listed: list[Decision]) -> str:
                 _safe_cell(cell)
                 for cell in (
                     d.id,
-                    "agreed" if d.agreed_at else ("objected" if d.objected_by() else "proposed"),
+                    _status_word(d),
                     d.text,
                     d.proposed_by_name,
                     _org_name(ctx, d.proposer_org),
@@ -363,13 +392,22 @@ def _csv(ctx: Context, listed: list[Decision]) -> str:
                     d.revision,
                     _names(ctx, d.endorsed_by(), "; "),
                     _names(ctx, d.objected_by(), "; "),
-                    _waiting_on(ctx, d) if not d.agreed_at else "",
+                    _waiting_on(ctx, d) if d.is_open else "",
                     d.created_at,
                     d.agreed_at or "",
                 )
             ]
         )
     return out.getvalue()
+
+
+def _status_word(d: Decision) -> str:
+    """A decision's status in the CSV export: a fixed word a spreadsheet can filter on."""
+    if d.withdrawn_at:
+        return "withdrawn"
+    if d.agreed_at:
+        return "agreed"
+    return "objected" if d.objected_by() else "proposed"
 
 
 def _safe_cell(value: object) -> object:

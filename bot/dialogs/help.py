@@ -1,18 +1,46 @@
-"""Help: the command grammar, overall and by topic."""
+"""Help: every area of the coach, each topic with its commands' usage lines, and one command.
+
+A topic's help is its prompt (`help.<topic>`) followed by the usage line of every command in it,
+so a command cannot ship without showing up in help.
+"""
 
 from __future__ import annotations
 
+from bot.content import normal_word
 from bot.dialogs.base import Args, Context, command
 
-TOPICS = ("setup", "scorecard", "decisions", "tactics")
+TOPICS = (
+    "setup",
+    "scorecard",
+    "decisions",
+    "tactics",
+    "checkins",
+    "measures",
+    "meetings",
+    "records",
+)
 
 
-@command("help", "?")
+@command("help", topic="setup", max_words=None, needs_partnership=False)
 def help_(ctx: Context, args: Args) -> None:
-    topic = (args.word(0) or "").lower()
-    if not topic:
+    wanted = " ".join(normal_word(w) for w in args.words)
+    if not wanted:
         ctx.say("help.main")
-    elif topic in TOPICS:
-        ctx.say(f"help.{topic}")
-    else:
-        ctx.fail("help.unknown_topic", topic=topic, topics=" ".join(TOPICS))
+        return
+    topic = ctx.content.grammar.topics.get(wanted, wanted)
+    if topic in TOPICS:
+        ctx.say("help.topic", about=ctx.text(f"help.{topic}"), commands=usage_lines(ctx, topic))
+        return
+    found = ctx.commands.find(args.words, ctx.content.grammar)
+    if found.command is not None and found.command.name != "help":
+        ctx.say(
+            "help.command",
+            usage=ctx.text(found.command.usage),
+            topic=found.command.topic,
+        )
+        return
+    ctx.fail("help.unknown_topic", topic=wanted[:40], topics=" ".join(TOPICS))
+
+
+def usage_lines(ctx: Context, topic: str) -> str:
+    return "\n".join(ctx.text(c.usage) for c in ctx.commands.in_topic(topic))

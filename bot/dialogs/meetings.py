@@ -15,23 +15,20 @@ DIALOG = "meeting"
 AGENDA_ITEMS_SHOWN = 8  # a longer agenda is not read in a meeting
 
 
-@command("meeting")
-def meeting(ctx: Context, args: Args) -> None:
-    word = (args.word(0) or "").lower()
-    if word == "start":
-        start(ctx)
-    elif word == "end":
-        end(ctx)
-    else:
-        ctx.fail("meetings.usage")
+@command("meeting start", topic="meetings")
+def meeting_start(ctx: Context, args: Args) -> None:
+    start(ctx)
+
+
+@command("meeting end", topic="meetings")
+def meeting_end(ctx: Context, args: Args) -> None:
+    end(ctx)
 
 
 def start(ctx: Context) -> None:
     p = ctx.partnership
-    if not p.is_set_up:
-        return  # Teams sends meeting events from every chat the coach is in: stay quiet
     p.dialogs[DIALOG] = {"started_at": ctx.stamp}
-    waiting = [d for d in p.decisions_in_order() if d.agreed_at is None]
+    waiting = [d for d in p.decisions_in_order() if d.is_open]
     items = open_items(ctx)
     ctx.say(
         "meetings.agenda",
@@ -48,14 +45,12 @@ def start(ctx: Context) -> None:
 
 def end(ctx: Context) -> None:
     p = ctx.partnership
-    if not p.is_set_up:
-        return
     started = p.dialogs.pop(DIALOG, {}).get("started_at")
     if started is None:
         ctx.fail("meetings.not_started")
     decisions = p.decisions_in_order()
     agreed = [d for d in decisions if d.agreed_at and d.agreed_at >= started]
-    waiting = [d for d in decisions if d.agreed_at is None]
+    waiting = [d for d in decisions if d.is_open]
     ctx.say(
         "meetings.summary",
         partnership=p.name,

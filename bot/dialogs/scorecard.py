@@ -6,7 +6,7 @@ scorecard order, and whose index is the current item among those families' items
 
 from __future__ import annotations
 
-from bot.content import Item
+from bot.content import Item, kebab
 from bot.dialogs.base import Args, Context, checked_text, command
 from bot.dialogs.walk import Walk
 from bot.partnership import Rating
@@ -16,21 +16,78 @@ NOTE_LIMIT = 1000
 DIALOG = "scorecard"
 
 
-@command("scorecard")
+@command("scorecard", topic="scorecard", max_words=None, confirm=True)
 def scorecard(ctx: Context, args: Args) -> None:
-    word = (args.word(0) or "").lower()
-    if word == "status":
-        status(ctx)
-    elif word in {"next", "skip"}:
-        advance(ctx)
-    elif word == "back":
-        back(ctx)
-    elif word == "stop":
-        stop(ctx)
-    elif word == "":
+    """`scorecard` alone asks the current item again; with families, starts a round (asking
+    first when one is under way)."""
+    if not args.words:
         resume(ctx)
-    else:
-        start(ctx, [w.lower() for w in args.words])
+        return
+    chosen = family_ids(ctx, args.words)
+    low, high = FAMILIES_TO_CHOOSE
+    if round_under_way(ctx) and low <= len(set(chosen)) <= high:
+        titles = ", ".join(_family_title(ctx, f) for f in chosen)
+        if not ctx.confirm(
+            "confirm.scorecard", "confirm.scorecard_yes", args.with_words(*chosen), families=titles
+        ):
+            return
+    start(ctx, chosen)
+
+
+@command("scorecard next", topic="scorecard")
+def scorecard_next(ctx: Context, args: Args) -> None:
+    advance(ctx)
+
+
+@command("scorecard back", topic="scorecard")
+def scorecard_back(ctx: Context, args: Args) -> None:
+    back(ctx)
+
+
+@command("scorecard stop", topic="scorecard")
+def scorecard_stop(ctx: Context, args: Args) -> None:
+    stop(ctx)
+
+
+@command("scorecard status", topic="scorecard")
+def scorecard_status(ctx: Context, args: Args) -> None:
+    status(ctx)
+
+
+def family_ids(ctx: Context, words: tuple[str, ...]) -> list[str]:
+    """The families `words` name, by id or by title as written (`Who?`, `what if`, `What-if`)."""
+    names = {}
+    for family in ctx.content.families:
+        names[family.id] = family.id
+        names[kebab(family.title)] = family.id
+    chosen: list[str] = []
+    keys = [kebab(w) for w in words]
+    at = 0
+    while at < len(keys):
+        pair = "-".join(keys[at : at + 2])
+        if at + 1 < len(keys) and pair in names:  # "what if" as two words
+            chosen.append(names[pair])
+            at += 2
+        elif keys[at] in names:
+            chosen.append(names[keys[at]])
+            at += 1
+        else:
+            ctx.fail(
+                "scorecard.unknown_family",
+                family=words[at],
+                families=" ".join(f.id for f in ctx.content.families),
+            )
+    return chosen
+
+
+def round_under_way(ctx: Context) -> bool:
+    return _walk(ctx) is not None
+
+
+def current_item(ctx: Context) -> Item | None:
+    """The item the round under way is on, if any."""
+    walk = _walk(ctx)
+    return _items(ctx, walk)[walk.index] if walk is not None else None
 
 
 def start(ctx: Context, family_ids: list[str]) -> None:
@@ -131,7 +188,7 @@ def ask(ctx: Context, walk: Walk) -> None:
     )
 
 
-@command("rate")
+@command("rate", topic="scorecard", min_words=2, text_from=2)
 def rate(ctx: Context, args: Args) -> None:
     p = ctx.require_setup()
     item_id, rating_id = (args.word(0) or "").lower(), (args.word(1) or "").lower()

@@ -5,31 +5,28 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from bot.content import SECTORS, kebab
-from bot.dialogs.base import Args, Context, checked_text, command, parse, user_ref
-from bot.dialogs.checkins import CHECKINS_OPTIONS, set_cadence
+from bot.content import SECTORS, Grammar, kebab
+from bot.dialogs.base import Args, Context, checked_text, command, tokenize, user_ref
+from bot.dialogs.checkins import checkins
 from bot.dialogs.decisions import settle_after_partner_change
+from bot.dialogs.status import catch_up
 from bot.errors import FormError, UserFacingError
 from bot.model import Choice
 from bot.partnership import Member, Org
 
 NAME_LIMIT = 120
 ORG_NAME_LIMIT = 80
-SECTOR_ALIASES = {"non-profit": "nonprofit", "ngo": "nonprofit", "gov": "government"}
 IDENTITY_KINDS = ("domain", "slack", "teams")  # as in bot.model.User.verified
-
-
-def sector_of(word: str) -> str | None:
-    """The sector a word names (`non-profit` -> `nonprofit`), or None."""
-    word = word.strip().lower()
-    sector = SECTOR_ALIASES.get(word, word)
-    return sector if sector in SECTORS else None
-
-
 FORM_STAND_IN_NAME = "-"  # lets a form whose name is wrong have its other fields checked too
 
 
-@command("setup")
+def sector_of(word: str, grammar: Grammar) -> str | None:
+    """The sector a word names, or one of its other names in the grammar (`non-profit`)."""
+    sector = grammar.value("sector", word.strip())
+    return sector if sector in SECTORS else None
+
+
+@command("setup", topic="setup", text_from=0, needs_partnership=False)
 def setup(ctx: Context, args: Args) -> None:
     if ctx.turn.form is not None:
         setup_form(ctx)
@@ -39,7 +36,7 @@ def setup(ctx: Context, args: Args) -> None:
 
 def set_name(ctx: Context, text: str) -> None:
     """Set the partnership up under a name, or rename it (facilitators)."""
-    name = checked_text(ctx, text, limit=NAME_LIMIT, usage="setup.usage")
+    name = checked_text(ctx, text, limit=NAME_LIMIT, usage="usage.setup")
     p = ctx.partnership
     if not p.is_set_up:
         p.name, p.created_by, p.created_at = name, ctx.user_id, ctx.stamp
@@ -81,7 +78,7 @@ def setup_form(ctx: Context) -> None:
     if cadence:
         check(
             "checkins",
-            lambda: set_cadence(ctx, Args.of(parse(f"checkins {cadence}")[1], CHECKINS_OPTIONS)),
+            lambda: checkins(ctx, Args.of(tokenize(cadence), frozenset({"holidays"}))),
         )
     if errors:
         raise FormError(errors)
@@ -89,43 +86,32 @@ def setup_form(ctx: Context) -> None:
 
 def _form_partner(ctx: Context, position: int, line: str) -> None:
     org, _, sector = line.rpartition(",")
-    if not org.strip() or sector_of(sector) is None:
+    if not org.strip() or sector_of(sector, ctx.content.grammar) is None:
         ctx.fail("setup.form_bad_line", position=position, text=line[:60])
     if '"' in org:
         ctx.fail("setup.form_no_quotes", position=position)
-    partner_add(ctx, Args(("add", org.strip(), sector.strip()), {}))
+    partner_add(ctx, Args((org.strip(), sector.strip()), {}))
 
 
-@command("partner")
-def partner(ctx: Context, args: Args) -> None:
-    action = (args.word(0) or "").lower()
-    if action == "add":
-        partner_add(ctx, args)
-    elif action == "remove":
-        partner_remove(ctx, args)
-    elif action == "identity":
-        partner_identity(ctx, args)
-    elif action in {"list", ""}:
-        partners(ctx, args)
-    else:
-        ctx.fail("setup.partner_usage")
-
-
+@command("partner add", topic="setup", min_words=2, max_words=None)
 def partner_add(ctx: Context, args: Args) -> None:
-    """`partner add "Organization" sector [@name …]`: the people named are its confirmed
-    members at once."""
+    """`partner add "Organization" sector [@name …]`; the name may also be typed without
+    quotes. The people named (`@name`, a mention) are its confirmed members at once."""
     p = ctx.require_facilitator()
-    name = checked_text(ctx, args.word(1), limit=ORG_NAME_LIMIT, usage="setup.partner_usage")
-    sector_word = (args.word(2) or "").lower()
-    sector = sector_of(sector_word)
+    words = list(args.words)
+    people: list[str] = []
+    while len(words) > 2 and words[-1].startswith(("@", "<@")):
+        people.insert(0, user_ref(words.pop()))
+    *name_words, sector_word = words
+    name = checked_text(ctx, " ".join(name_words), limit=ORG_NAME_LIMIT, usage="usage.partner_add")
+    sector = sector_of(sector_word, ctx.content.grammar)
     if sector is None:
-        ctx.fail("setup.unknown_sector", sector=sector_word or "?", sectors=", ".join(SECTORS))
-    people = [user_ref(word) for word in args.words[3:]]
-    if any(not word.startswith(("@", "<@")) for word in args.words[3:]):
-        ctx.fail("setup.partner_usage")
+        ctx.fail(
+            "setup.unknown_sector", sector=sector_word.lower() or "?", sectors=", ".join(SECTORS)
+        )
     key = kebab(name)
     if not key:
-        ctx.fail("setup.partner_usage")
+        ctx.fail("usage.partner_add")
     if key in p.orgs:
         ctx.fail("setup.partner_exists", org=p.orgs[key].name)
     position = max((o.position for o in p.orgs.values()), default=0) + 1
@@ -139,18 +125,17 @@ def partner_add(ctx: Context, args: Args) -> None:
         _confirm(ctx, user_id, key)
 
 
+@command("partner identity", topic="setup", min_words=3, max_words=None)
 def partner_identity(ctx: Context, args: Args) -> None:
     """`partner identity "Organization" domain example.org` (or `slack T0123`, `teams
     <tenant id>`): people whose platform vouches for that identity are confirmed when they join."""
     p = ctx.require_facilitator()
-    if len(args.words) != 4:
-        ctx.fail("setup.identity_usage")
-    key = _org_key(ctx, args.words[1])
-    kind, value = args.words[2].lower(), args.words[3].strip().lower()
-    if kind not in IDENTITY_KINDS or not value:
-        ctx.fail("setup.identity_usage")
-    if kind != "domain":
-        value = args.words[3].strip()  # workspace and tenant ids keep their case
+    *name_words, kind, value = args.words
+    key = _org_key(ctx, " ".join(name_words))
+    kind = kind.lower()
+    if kind not in IDENTITY_KINDS or not value.strip():
+        ctx.fail("usage.partner_identity")
+    value = value.strip().lower() if kind == "domain" else value.strip()  # ids keep their case
     identity = f"{kind}:{value}"
     org = p.orgs[key]
     if identity in org.identities:
@@ -160,9 +145,19 @@ def partner_identity(ctx: Context, args: Args) -> None:
     ctx.say("setup.identity_added", org=org.name, identity=identity)
 
 
+@command("partner remove", topic="setup", min_words=1, max_words=None, confirm=True)
 def partner_remove(ctx: Context, args: Args) -> None:
     p = ctx.require_facilitator()
-    key = _org_key(ctx, args.word(1))
+    key = _org_key(ctx, " ".join(args.words))
+    waiting = [d.id for d in p.decisions_in_order() if d.is_open and key not in d.endorsed_by()]
+    if not ctx.confirm(
+        "confirm.partner_remove",
+        "confirm.partner_remove_yes",
+        args,
+        org=p.orgs[key].name,
+        decisions=", ".join(waiting) or ctx.text("decisions.nobody"),
+    ):
+        return
     org = p.orgs.pop(key)
     for member in p.members.values():
         if member.org == key:
@@ -172,7 +167,7 @@ def partner_remove(ctx: Context, args: Args) -> None:
     settle_after_partner_change(ctx, key)
 
 
-@command("partners", "members")
+@command("partners", topic="setup")
 def partners(ctx: Context, args: Args) -> None:
     p = ctx.require_setup()
     if not p.orgs:
@@ -200,7 +195,7 @@ def partners(ctx: Context, args: Args) -> None:
     )
 
 
-@command("join")
+@command("join", topic="setup", text_from=0)
 def join(ctx: Context, args: Args) -> None:
     p = ctx.require_setup()
     # `join` alone joins the organization the user's own workspace matches, when there is one
@@ -217,7 +212,11 @@ def join(ctx: Context, args: Args) -> None:
     if ctx.user_id in p.facilitators or vouched:
         member.org, member.pending = key, None
         ctx.remember("joined", org=org.name, confirmed_by=vouched[0] if vouched else "facilitator")
-        ctx.say("setup.joined", user=ctx.user_name, org=org.name)
+        ctx.say(
+            "status.joined",
+            joined=ctx.text("setup.joined", user=ctx.user_name, org=org.name),
+            catch_up=catch_up(ctx),
+        )
         return
     if member.pending == key:
         ctx.fail("setup.join_already_pending", org=org.name)
@@ -233,12 +232,10 @@ def join(ctx: Context, args: Args) -> None:
     )
 
 
-@command("facilitator")
+@command("facilitator add", topic="setup", min_words=1, max_words=1)
 def facilitator(ctx: Context, args: Args) -> None:
     p = ctx.require_facilitator()
-    if (args.word(0) or "").lower() != "add" or len(args.words) != 2:
-        ctx.fail("setup.facilitator_usage")
-    user_id = _member(ctx, args.words[1])
+    user_id = _member(ctx, args.words[0])
     if user_id in p.facilitators:
         ctx.fail("setup.already_facilitator", user=p.members[user_id].name)
     p.facilitators[user_id] = p.members[user_id].name
@@ -246,19 +243,12 @@ def facilitator(ctx: Context, args: Args) -> None:
     ctx.say("setup.facilitator_added", user=p.members[user_id].name)
 
 
-@command("member")
+@command("member move", topic="setup", min_words=2, max_words=None)
 def member(ctx: Context, args: Args) -> None:
-    """`member move @name "Organization"` (facilitators) and `member confirm @name` (a
-    facilitator or a confirmed member of the organization they asked to join)."""
-    action = (args.word(0) or "").lower()
-    if action == "confirm" and len(args.words) == 2:
-        member_confirm(ctx, args.words[1])
-        return
+    """`member move @name "Organization"`: a facilitator changes whom a member represents."""
     p = ctx.require_facilitator()
-    if action != "move" or len(args.words) != 3:
-        ctx.fail("setup.member_usage")
-    user_id = _member(ctx, args.words[1])
-    key = _org_key(ctx, args.words[2])
+    user_id = _member(ctx, args.words[0])
+    key = _org_key(ctx, " ".join(args.words[1:]))
     moved = p.members[user_id]
     if moved.org == key:
         ctx.fail("setup.already_represents", user=moved.name, org=p.orgs[key].name)
@@ -267,9 +257,12 @@ def member(ctx: Context, args: Args) -> None:
     ctx.say("setup.member_moved", user=moved.name, org=p.orgs[key].name)
 
 
-def member_confirm(ctx: Context, word: str) -> None:
+@command("member confirm", topic="setup", min_words=1, max_words=1)
+def member_confirm(ctx: Context, args: Args) -> None:
+    """`member confirm @name`: a facilitator or a confirmed member of the organization the
+    person asked to join vouches for them."""
     p = ctx.require_setup()
-    user_id = _member(ctx, word)
+    user_id = _member(ctx, args.words[0])
     asked = p.members[user_id].pending
     if asked not in p.orgs:
         ctx.fail("setup.nothing_to_confirm", user=p.members[user_id].name)
@@ -285,6 +278,9 @@ def _confirm(ctx: Context, user_id: str, key: str) -> None:
     org = ctx.partnership.orgs[key].name
     ctx.remember("member-confirmed", user=user_id, org=org)
     ctx.say("setup.member_confirmed", user=member.name, org=org, by=ctx.user_name)
+    if user_id != ctx.user_id:  # the person confirmed hears what waits on their organization
+        joined = ctx.text("setup.joined", user=member.name, org=org)
+        ctx.say("status.joined", to=user_id, joined=joined, catch_up=catch_up(ctx, user_id))
 
 
 def _confirm_choice(ctx: Context, user_id: str, name: str) -> Choice:

@@ -6,8 +6,10 @@ say how many answers each question had (the answers themselves are in the journa
 
 from __future__ import annotations
 
-from bot.content import SECTORS, Tactic
-from bot.dialogs.base import Args, Context, checked_text, command
+import difflib
+
+from bot.content import SECTORS, Tactic, kebab
+from bot.dialogs.base import CLOSE_ENOUGH, Args, Context, checked_text, command
 from bot.dialogs.walk import Walk
 from bot.model import Choice
 
@@ -15,7 +17,7 @@ ANSWER_LIMIT = 2000
 DIALOG = "discussion"
 
 
-@command("tactics")
+@command("tactics", topic="tactics", max_words=1, needs_partnership=False)
 def tactics(ctx: Context, args: Args) -> None:
     wanted = (args.word(0) or "").lower()
     stages = ctx.content.stages
@@ -39,9 +41,9 @@ def tactics(ctx: Context, args: Args) -> None:
     ctx.say("tactics.list", stages="\n\n".join(blocks))
 
 
-@command("tactic")
+@command("tactic", topic="tactics", min_words=1, max_words=None, needs_partnership=False)
 def tactic(ctx: Context, args: Args) -> None:
-    t = _tactic(ctx, args.word(0))
+    t = _tactic(ctx, " ".join(args.words))
     stage = ctx.content.stage(t.stage)
     sectors = sorted({o.sector for o in ctx.partnership.orgs.values()}, key=SECTORS.index)
     notes = "\n".join(
@@ -62,7 +64,49 @@ def tactic(ctx: Context, args: Args) -> None:
     )
 
 
-@command("discuss")
+@command("discuss", topic="tactics", max_words=None, confirm=True)
+def discuss_tactic(ctx: Context, args: Args) -> None:
+    """`discuss` alone asks the current question again; with a tactic, starts discussing it
+    (asking first when another discussion is under way)."""
+    if not args.words:
+        discuss(ctx, args)
+        return
+    t = _tactic(ctx, " ".join(args.words))
+    current = _current(ctx)
+    if current is not None and not ctx.confirm(
+        "confirm.discuss",
+        "confirm.discuss_yes",
+        args.with_words(t.id),
+        name=t.name,
+        current=_tactic(ctx, current.topic[0]).name,
+    ):
+        return
+    discuss(ctx, args.with_words(t.id))
+
+
+@command("discuss next", topic="tactics")
+def discuss_next(ctx: Context, args: Args) -> None:
+    discuss(ctx, args.with_words("next"))
+
+
+@command("discuss back", topic="tactics")
+def discuss_back(ctx: Context, args: Args) -> None:
+    discuss(ctx, args.with_words("back"))
+
+
+@command("discuss stop", topic="tactics")
+def discuss_stop(ctx: Context, args: Args) -> None:
+    discuss(ctx, args.with_words("stop"))
+
+
+def current_question(ctx: Context) -> tuple[Tactic, int] | None:
+    """The tactic under discussion and the number of its current question, if any."""
+    current = _current(ctx)
+    if current is None:
+        return None
+    return _tactic(ctx, current.topic[0]), current.index + 1
+
+
 def discuss(ctx: Context, args: Args) -> None:
     p = ctx.require_setup()
     word = (args.word(0) or "").lower()
@@ -92,7 +136,7 @@ def discuss(ctx: Context, args: Args) -> None:
     ask(ctx, walk)
 
 
-@command("answer")
+@command("answer", topic="tactics", min_words=1, text_from=0)
 def answer(ctx: Context, args: Args) -> None:
     p = ctx.require_setup()
     current = _current(ctx)
@@ -163,11 +207,25 @@ def _choices(ctx: Context, walk: Walk) -> list[Choice]:
 
 
 def _tactic(ctx: Context, tactic_id: str | None) -> Tactic:
-    t = ctx.content.tactics.get((tactic_id or "").lower())
-    if t is None:
+    """The tactic named by its id, its name as listed (`Build a Common Fact Base`), or a part of
+    its name that fits no other tactic (`fact-base`)."""
+    tactics = ctx.content.tactics
+    wanted = kebab(tactic_id or "")
+    t = tactics.get(wanted)
+    if t is not None:
+        return t
+    fits = [t for key, t in tactics.items() if wanted and f"-{wanted}-" in f"-{key}-"]
+    if len(fits) == 1:
+        return fits[0]
+    if fits:
         ctx.fail(
-            "tactics.unknown_tactic",
+            "tactics.ambiguous",
             tactic=tactic_id or "?",
-            tactics=" ".join(sorted(ctx.content.tactics)),
+            tactics=" ".join(t.id for t in fits),
         )
-    return t
+    close = difflib.get_close_matches(wanted, list(tactics), 3, CLOSE_ENOUGH)
+    ctx.fail(
+        "tactics.unknown_tactic_suggest" if close else "tactics.unknown_tactic",
+        tactic=tactic_id or "?",
+        tactics=" ".join(close or sorted(tactics)),
+    )

@@ -1,0 +1,102 @@
+"""What is waiting on me: `status` (also `next`, `what's next`), and a newcomer's catch-up.
+
+For the person who asks: the decisions their organization has not endorsed, the measures it
+owns that are due a report, and the scorecard item or tactic question under way. For the
+partnership as a whole: the organizations nobody represents yet, the decisions waiting on other
+organizations, and the next check-in.
+"""
+
+from __future__ import annotations
+
+from bot.dialogs.base import Args, Context, command
+from bot.dialogs.checkins import upcoming
+from bot.dialogs.scorecard import current_item
+from bot.dialogs.tactics import current_question
+from bot.schedule import Schedule
+
+
+@command("status", topic="setup")
+def status(ctx: Context, args: Args) -> None:
+    p = ctx.require_setup()
+    ctx.say("status.summary", partnership=p.name, catch_up=catch_up(ctx), private=True)
+
+
+def catch_up(ctx: Context, user_id: str | None = None) -> str:
+    """What waits on the user (or the person `user_id`) and their organization, then on the
+    partnership as a whole."""
+    user_id = user_id or ctx.user_id
+    return "\n\n".join(
+        ctx.text(key, lines="\n".join(lines))
+        for key, lines in (
+            ("status.on_you", _on_you(ctx, user_id)),
+            ("status.on_everyone", _on_everyone(ctx, user_id)),
+        )
+        if lines
+    ) or ctx.text("status.all_clear")
+
+
+def _on_you(ctx: Context, user_id: str) -> list[str]:
+    p = ctx.partnership
+    lines = []
+    org = p.org_of(user_id)
+    member = p.members.get(user_id)
+    if org is None and member is not None and member.pending in p.orgs:
+        lines.append(ctx.text("status.join_pending", org=p.orgs[member.pending].name))
+    elif org is None:
+        if p.orgs:  # with none yet, the partnership's own list says so
+            lines.append(ctx.text("status.join_first", orgs=ctx.org_names()))
+    else:
+        name = p.orgs[org].name
+        for d in p.decisions_in_order():
+            if not d.is_open or org in d.endorsed_by():
+                continue
+            stance = d.stances.get(org)
+            key = "status.your_objection" if stance else "status.to_endorse"
+            lines.append(ctx.text(key, decision=d.id, text=d.text, org=name))
+        since = (p.last_checkin or {}).get("sent_at", "")
+        for m in p.measures_in_order():
+            if m.owner == org and (not m.reports or m.reports[-1].at <= since):
+                lines.append(ctx.text("status.to_report", measure=m.name, org=name))
+    item = current_item(ctx)
+    if item is not None:
+        lines.append(ctx.text("status.current_item", item=item.id, question=item.question))
+    question = current_question(ctx)
+    if question is not None:
+        tactic, number = question
+        lines.append(ctx.text("status.current_question", name=tactic.name, position=number))
+    return lines
+
+
+def _on_everyone(ctx: Context, user_id: str) -> list[str]:
+    p = ctx.partnership
+    mine = p.org_of(user_id)
+    lines = []
+    if not p.orgs:
+        lines.append(ctx.text("status.no_partners"))
+    represented = {m.org for m in p.members.values()}
+    lines += [
+        ctx.text("status.nobody_represents", org=o.name)
+        for key, o in p.orgs.items()
+        if key not in represented
+    ]
+    for d in p.decisions_in_order():
+        others = [o.name for key, o in p.orgs.items() if key != mine and key not in d.endorsed_by()]
+        if d.is_open and others:
+            lines.append(
+                ctx.text(
+                    "status.waiting_on", decision=d.id, text=d.text, waiting_on=", ".join(others)
+                )
+            )
+    due = upcoming(p, ctx.now)
+    if due is not None and p.schedule is not None:
+        schedule = Schedule.from_dict(p.schedule)
+        local = due.astimezone(schedule.zone)
+        when = f"{local.strftime('%A %d %B %Y, %H:%M')} ({schedule.tz})"
+        lines.append(ctx.text("status.next_checkin", when=when))
+    return lines
+
+
+@command("cancel", topic="setup", max_words=None, needs_partnership=False)
+def cancel(ctx: Context, args: Args) -> None:
+    """The choice that declines a confirmation: nothing changes."""
+    ctx.say("confirm.canceled", private=True)

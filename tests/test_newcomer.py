@@ -1,0 +1,298 @@
+"""A newcomer's coach, through the console and the real store: forgiving words reach the same
+state as the canonical commands, typos get the right suggestion, `status` says what waits on
+whom, far-reaching acts ask first, and every command gets an answer.
+
+Expected replies are rendered from the content by prompt key, so rewording a prompt does not
+break these tests.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from bot.dialogs import default_commands
+from bot.dialogs.help import TOPICS
+from bot.model import Address
+from tests.conftest import SETUP_SCRIPT, Convo
+
+HERE = Address("console", "local", "partnership")
+CANONICAL = Address("console", "local", "canonical")
+
+
+async def stored(store, address=HERE):
+    snapshot = await store.load(address, with_history=True)
+    log = [{k: v for k, v in e.items() if k != "_id"} for e in snapshot.decision_log]
+    return snapshot.sections, log
+
+
+# (what came before, the line as a newcomer types it, the canonical command)
+PHRASINGS = [
+    ('ngo_rep: decide "Meet monthly"', "chamber_rep: @coach I agree with D1", "chamber_rep: endorse D1"),
+    ('ngo_rep: decide "Meet monthly"', "chamber_rep: coach, approve D1", "chamber_rep: endorse D1"),
+    ('ngo_rep: decide "Meet monthly"', "chamber_rep: +1 D1", "chamber_rep: endorse D1"),
+    ('ngo_rep: decide "Meet monthly"', "chamber_rep: support d1", "chamber_rep: endorse D1"),
+    ('ngo_rep: decide "Meet monthly"', "chamber_rep: I object to D1 because it is too often", 'chamber_rep: object D1 "it is too often"'),
+    ('ngo_rep: decide "Meet monthly"', "chamber_rep: disagree D1 it is too often", 'chamber_rep: object D1 "it is too often"'),
+    ('ngo_rep: decide "Meet monthly"', "chamber_rep: oppose D1 it is too often", 'chamber_rep: object D1 "it is too often"'),
+    ('ngo_rep: decide "Meet monthly"', "ngo_rep: retract D1", "ngo_rep: withdraw D1"),
+    ("", 'chamber_rep: propose "Meet weekly"', 'chamber_rep: decide "Meet weekly"'),
+    ("", "chamber_rep: I suggest that we meet weekly", 'chamber_rep: decide "we meet weekly"'),
+    ("", "city_lead: scorecard Who? Why? What?", "city_lead: scorecard who why what"),
+    ("", "city_lead: scorecard what if, When? how", "city_lead: scorecard when how what-if"),
+    ("city_lead: scorecard who why what", "city_lead: scorecard skip", "city_lead: scorecard next"),
+    ("", 'city_lead: discuss "Build a Common Fact Base"', "city_lead: discuss build-a-common-fact-base"),
+    ("", "city_lead: discuss fact-base", "city_lead: discuss build-a-common-fact-base"),
+    ("", "city_lead: checkins bi-weekly tuesday 9am America/Chicago", "city_lead: checkins biweekly tue 09:00 America/Chicago"),
+    ("", "city_lead: check-ins weekly Tuesday 9:00 am America/Chicago", "city_lead: checkins weekly tue 09:00 America/Chicago"),
+    ("city_lead: checkins weekly tue 09:00 America/Chicago", "city_lead: checkins weekly wed 2:30pm", "city_lead: checkins weekly wed 14:30 America/Chicago"),
+    ("city_lead: checkins weekly tue 09:00 America/Chicago", "city_lead: check-ins pause", "city_lead: checkins pause"),
+    ("city_lead: checkins weekly tue 09:00 America/Chicago", "city_lead: checkin skip", "city_lead: checkins skip next"),
+    ('ngo_rep: decide "Meet monthly"', 'city_lead: partner add Acme Corp business', 'city_lead: partner add "Acme Corp" business'),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("before", "phrased", "canonical"), PHRASINGS, ids=[p[1].split(": ", 1)[1] for p in PHRASINGS]
+)
+async def test_a_phrasing_reaches_the_same_state_as_the_canonical_command(
+    coach, store, before, phrased, canonical
+):
+    said, typed = Convo(coach), Convo(coach, channel="canonical")
+    for convo, line in ((said, phrased), (typed, canonical)):
+        await convo.script(SETUP_SCRIPT + before)
+        out = await convo(line)
+        assert "(only" not in out, out  # not refused
+    assert await stored(store) == await stored(store, CANONICAL)
+
+
+MISSPELLED = [
+    ("chamber_rep: endrose D1", "endorse"),
+    ("chamber_rep: aprove D1", "endorse"),
+    ("chamber_rep: objcet D1 too soon", "object"),
+    ("city_lead: decisons", "decisions"),
+    ("city_lead: checkins pasue", "checkins pause"),
+    ("city_lead: scorecard stauts", "scorecard status"),
+    ('city_lead: measure ad "Ozone days"', "measure add"),
+    ("city_lead: meeting strat", "meeting start"),
+]
+
+
+@pytest.mark.parametrize(("line", "meant"), MISSPELLED)
+async def test_a_misspelling_gets_the_right_command_suggested_and_changes_nothing(
+    three_partners, store, content, line, meant
+):
+    await three_partners('ngo_rep: decide "Meet monthly"')
+    before = await stored(store)
+    out = await three_partners(line)
+    usage = content.prompts.render(default_commands().get(meant).usage)
+    assert usage in out
+    assert await stored(store) == before
+
+
+async def test_words_a_command_would_ignore_are_pointed_out(three_partners, store, content):
+    await three_partners('ngo_rep: decide "Meet monthly"')
+    await three_partners('ngo_rep: decide "Meet weekly"')
+    before = await stored(store)
+    out = await three_partners("chamber_rep: endorse D2 D1")
+    expected = content.prompts.render(
+        "errors.extra_words",
+        command="endorse D2",
+        extra='"D1"',
+        usage=content.prompts.render("usage.endorse"),
+    )
+    assert expected in out
+    assert await stored(store) == before
+
+
+async def test_a_cadence_with_something_missing_says_what(three_partners, store, content):
+    render = content.prompts.render
+    out = await three_partners("city_lead: checkins biweekly tue 09:00")
+    assert render("schedule.missing_tz", cadence="biweekly", weekday="tue", time="09:00") in out
+    out = await three_partners("city_lead: checkins weekly tuesday")
+    assert render("schedule.missing_time", cadence="weekly", weekday="tuesday") in out
+    out = await three_partners("city_lead: checkins monthly")
+    assert render("schedule.missing_weekday", cadence="monthly") in out
+    out = await three_partners("city_lead: checkins weekly tue 9 America/Chicago")
+    assert render("schedule.bad_time", time="9") in out
+    assert (await store.load(HERE)).partnership.schedule is None
+
+
+# --- what's waiting on me -------------------------------------------------------------------
+
+
+async def test_status_says_what_waits_on_the_asker_and_on_the_partnership(
+    three_partners, store, content
+):
+    render = content.prompts.render
+    convo = three_partners
+    await convo('chamber_rep: decide "Meet monthly"')
+    await convo("chamber_rep: endorse D1")
+    await convo('ngo_rep: measure add "Ozone days" --baseline 18 --target 10')
+    await convo("city_lead: scorecard who why what")
+
+    out = await convo("ngo_rep: what's next?")
+    assert render("status.to_endorse", decision="D1", text="Meet monthly", org="Clean Air Coalition") in out
+    assert render("status.to_report", measure="Ozone days", org="Clean Air Coalition") in out
+    item = content.items["who.partners"]
+    assert render("status.current_item", item=item.id, question=item.question) in out
+    assert render("status.waiting_on", decision="D1", text="Meet monthly", waiting_on="City of Sacramento") in out
+
+    out = await convo("chamber_rep: status")  # endorsed already: D1 waits on the others only
+    assert render("status.to_endorse", decision="D1", text="Meet monthly", org="Metro Chamber") not in out
+    assert render("status.waiting_on", decision="D1", text="Meet monthly", waiting_on="City of Sacramento, Clean Air Coalition") in out
+
+
+async def test_a_member_who_joins_late_hears_what_waits_on_their_organization(convo, content):
+    render = content.prompts.render
+    not_ngo = [line for line in SETUP_SCRIPT.strip().splitlines() if "ngo_rep" not in line]
+    await convo.script("\n".join(not_ngo))  # ngo_rep not yet
+    await convo('chamber_rep: decide "Meet monthly"')
+    await convo('city_lead: decide "Share the air-quality data monthly"')
+    out = await convo('ngo_rep: join "Clean Air Coalition"')
+    assert render("status.join_pending", org="Clean Air Coalition") in await convo("ngo_rep: status")
+    out = await convo("city_lead: member confirm @ngo_rep")  # ngo_rep hears it privately
+    assert render("setup.joined", user="ngo_rep", org="Clean Air Coalition") in out
+    assert render("console.private", user="ngo_rep") in out
+    for decision, text in (("D1", "Meet monthly"), ("D2", "Share the air-quality data monthly")):
+        assert render("status.to_endorse", decision=decision, text=text, org="Clean Air Coalition") in out
+
+
+async def test_someone_who_has_not_joined_is_told_to_join_first(three_partners, content):
+    out = await three_partners("guest: status")
+    orgs = '"City of Sacramento", "Metro Chamber", "Clean Air Coalition"'
+    assert content.prompts.render("status.join_first", orgs=orgs) in out
+
+
+# --- confirmations and undo -----------------------------------------------------------------
+
+
+async def test_removing_a_partner_asks_first_and_can_be_declined(three_partners, store, content):
+    convo = three_partners
+    before = await stored(store)
+    out = await convo('city_lead: partner remove "Metro Chamber"')
+    assert content.prompts.render("confirm.partner_remove_yes", org="Metro Chamber") in out
+    assert await stored(store) == before
+    out = await convo("city_lead: 2")  # keep things as they are
+    assert content.prompts.render("confirm.canceled") in out
+    assert await stored(store) == before
+    await convo('city_lead: partner remove "Metro Chamber"')
+    await convo("city_lead: 1")
+    assert "metro-chamber" not in (await store.load(HERE)).partnership.orgs
+
+
+async def test_replacing_a_scorecard_round_or_a_discussion_asks_first(three_partners, store):
+    convo = three_partners
+    await convo("city_lead: scorecard who why what")
+    await convo("city_lead: discuss build-a-common-fact-base")
+    await convo("city_lead: scorecard when how what-if")
+    await convo("city_lead: discuss agree-on-measures-of-success")
+    dialogs = (await store.load(HERE)).partnership.dialogs
+    assert dialogs["scorecard"]["topic"] == ["who", "why", "what"]
+    assert dialogs["discussion"]["topic"] == ["build-a-common-fact-base"]
+
+    await convo("city_lead: scorecard when how what-if")
+    await convo("city_lead: 1")
+    await convo("city_lead: discuss agree-on-measures-of-success")
+    await convo("city_lead: 1")
+    dialogs = (await store.load(HERE)).partnership.dialogs
+    assert dialogs["scorecard"]["topic"] == ["when", "how", "what-if"]
+    assert dialogs["discussion"]["topic"] == ["agree-on-measures-of-success"]
+
+
+async def test_turning_check_ins_off_asks_first_and_only_a_facilitator_may(
+    three_partners, store, content
+):
+    convo = three_partners
+    await convo("city_lead: checkins weekly tue 09:00 America/Chicago")
+    out = await convo("chamber_rep: checkins off")
+    refusal = content.prompts.render(
+        "errors.facilitators_only", command="checkins off", facilitators="city_lead"
+    )
+    assert refusal in out
+    out = await convo("city_lead: checkins off")
+    assert content.prompts.render("confirm.checkins_off") in out
+    assert (await store.load(HERE)).partnership.schedule is not None
+    out = await convo("city_lead: 1")
+    assert content.prompts.render("schedule.turned_off") in out
+    assert (await store.load(HERE)).partnership.schedule is None
+
+
+async def test_a_proposer_withdraws_a_decision_which_stays_in_the_record(
+    three_partners, store, content
+):
+    render = content.prompts.render
+    convo = three_partners
+    await convo('chamber_rep: decide "Meet monthly"')
+    await convo("ngo_rep: endorse D1")
+    out = await convo("ngo_rep: withdraw D1")
+    assert render("decisions.withdraw_not_allowed", decision="D1", user="chamber_rep") in out
+    await convo("chamber_rep: withdraw D1")
+
+    p = (await store.load(HERE)).partnership
+    assert p.decisions["D1"].withdrawn_at is not None
+    assert not p.decisions["D1"].is_open
+    assert [e["act"] for e in await store.decision_log(HERE.conversation)] == [
+        "propose", "endorse", "withdraw",
+    ]  # fmt: skip
+
+    before = await stored(store)
+    out = await convo("city_lead: endorse D1")
+    assert render("decisions.is_withdrawn", decision="D1") in out
+    assert await stored(store) == before
+    assert f"[{render('decisions.status_withdrawn')}]" in await convo("city_lead: decisions")
+    assert render("decisions.history_withdraw", at="2026-04-14T15:00:00+00:00", user="chamber_rep") in await convo("city_lead: decision D1")
+    to_endorse = render("status.to_endorse", decision="D1", text="Meet monthly", org="City of Sacramento")
+    assert to_endorse not in await convo("city_lead: status")
+    out = await convo("city_lead: export decisions csv")
+    rows = list(csv.DictReader(io.StringIO(out.split("---\n", 1)[1])))
+    assert (rows[0]["status"], rows[0]["waiting_on"]) == ("withdrawn", "")
+
+
+async def test_a_measure_can_be_edited_and_removed_by_its_owner(three_partners, store, content):
+    convo = three_partners
+    await convo('ngo_rep: measure add "Ozone days" --unit days --baseline 18 --target 10')
+    await convo('ngo_rep: measure report "Ozone days" 15')
+    out = await convo('chamber_rep: measure edit "Ozone days" --target 8')
+    assert content.prompts.render("measures.not_allowed", measure="Ozone days", org="Clean Air Coalition") in out
+    await convo('ngo_rep: measure edit "ozone days" --target 8 --name "Ozone alert days"')
+    measures = (await store.load(HERE)).partnership.measures
+    assert list(measures) == ["ozone alert days"]
+    edited = measures["ozone alert days"]
+    assert (edited.name, edited.target, [r.value for r in edited.reports]) == ("Ozone alert days", 8, [15])
+
+    await convo('city_lead: measure remove "Ozone alert days"')  # a facilitator may too
+    assert "ozone alert days" in (await store.load(HERE)).partnership.measures  # asked first
+    await convo("city_lead: 1")
+    assert dict((await store.load(HERE)).partnership.measures) == {}
+
+
+# --- every turn gets an answer ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", list(default_commands()), ids=lambda c: c.name)
+async def test_every_command_gets_an_answer_in_a_channel_without_a_partnership(
+    convo, store, content, spec
+):
+    line = " ".join([spec.name, *["D1"] * spec.min_words])
+    out = await convo(f"someone: {line}")
+    assert out.strip()
+    if spec.needs_partnership:
+        assert content.prompts.render("errors.not_set_up") in out
+    assert (await store.load(HERE)).rev == "0"
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+async def test_help_on_a_topic_lists_every_command_in_it(convo, content, topic):
+    out = await convo(f"someone: help {topic}")
+    for spec in default_commands().in_topic(topic):
+        assert content.prompts.render(spec.usage) in out
+
+
+async def test_help_understands_topic_aliases_and_commands(convo, content):
+    render = content.prompts.render
+    assert render("usage.checkins_pause") in await convo("someone: help check-ins")
+    assert render("usage.endorse") in await convo("someone: help approve")
+    assert render("usage.measure_remove") in await convo("someone: help measure remove")
