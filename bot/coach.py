@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from bot.content import Content
 from bot.conversations import Conversations
 from bot.dialogs import COMMANDS, Args, Context, parse
+from bot.dialogs.practice import SPACES, home_id, practice_id
 from bot.errors import FormError, UserFacingError
 from bot.model import Address, Reply, Turn
 from bot.partnership import Partnership
@@ -126,7 +127,19 @@ class Coach:
         for attempt in range(COMMIT_ATTEMPTS):
             if attempt:  # another turn on this partnership committed first: let it clear
                 await asyncio.sleep(random.uniform(0, CONFLICT_BACKOFF_S * attempt))
-            snapshot = await self._load(turn, pid, bool(known and known.needs_history))
+            history = bool(known and known.needs_history)
+            space = SPACES.get(name) if known else None
+            snapshot = await self._load(turn, pid, history and space != "practice")
+            other = None
+            if space is not None:  # a workshop command: it sees the practice run's space too
+                practice = await self.store.load_partnership(
+                    practice_id(snapshot.partnership.id),
+                    with_history=history and space == "practice",
+                )
+                if space == "practice":  # it acts in the practice space; the real one, read only
+                    snapshot, other = practice, snapshot.partnership
+                else:
+                    other = practice.partnership
             ctx = Context(
                 turn=turn,
                 partnership=snapshot.partnership,
@@ -134,6 +147,7 @@ class Coach:
                 now=self.clock(),
                 decision_log=snapshot.decision_log,
                 journal_log=snapshot.journal,
+                other=other,
             )
             try:
                 if refusal is not None:
@@ -155,6 +169,8 @@ class Coach:
                 decision_log=ctx.log,
                 journal=ctx.journal,
                 event_id=turn.event_id,
+                # a handler that put a new partnership in place starts it afresh (a practice run)
+                reset=changed is not None and changed is not snapshot.partnership,
             )
             if result is CommitResult.DONE:
                 await self._after_commit(turn, ctx, replies)
@@ -225,7 +241,7 @@ class Coach:
         outside the partnership's hash slot, so they are written after its commit; a failure is
         logged, never turned into an apology for a turn that was recorded. The worker
         recomputes a missing due time from the schedule."""
-        pid = ctx.partnership.id
+        pid = home_id(ctx.partnership.id)  # a practice run's people act in the real partnership
         where = turn.address
         try:
             if ctx.partnership.is_set_up:

@@ -103,6 +103,7 @@ class InterestGroup:
     id: str
     name: str
     brief: str
+    sector: str = "community"  # the sector it plays in a practice run
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,8 @@ class Case:
     task: str
     steps: tuple[CaseStep, ...]
     interest_groups: tuple[InterestGroup, ...]
+    source: str = ""  # where the case comes from, credited when a practice run starts
+    debrief: tuple[str, ...] = ()  # asked once, at the end of a practice run
 
 
 @dataclass(frozen=True)
@@ -528,7 +531,8 @@ class _Loader:
 
     def cases(self) -> dict[str, Case]:
         cases = {}
-        fields = {"id", "title", "scenario", "task", "steps", "interest_groups"}
+        fields = {"id", "title", "scenario", "task", "steps", "interest_groups", "source"}
+        fields.add("debrief")
         for f, obj in self._named_files("cases", fields):
             steps = []
             for i, raw in enumerate(f.sequence(obj.get("steps"), ("steps",))):
@@ -554,12 +558,16 @@ class _Loader:
                 group = f.mapping(raw, at)
                 if group is None:
                     continue
-                f.unknown_fields(group, {"id", "name", "brief"}, at)
+                f.unknown_fields(group, {"id", "name", "brief", "sector"}, at)
+                sector = f.text(group, "sector", at, required=False) or "community"
+                if sector not in SECTORS:
+                    f.problem((*at, "sector"), f"{sector!r} is not a sector ({', '.join(SECTORS)})")
                 groups.append(
                     InterestGroup(
                         f.ident(group, "id", at),
                         f.text(group, "name", at),
                         f.text(group, "brief", at),
+                        sector,
                     )
                 )
             for label, ids in (
@@ -575,6 +583,8 @@ class _Loader:
                 task=f.text(obj, "task", ()),
                 steps=tuple(steps),
                 interest_groups=tuple(groups),
+                source=f.text(obj, "source", (), required=False),
+                debrief=f.texts(obj, "debrief", (), (1, 10)) if "debrief" in obj else (),
             )
             cases[case.id] = case
         return cases

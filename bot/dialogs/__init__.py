@@ -1,6 +1,16 @@
 """The conversations the coach holds; importing this package registers every command."""
 
-from bot.dialogs import checkins, decisions, help, meetings, scorecard, setup, tactics
+from bot.dialogs import (
+    checkins,
+    decisions,
+    exercises,
+    help,
+    meetings,
+    practice,
+    scorecard,
+    setup,
+    tactics,
+)
 from bot.dialogs.base import COMMANDS, Args, Command, Context, parse
 
 __all__ = [
@@ -10,9 +20,11 @@ __all__ = [
     "Context",
     "checkins",
     "decisions",
+    "exercises",
     "help",
     "meetings",
     "parse",
+    "practice",
     "scorecard",
     "setup",
     "tactics",

@@ -101,6 +101,10 @@ class Context:
     replies: list[Reply] = field(default_factory=list)
     log: list[Entry] = field(default_factory=list)
     journal: list[Entry] = field(default_factory=list)
+    # the workshop's other space, read only: the real partnership while `partnership` is a
+    # practice run's space, or the practice run's space while it is the real one (only for the
+    # commands `bot.dialogs.practice.SPACES` names; None for every other command)
+    other: Partnership | None = None
 
     @property
     def user_id(self) -> str:
