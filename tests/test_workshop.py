@@ -196,14 +196,10 @@ async def test_a_second_exercise_while_one_runs_asks_first(convo, store):
     asked = await convo.channel.line("alice_city: exercise sector-styles business")
     assert [r.to for r in asked] == ["alice_city"] and len(asked[0].choices) == 2
     assert await store.revision(PID) == rev
-    assert (await store.load(HERE)).partnership.dialogs["brainwriting"]["sectors"] == [
-        "government"
-    ]
+    assert (await store.load(HERE)).partnership.dialogs["brainwriting"]["sectors"] == ["government"]
 
     await convo("1")  # end it and start the new one
-    assert (await store.load(HERE)).partnership.dialogs["brainwriting"]["sectors"] == [
-        "business"
-    ]
+    assert (await store.load(HERE)).partnership.dialogs["brainwriting"]["sectors"] == ["business"]
 
 
 async def test_participants_writing_at_once_lose_nothing(coach: Coach, convo, store):

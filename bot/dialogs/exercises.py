@@ -67,8 +67,7 @@ def exercises(ctx: Context, args: Args) -> None:
         for e in ctx.content.exercises.values()
     ]
     cases = [
-        ctx.text("exercises.case_line", id=c.id, title=c.title)
-        for c in ctx.content.cases.values()
+        ctx.text("exercises.case_line", id=c.id, title=c.title) for c in ctx.content.cases.values()
     ]
     ctx.say(
         "exercises.list",
@@ -375,11 +374,7 @@ def record(ctx: Context) -> None:
     if found is None:
         ctx.fail("exercises.no_record")
     answers = json.loads(last["answers"])
-    said = [
-        e
-        for e in journal
-        if e["type"] == "exercise-answer" and e.get("run") == last["run"]
-    ]
+    said = [e for e in journal if e["type"] == "exercise-answer" and e.get("run") == last["run"]]
     debrief = []
     for n, question in enumerate(found.debrief, 1):
         debrief.append(ctx.text("exercises.record_question", position=n, question=question))
@@ -412,8 +407,10 @@ def _under_way(ctx: Context) -> str | None:
         found = ctx.content.exercises.get(running_id)
         return found.title if found else running_id
     other = ctx.other  # the practice space
-    if other is not None and other.is_set_up and not other.dialogs.get("practice", {}).get(
-        "finished"
+    if (
+        other is not None
+        and other.is_set_up
+        and not other.dialogs.get("practice", {}).get("finished")
     ):
         return other.name
     return None

@@ -111,7 +111,8 @@ def start(ctx: Context, case_id: str, args: Args) -> None:
             running=under_way,
             exercise=case.title,
             effect=ctx.text(
-                "exercises.effect_replace" if ctx.partnership.is_set_up
+                "exercises.effect_replace"
+                if ctx.partnership.is_set_up
                 else "exercises.effect_alongside"
             ),
             choices=[
@@ -207,9 +208,7 @@ def _send_brief(ctx: Context, space: Partnership, case: Case, uid: str) -> None:
     ctx.say("practice.brief", to=uid, title=case.title, role=group.name, brief=group.brief)
 
 
-def _set_orgs(
-    ctx: Context, space: Partnership, case: Case, roles: dict[str, str]
-) -> None:
+def _set_orgs(ctx: Context, space: Partnership, case: Case, roles: dict[str, str]) -> None:
     """The space's organizations: the interest groups someone plays, in the case's order."""
     played = set(roles.values())
     space.orgs = {
@@ -248,9 +247,7 @@ def pass_on(ctx: Context, word: str, args: Args) -> None:
 def _in_practice(reply: Reply, state: dict[str, Any]) -> Reply:
     return replace(
         reply,
-        choices=tuple(
-            Choice(c.label, f"practice {c.command}", c.step) for c in reply.choices
-        ),
+        choices=tuple(Choice(c.label, f"practice {c.command}", c.step) for c in reply.choices),
         key=f"practice:{reply.key}" if reply.key else None,
         thread=state["thread"] if reply.to is None else reply.thread,
     )
@@ -435,9 +432,7 @@ def clear(ctx: Context) -> None:
 def status(ctx: Context) -> None:
     p = ctx.partnership
     if not p.is_set_up or DIALOG not in p.dialogs:
-        ctx.say(
-            "practice.none_running", private=True, cases=" ".join(ctx.content.cases) or "-"
-        )
+        ctx.say("practice.none_running", private=True, cases=" ".join(ctx.content.cases) or "-")
         return
     state, case = _run(ctx)
     ctx.say(
