@@ -45,6 +45,7 @@ class Tactic:
     questions: tuple[str, ...]
     sector_notes: dict[str, str]
     example: str | None
+    position: int = 0  # its place in the Toolkit's process order within its stage
 
 
 @dataclass(frozen=True)
@@ -378,6 +379,7 @@ class _Loader:
                     "questions",
                     "sector_notes",
                     "example",
+                    "position",
                 },
                 (),
             )
@@ -404,8 +406,10 @@ class _Loader:
                 questions=questions,
                 sector_notes=notes,
                 example=f.text(obj, "example", (), required=False) or None,
+                position=_position(f, obj),
             )
-        return tactics
+        # listed in the Toolkit's process order within each stage, not by file name
+        return dict(sorted(tactics.items(), key=lambda kv: (kv[1].position, kv[0])))
 
     def ratings(self) -> tuple[Rating, ...]:
         path = self.root / "scorecard" / "key.yaml"
@@ -661,6 +665,15 @@ def _syntax_problem(exc: yaml.MarkedYAMLError) -> str:
             problem += f" (at line {mark.line + 1})"
         return f":{exc.context_mark.line + 1}: (syntax): {exc.context}: {problem}"
     return f":{mark.line + 1}: (syntax): {problem}" if mark else f": (syntax): {problem}"
+
+
+def _position(f: _File, obj: dict[str, Any]) -> int:
+    """A tactic's optional `position`: a whole number from 1, its order within its stage."""
+    position = obj.get("position", 0)
+    if not isinstance(position, int) or isinstance(position, bool) or position < 0:
+        f.problem(("position",), f"must be a whole number from 1, not {_kind(position)}")
+        return 0
+    return position
 
 
 def _dotted(at: Path_) -> str:
