@@ -349,3 +349,20 @@ async def test_a_participant_without_orgs_cannot_start_a_practice(convo, store):
     replies = await convo.channel.line("alice_city: practice transportation-air-quality")
     assert [r.to for r in replies] == ["alice_city"]
     assert not (await store.load_partnership(practice_id(PID))).partnership.is_set_up
+
+
+async def test_the_spectrum_is_asked_at_setup_and_reflected_in_the_scorecard(convo, store, content):
+    out = await convo('alice_city: /coach setup "Riverside Partnership"')
+    assert "/coach spectrum" in out
+    rev = await store.revision(PID)
+    refused = await convo.channel.line("alice_city: spectrum collaborative")
+    assert [r.to for r in refused] == ["alice_city"] and await store.revision(PID) == rev
+
+    await convo("alice_city: spectrum collaborative formal")
+    assert (await store.load(HERE)).partnership.dialogs["spectrum"] == {
+        "integration": "collaborative",
+        "formality": "formal",
+    }
+    started = await convo("alice_city: scorecard who why what")
+    assert content.prompts.render("spectrum.formality_formal") in started
+    assert content.prompts.render("spectrum.integration_collaborative") in started

@@ -9,6 +9,7 @@ from bot.dialogs import (
     practice,
     scorecard,
     setup,
+    spectrum,
     tactics,
 )
 from bot.dialogs.base import COMMANDS, Args, Command, Context, parse
@@ -27,5 +28,6 @@ __all__ = [
     "practice",
     "scorecard",
     "setup",
+    "spectrum",
     "tactics",
 ]
