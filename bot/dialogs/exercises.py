@@ -36,7 +36,7 @@ from bot import themes
 from bot.content import SECTORS, Exercise
 from bot.dialogs.base import Args, Context, checked_text, command
 from bot.dialogs.walk import Walk
-from bot.model import Choice
+from bot.model import Attachment, Choice
 from bot.partnership import Partnership
 
 WRITING = "brainwriting"
@@ -262,7 +262,6 @@ def reveal(ctx: Context, state: dict[str, Any]) -> None:
     found = ctx.content.exercises[state["exercise"]]
     p.dialogs.pop(WRITING, None)
     answers: dict[str, dict[str, list[str]]] = state["answers"]
-    grouped = _grouped(ctx, found, state["sectors"], answers)
     recurring, across = _themes(ctx, state["sectors"], answers)
     notes = "\n".join(
         ctx.text("exercises.sector_note", sector=_sector_name(ctx, s), note=found.sector_notes[s])
@@ -285,8 +284,14 @@ def reveal(ctx: Context, state: dict[str, Any]) -> None:
         exercise=found.title,
         count=len(state["contributors"]),
         total=len(state["participants"]),
-        preformatted=grouped,
     )
+    for sector in state["sectors"]:  # one message a sector: each stays within Slack's limits
+        ctx.say(
+            "exercises.revealed_sector",
+            thread=state["thread"],
+            sector=_sector_name(ctx, sector),
+            preformatted=_grouped(ctx, found, [sector], answers),
+        )
     ctx.say("exercises.themes", thread=state["thread"], themes=recurring, across=across)
     ctx.say("exercises.sector_notes", thread=state["thread"], notes=notes)
     walk = Walk.start(p, DEBRIEF, (found.id, state["run"]))
@@ -383,7 +388,7 @@ def record(ctx: Context) -> None:
             for e in said
             if e["question"] == str(n)
         ] or [ctx.text("exercises.record_no_answer")]
-    ctx.say(
+    summary = ctx.text(
         "exercises.record",
         exercise=found.title,
         run=last["run"],
@@ -391,9 +396,16 @@ def record(ctx: Context) -> None:
         total=last["asked"],
         themes=last["themes"],
         across=last["across"],
-        preformatted=_grouped(ctx, found, last["sectors"].split(), answers)
-        + "\n\n"
-        + "\n".join(debrief),
+    )
+    grouped = _grouped(ctx, found, last["sectors"].split(), answers)
+    ctx.say(
+        "exercises.record_kept",
+        summary=summary,
+        attachment=Attachment(
+            f"{found.id}-{last['run'][:10]}.md",
+            "\n\n".join((summary, grouped, "\n".join(debrief))) + "\n",
+            "text/markdown",
+        ),
     )
 
 
