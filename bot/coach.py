@@ -4,7 +4,9 @@ handle(turn)
   1 check the text            too long, control characters: a clear reply, nothing changes
   2 parse the command          unknown word: a clear reply
   3 load the snapshot          the partnership of the turn's conversation; for words written
-                               to the coach privately, the partnership the person last acted in
+                               to the coach privately, the partnership the person last acted in;
+                               a `practice` command acts in its practice space instead, with the
+                               real partnership beside it, read only (bot/dialogs/practice.py)
   4 run the handler            pure: it changes a copy and collects replies and log entries
   5 commit                     atomically, only if nobody else committed since step 3;
                                otherwise back to 3 (the handler runs again on fresh state)

@@ -8,6 +8,8 @@ on it stays in one slot:
     {prefix}:{<pid>}:decision-log   stream: every propose / endorse / object / revise, append-only
     {prefix}:{<pid>}:journal        stream: ratings, discussion answers and other things that moved
     {prefix}:{<pid>}:seen:<event>   marks a platform event id as handled (expires)
+    {prefix}:{<pid>#practice}:…     a practice run's space: the same keys as a partnership's,
+                                    under a hash tag of its own (bot/dialogs/practice.py)
     {prefix}:conversation:<conv>    the partnership a conversation belongs to, where it is not
                                     the conversation's own (so one partnership can span several)
     {prefix}:user:<platform>:<workspace>:<user>
