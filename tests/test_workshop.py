@@ -153,9 +153,17 @@ async def test_a_time_box_refuses_late_writing_and_the_next_turn_reveals(
     assert "exercise-debrief" in (await store.load(HERE)).partnership.dialogs
 
 
-async def test_bad_input_to_the_brainwriting_changes_nothing(convo, store):
-    told = await convo("alice_city: exercise sector-styles")
-    assert "not set up" in told.lower() or "setup" in told.lower()
+async def test_bad_input_to_the_workshop_changes_nothing(convo, store, content):
+    told = await convo.channel.line("alice_city: exercise sector-styles")
+    assert [(r.text, r.to) for r in told] == [
+        (content.prompts.render("errors.not_set_up"), "alice_city")
+    ]
+    told = await convo.channel.line("alice_city: practice transportation-air-quality")
+    assert [(r.text, r.to) for r in told] == [
+        (content.prompts.render("errors.not_set_up"), "alice_city")
+    ]
+    assert await store.revision(PID) == 0
+    assert await store.revision(practice_id(PID)) == 0
 
     await convo.script(FOUR_PARTNERS.split("alice_city: /coach join")[0])
     await convo('alice_city: /coach join "City of Riverside"')
@@ -353,7 +361,10 @@ async def test_a_participant_without_orgs_cannot_start_a_practice(convo, store):
 
 async def test_the_spectrum_is_asked_at_setup_and_reflected_in_the_scorecard(convo, store, content):
     out = await convo('alice_city: /coach setup "Riverside Partnership"')
-    assert "/coach spectrum" in out
+    created = content.prompts.render(
+        "setup.created", partnership="Riverside Partnership", user="alice_city"
+    )
+    assert created in out and "/coach spectrum" in created
     rev = await store.revision(PID)
     refused = await convo.channel.line("alice_city: spectrum collaborative")
     assert [r.to for r in refused] == ["alice_city"] and await store.revision(PID) == rev

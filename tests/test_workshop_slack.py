@@ -62,9 +62,13 @@ async def test_brainwriting_through_slack(slack, store, content):
         ("URESIDENT", 'write business culture "fast and profit driven"'),
         ("ULEAD", 'write business assets "money and delivery"'),
     ]
-    for user, text in writes:
+    for n, (user, text) in enumerate(writes, 1):
         await direct_message(slack, user, text)
-        assert "recorded without your name" in seen_by(slack, user)[-1]["text"]
+        sector, question = text.split()[1:3]
+        written = content.prompts.render(
+            "exercises.written", sector=sector, question=question, count=n
+        )
+        assert seen_by(slack, user)[-1]["text"] == written
     writing = (await store.load(HERE)).partnership.dialogs["brainwriting"]
     assert writing["contributors"] == sorted(PEOPLE)
 
