@@ -377,3 +377,20 @@ async def test_the_spectrum_is_asked_at_setup_and_reflected_in_the_scorecard(con
     started = await convo("alice_city: scorecard who why what")
     assert content.prompts.render("spectrum.formality_formal") in started
     assert content.prompts.render("spectrum.integration_collaborative") in started
+
+
+async def test_roles_rating_at_once_lose_nothing(coach: Coach, convo, store):
+    await convo.script(FOUR_PARTNERS)
+    await convo("alice_city: practice transportation-air-quality")
+    await convo("alice_city: practice scorecard who why how")
+    ratings = ("not-relevant", "not-in-place", "partial", "in-place")
+    turns = [
+        Turn(HERE, User(who, who), f"practice rate who.partners {rating}", event_id=f"r{n}")
+        for n, (who, rating) in enumerate(zip(PEOPLE, ratings, strict=True))
+    ]
+    await asyncio.gather(*(coach.handle(t) for t in turns))
+    space = (await store.load_partnership(practice_id(PID))).partnership
+    roles = space.dialogs["practice"]["roles"]
+    assert space.dialogs["practice"]["ratings"]["who.partners"] == {
+        roles[who]: rating for who, rating in zip(PEOPLE, ratings, strict=True)
+    }
