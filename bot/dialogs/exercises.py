@@ -290,7 +290,7 @@ def reveal(ctx: Context, state: dict[str, Any]) -> None:
             "exercises.revealed_sector",
             thread=state["thread"],
             sector=_sector_name(ctx, sector),
-            preformatted=_grouped(ctx, found, [sector], answers),
+            preformatted=_grouped(ctx, found, [sector], answers, headings=False),
         )
     ctx.say("exercises.themes", thread=state["thread"], themes=recurring, across=across)
     ctx.say("exercises.sector_notes", thread=state["thread"], notes=notes)
@@ -465,12 +465,17 @@ def _sector_name(ctx: Context, sector: str) -> str:
 
 
 def _grouped(
-    ctx: Context, found: Exercise, sectors: list[str], answers: dict[str, dict[str, list[str]]]
+    ctx: Context,
+    found: Exercise,
+    sectors: list[str],
+    answers: dict[str, dict[str, list[str]]],
+    headings: bool = True,
 ) -> str:
     lines: list[str] = []
     for sector in sectors:
         by_question = answers.get(sector, {})
-        lines.append(ctx.text("exercises.group_sector", sector=_sector_name(ctx, sector)))
+        if headings:
+            lines.append(ctx.text("exercises.group_sector", sector=_sector_name(ctx, sector)))
         for q in found.per_sector:
             texts = by_question.get(q.id, [])
             lines.append(ctx.text("exercises.group_question", question=q.id, count=len(texts)))
