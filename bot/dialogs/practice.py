@@ -240,7 +240,8 @@ def pass_on(ctx: Context, word: str, args: Args) -> None:
     elif word == "scorecard" and walk is not None and (inner.word(0) or "").lower() not in moves:
         state["families"] = list(walk.topic)  # a round started: the families the table chose
     ctx.replies[before:] = [_in_practice(r, state) for r in ctx.replies[before:]]
-    if word == "scorecard" and walk is None and state["families"]:
+    ended = (inner.word(0) or "").lower() in {"next", "skip", "stop"} and walk is None
+    if word == "scorecard" and ended and state["families"]:
         ctx.say("practice.scorecard_done", thread=state["thread"])
 
 
