@@ -4,7 +4,9 @@ handle(turn)
   1 check the text            too long, control characters: a clear reply, nothing changes
   2 find the command           its words, the grammar's synonyms; unknown: the closest commands
   3 load the snapshot          the partnership of the turn's conversation; for words written
-                               to the coach privately, the partnership the person last acted in
+                               to the coach privately, the partnership the person last acted in;
+                               a `practice` command acts in its practice space instead, with the
+                               real partnership beside it, read only (bot/dialogs/practice.py)
   4 run the handler            pure: it changes a copy and collects replies and log entries
   5 commit                     atomically, only if nobody else committed since step 3;
                                otherwise back to 3 (the handler runs again on fresh state)
@@ -24,6 +26,7 @@ from datetime import UTC, datetime
 from bot.content import Content
 from bot.conversations import Conversations
 from bot.dialogs import Args, Command, Commands, Context, Found, default_commands, tokenize
+from bot.dialogs.practice import SPACES, home_id, practice_id
 from bot.errors import FormError, UserFacingError
 from bot.model import Address, Reply, Turn
 from bot.partnership import Partnership
@@ -132,7 +135,19 @@ class Coach:
         for attempt in range(COMMIT_ATTEMPTS):
             if attempt:  # another turn on this partnership committed first: let it clear
                 await asyncio.sleep(random.uniform(0, CONFLICT_BACKOFF_S * attempt))
-            snapshot = await self._load(turn, pid, bool(known and known.needs_history))
+            history = bool(known and known.needs_history)
+            space = SPACES.get(known.words[0]) if known else None
+            snapshot = await self._load(turn, pid, history and space != "practice")
+            other = None
+            if space is not None:  # a workshop command: it sees the practice run's space too
+                practice = await self.store.load_partnership(
+                    practice_id(snapshot.partnership.id),
+                    with_history=history and space == "practice",
+                )
+                if space == "practice":  # it acts in the practice space; the real one, read only
+                    snapshot, other = practice, snapshot.partnership
+                else:
+                    other = practice.partnership
             ctx = Context(
                 turn=turn,
                 partnership=snapshot.partnership,
@@ -142,6 +157,7 @@ class Coach:
                 journal_log=snapshot.journal,
                 commands=self.commands,
                 command=known.name if known else "",
+                other=other,
             )
             try:
                 if refusal is not None:
@@ -161,6 +177,8 @@ class Coach:
                 decision_log=ctx.log,
                 journal=ctx.journal,
                 event_id=turn.event_id,
+                # a handler that put a new partnership in place starts it afresh (a practice run)
+                reset=changed is not None and changed is not snapshot.partnership,
             )
             if result is CommitResult.DONE:
                 await self._after_commit(turn, ctx, replies)
@@ -276,7 +294,7 @@ class Coach:
         outside the partnership's hash slot, so they are written after its commit; a failure is
         logged, never turned into an apology for a turn that was recorded. The worker
         recomputes a missing due time from the schedule."""
-        pid = ctx.partnership.id
+        pid = home_id(ctx.partnership.id)  # a practice run's people act in the real partnership
         where = turn.address
         try:
             if ctx.partnership.is_set_up:

@@ -45,6 +45,7 @@ class Tactic:
     questions: tuple[str, ...]
     sector_notes: dict[str, str]
     example: str | None
+    position: int = 0  # its place in the Toolkit's process order within its stage
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ class InterestGroup:
     id: str
     name: str
     brief: str
+    sector: str = "community"  # the sector it plays in a practice run
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,8 @@ class Case:
     task: str
     steps: tuple[CaseStep, ...]
     interest_groups: tuple[InterestGroup, ...]
+    source: str = ""  # where the case comes from, credited when a practice run starts
+    debrief: tuple[str, ...] = ()  # asked once, at the end of a practice run
 
 
 @dataclass(frozen=True)
@@ -429,6 +433,7 @@ class _Loader:
                     "questions",
                     "sector_notes",
                     "example",
+                    "position",
                 },
                 (),
             )
@@ -455,8 +460,10 @@ class _Loader:
                 questions=questions,
                 sector_notes=notes,
                 example=f.text(obj, "example", (), required=False) or None,
+                position=_position(f, obj),
             )
-        return tactics
+        # listed in the Toolkit's process order within each stage, not by file name
+        return dict(sorted(tactics.items(), key=lambda kv: (kv[1].position, kv[0])))
 
     def ratings(self) -> tuple[Rating, ...]:
         path = self.root / "scorecard" / "key.yaml"
@@ -582,7 +589,8 @@ class _Loader:
 
     def cases(self) -> dict[str, Case]:
         cases = {}
-        fields = {"id", "title", "scenario", "task", "steps", "interest_groups"}
+        fields = {"id", "title", "scenario", "task", "steps", "interest_groups", "source"}
+        fields.add("debrief")
         for f, obj in self._named_files("cases", fields):
             steps = []
             for i, raw in enumerate(f.sequence(obj.get("steps"), ("steps",))):
@@ -608,12 +616,16 @@ class _Loader:
                 group = f.mapping(raw, at)
                 if group is None:
                     continue
-                f.unknown_fields(group, {"id", "name", "brief"}, at)
+                f.unknown_fields(group, {"id", "name", "brief", "sector"}, at)
+                sector = f.text(group, "sector", at, required=False) or "community"
+                if sector not in SECTORS:
+                    f.problem((*at, "sector"), f"{sector!r} is not a sector ({', '.join(SECTORS)})")
                 groups.append(
                     InterestGroup(
                         f.ident(group, "id", at),
                         f.text(group, "name", at),
                         f.text(group, "brief", at),
+                        sector,
                     )
                 )
             for label, ids in (
@@ -629,6 +641,8 @@ class _Loader:
                 task=f.text(obj, "task", ()),
                 steps=tuple(steps),
                 interest_groups=tuple(groups),
+                source=f.text(obj, "source", (), required=False),
+                debrief=f.texts(obj, "debrief", (), (1, 10)) if "debrief" in obj else (),
             )
             cases[case.id] = case
         return cases
@@ -761,6 +775,15 @@ def _syntax_problem(exc: yaml.MarkedYAMLError) -> str:
             problem += f" (at line {mark.line + 1})"
         return f":{exc.context_mark.line + 1}: (syntax): {exc.context}: {problem}"
     return f":{mark.line + 1}: (syntax): {problem}" if mark else f": (syntax): {problem}"
+
+
+def _position(f: _File, obj: dict[str, Any]) -> int:
+    """A tactic's optional `position`: a whole number from 1, its order within its stage."""
+    position = obj.get("position", 0)
+    if not isinstance(position, int) or isinstance(position, bool) or position < 0:
+        f.problem(("position",), f"must be a whole number from 1, not {_kind(position)}")
+        return 0
+    return position
 
 
 def _dotted(at: Path_) -> str:

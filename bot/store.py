@@ -8,6 +8,8 @@ on it stays in one slot:
     {prefix}:{<pid>}:decision-log   stream: every propose / endorse / object / revise, append-only
     {prefix}:{<pid>}:journal        stream: ratings, discussion answers and other things that moved
     {prefix}:{<pid>}:seen:<event>   marks a platform event id as handled (expires)
+    {prefix}:{<pid>#practice}:…     a practice run's space: the same keys as a partnership's,
+                                    under a hash tag of its own (bot/dialogs/practice.py)
     {prefix}:conversation:<conv>    the partnership a conversation belongs to, where it is not
                                     the conversation's own (so one partnership can span several)
     {prefix}:user:<platform>:<workspace>:<user>
@@ -211,10 +213,14 @@ class Store:
         decision_log: Sequence[Entry] = (),
         journal: Sequence[Entry] = (),
         event_id: str | None = None,
+        reset: bool = False,
     ) -> CommitResult:
         """Write what changed since `snapshot`, atomically, unless someone else wrote first.
 
-        `changed` None writes nothing but still marks `event_id` as handled.
+        `changed` None writes nothing but still marks `event_id` as handled. `reset` starts the
+        partnership afresh: every section and both streams are deleted first, in the same
+        script, and `changed` is written whole (a practice run's space, replaced or cleared;
+        its `rev` stays, so a turn racing the reset still sees a conflict).
         """
         pid = snapshot.partnership.id
         keys = [self._key(pid, "rev"), self._key(pid, f"seen:{event_id}" if event_id else "rev")]
@@ -224,7 +230,9 @@ class Store:
             keys.append(self._key(pid, name))
             return len(keys)  # Lua indexes from 1
 
-        changes = changed.changes(snapshot.sections) if changed else {}
+        if reset:
+            ops += [["DEL", key_index(name)] for name in (*SECTIONS, "decision-log", "journal")]
+        changes = changed.changes({} if reset else snapshot.sections) if changed else {}
         for section, (updates, removed) in changes.items():
             if updates:
                 ops.append(["HSET", key_index(section), *(x for kv in updates.items() for x in kv)])

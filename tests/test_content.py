@@ -29,7 +29,9 @@ FIXTURES = Path(__file__).parent / "fixtures" / "content"
 SAMPLE_TACTIC = (FIXTURES / "sample-tactic.yaml").read_text(encoding="utf-8")
 SAMPLE = "content/tactics/sample-tactic.yaml"
 STAGES = "(one of: assessment, design, diagnosis, implementation)"
-TACTIC_FIELDS = "definition, example, id, name, questions, sector_notes, stage, why_it_matters"
+TACTIC_FIELDS = (
+    "definition, example, id, name, position, questions, sector_notes, stage, why_it_matters"
+)
 
 SECTORS = {"government", "business", "nonprofit", "community"}
 WORKSHOP_TACTICS = (

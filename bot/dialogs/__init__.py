@@ -3,11 +3,14 @@
 from bot.dialogs import (
     checkins,
     decisions,
+    exercises,
     help,
     measures,
     meetings,
+    practice,
     scorecard,
     setup,
+    spectrum,
     status,
     tactics,
 )
@@ -29,5 +32,16 @@ __all__ = [
 def default_commands() -> Commands:
     """Every command of the coach's dialogs, in the order help lists them."""
     return Commands.collect(
-        setup, status, help, scorecard, decisions, tactics, checkins, measures, meetings
+        setup,
+        spectrum,
+        status,
+        help,
+        scorecard,
+        decisions,
+        tactics,
+        checkins,
+        measures,
+        meetings,
+        exercises,
+        practice,
     )

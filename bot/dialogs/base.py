@@ -136,6 +136,10 @@ class Context:
     journal: list[Entry] = field(default_factory=list)
     commands: Commands = field(default_factory=lambda: Commands())  # read: every command
     command: str = ""  # the name of the command this turn runs, for refusals worded for it
+    # the workshop's other space, read only: the real partnership while `partnership` is a
+    # practice run's space, or the practice run's space while it is the real one (only for the
+    # commands `bot.dialogs.practice.SPACES` names; None for every other command)
+    other: Partnership | None = None
 
     @property
     def user_id(self) -> str:

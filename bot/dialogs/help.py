@@ -17,6 +17,7 @@ TOPICS = (
     "checkins",
     "measures",
     "meetings",
+    "workshop",
     "records",
 )
 

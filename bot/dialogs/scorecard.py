@@ -7,6 +7,7 @@ scorecard order, and whose index is the current item among those families' items
 from __future__ import annotations
 
 from bot.content import Item, kebab
+from bot.dialogs import spectrum
 from bot.dialogs.base import Args, Context, checked_text, command
 from bot.dialogs.walk import Walk
 from bot.partnership import Rating
@@ -103,7 +104,13 @@ def start(ctx: Context, family_ids: list[str]) -> None:
     walk = Walk.start(p, DIALOG, tuple(chosen))  # each round gets a thread of its own
     titles = ", ".join(_family_title(ctx, f) for f in chosen)
     ctx.remember("scorecard-started", families=" ".join(chosen))
-    ctx.say("scorecard.started", thread=walk.thread, families=titles, count=len(_items(ctx, walk)))
+    ctx.say(
+        "scorecard.started",
+        thread=walk.thread,
+        families=titles,
+        count=len(_items(ctx, walk)),
+        advice=spectrum.note(ctx),
+    )
     ask(ctx, walk)
 
 
