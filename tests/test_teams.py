@@ -1,5 +1,5 @@
 """Teams end to end: Bot Framework activities POSTed over HTTP to the coach's aiohttp app,
-replies sent by botbuilder's own connector client to a local stand-in for the connector."""
+replies sent by the Agents SDK's own connector client to a local stand-in for the connector."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from bot.adapters.teams import TeamsChannel, render_activity
 from bot.config import Settings
 from bot.model import Address, Choice, Reply
 from bot.web import TEAMS_KEY, build_web_app
-from tests.fake_teams import FakeConnector
+from tests.fake_teams import FakeConnector, Sent
 
 TENANT = "tenant-1"
 CHANNEL = "19:partnership@thread.tacv2"
@@ -31,6 +31,7 @@ class Teams:
     http: ClientSession
     channel: TeamsChannel
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    answers: list[dict[str, Any]] = field(default_factory=list)  # invoke responses
 
     def activity(self, user: str, **fields: Any) -> dict[str, Any]:
         return {
@@ -56,10 +57,29 @@ class Teams:
             self.activity(user, text=f"<at>Coach</at> {text}", entities=[mention])
         )
 
-    async def click(self, user: str, card: dict[str, Any], title: str) -> int:
-        """Press a card's Action.Submit button: Teams sends a message whose value is its data."""
+    async def click(self, user: str, sent: Sent, title: str) -> int:
+        """Press a card's button (Action.Execute): Teams sends an adaptiveCard/action invoke
+        naming the card's message, and shows the card the answer holds."""
+        card = (sent.activity.get("attachments") or [{}])[0].get("content", {})
         action = next(a for a in card["actions"] if a["title"] == title)
-        return await self.post(self.activity(user, value=action["data"]))
+        assert action["type"] == "Action.Execute"
+        value = {"action": {"type": "Action.Execute", "verb": action["verb"],
+                            "data": action["data"]}, "trigger": "manual"}  # fmt: skip
+        return await self.invoke(user, sent.id, value)
+
+    async def invoke(self, user: str, card_id: str, value: dict[str, Any]) -> int:
+        activity = self.activity(
+            user, type="invoke", name="adaptiveCard/action", replyToId=card_id, value=value
+        )
+        async with self.http.post("/api/messages", json=activity) as response:
+            self.answers.append(await response.json())
+            return response.status
+
+    async def submit(self, user: str, card: dict[str, Any], title: str) -> int:
+        """Press a button on a client without Universal Actions: its Action.Submit fallback
+        arrives as a message whose value is the button's data."""
+        action = next(a for a in card["actions"] if a["title"] == title)
+        return await self.post(self.activity(user, value=action["fallback"]["data"]))
 
 
 @pytest.fixture
@@ -86,14 +106,19 @@ async def set_up_three_partners(teams: Teams) -> None:
         ("chamber", 'join "Metro Chamber"'),
         ("ngo", 'join "Clean Air Coalition"'),
     ]:
-        assert await teams.say(user, text) == 201
+        assert await teams.say(user, text) == 202
 
 
-def test_a_reply_with_choices_renders_as_an_adaptive_card():
-    activity = render_activity(
+def dump(activity) -> dict[str, Any]:
+    return activity.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+def test_a_reply_with_choices_renders_as_an_adaptive_card_with_universal_actions():
+    activity = dump(render_activity(
         Reply("Endorse D1?", choices=(Choice("Endorse", "endorse D1", "D1:r1"),))
-    ).serialize()
+    ))  # fmt: skip
     assert activity["type"] == "message"
+    data = {"coach": "endorse D1", "step": "D1:r1"}
     assert activity["attachments"] == [{
         "contentType": "application/vnd.microsoft.card.adaptive",
         "content": {
@@ -101,11 +126,13 @@ def test_a_reply_with_choices_renders_as_an_adaptive_card():
             "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
             "version": "1.4",
             "body": [{"type": "TextBlock", "text": "Endorse D1?", "wrap": True}],
-            "actions": [{"type": "Action.Submit", "title": "Endorse",
-                         "data": {"coach": "endorse D1", "step": "D1:r1"}}],
+            "actions": [{"type": "Action.Execute", "verb": "coach", "title": "Endorse",
+                         "data": data,
+                         "fallback": {"type": "Action.Submit", "title": "Endorse", "data": data}}],
+            "refresh": {"action": {"type": "Action.Execute", "verb": "refresh"}},
         },
     }]  # fmt: skip
-    plain = render_activity(Reply("Hello")).serialize()
+    plain = dump(render_activity(Reply("Hello")))
     assert plain["text"] == "Hello" and "attachments" not in plain
 
 
@@ -116,26 +143,63 @@ async def test_a_scorecard_session_with_three_organizations_endorsing(teams, sto
     assert first.conversation == CHANNEL and first.activity_id == "act-1"  # a reply to the message
 
     await teams.say("city", "scorecard who why what")
-    question = teams.connector.card(teams.connector.sent[-1])
-    assert "Who? (1 of 12) who.partners" in question["body"][0]["text"]
-    await teams.click("chamber", question, "Partially in place")
+    question = teams.connector.sent[-1]
+    assert "Who? (1 of 12) who.partners" in teams.connector.card(question)["body"][0]["text"]
+    assert await teams.click("chamber", question, "Partially in place") == 200
     assert teams.connector.texts()[-1] == "chamber rated who.partners: Partially in place."
 
     await teams.say("chamber", 'decide "Each partner names one representative by May 1"')
     proposal = teams.connector.sent[-1]
-    card = teams.connector.card(proposal)
     card_id = await store.message_id(HERE, "decision:D1")
-    assert card_id == "sent-11"
+    assert card_id == proposal.id
     for user in ("chamber", "ngo", "city"):
-        await teams.click(user, card, "Endorse")
+        assert await teams.click(user, proposal, "Endorse") == 200
         update = teams.connector.sent[-1]
         assert (update.method, update.activity_id) == ("PUT", card_id)  # the card, in place
+        # the one who pressed the button sees the card as it now stands, buttons and all
+        answer = teams.answers[-1]
+        assert answer["statusCode"] == 200
+        assert answer["type"] == "application/vnd.microsoft.card.adaptive"
+        assert answer["value"]["body"][0]["text"] == update.activity["text"]
         if update.activity.get("attachments"):  # the final update has no buttons left
-            card = teams.connector.card(update)
+            proposal = update
+            assert answer["value"] == teams.connector.card(update)
     assert teams.connector.texts()[-1].startswith("D1 is now agreed")
     snapshot = await store.load(HERE)
     assert snapshot.partnership.decisions["D1"].agreed_at is not None
     assert snapshot.partnership.ratings["who.partners"].by == "29:chamber"
+
+
+async def test_a_card_refreshes_to_its_current_state_for_whoever_opens_it(teams, store):
+    await set_up_three_partners(teams)
+    await teams.say("chamber", 'decide "Meet monthly"')
+    proposal = teams.connector.sent[-1]
+    await teams.click("chamber", proposal, "Endorse")
+    endorsed = teams.connector.sent[-1].activity["text"]
+    sent_before = len(teams.connector.sent)
+    # the NGO opens the chat: Teams asks for the card, which shows the chamber's endorsement
+    refresh = {"action": {"type": "Action.Execute", "verb": "refresh"}, "trigger": "automatic"}
+    assert await teams.invoke("ngo", proposal.id, refresh) == 200
+    answer = teams.answers[-1]
+    assert answer["type"] == "application/vnd.microsoft.card.adaptive"
+    assert answer["value"]["body"][0]["text"] == endorsed != proposal.activity["text"]
+    assert len(teams.connector.sent) == sent_before  # nothing posted, nothing changed
+    assert (await store.load(HERE)).partnership.decisions["D1"].stances.keys() == {"metro-chamber"}
+    # a card the coach does not know (sent long ago) answers with a message, not an error
+    assert await teams.invoke("ngo", "sent-unknown", refresh) == 200
+    assert teams.answers[-1]["type"] == "application/vnd.microsoft.activity.message"
+    assert "That button belongs to an earlier message" in teams.answers[-1]["value"]
+
+
+async def test_action_submit_still_works_for_clients_without_universal_actions(teams, store):
+    await set_up_three_partners(teams)
+    await teams.say("chamber", 'decide "Meet monthly"')
+    card = teams.connector.card(teams.connector.sent[-1])
+    assert await teams.submit("ngo", card, "Endorse") == 202
+    assert teams.connector.sent[-1].method == "PUT"
+    assert (await store.load(HERE)).partnership.decisions["D1"].stances.keys() == {
+        "clean-air-coalition"
+    }
 
 
 async def test_with_an_app_id_an_unauthenticated_request_is_refused(coach, store):
@@ -160,8 +224,8 @@ async def test_with_an_app_id_an_unauthenticated_request_is_refused(coach, store
 async def test_a_redelivered_activity_is_handled_once(teams, store):
     await set_up_three_partners(teams)
     activity = teams.activity("chamber", text='decide "Meet monthly"')
-    assert await teams.post(activity) == 201
-    assert await teams.post(activity) == 201
+    assert await teams.post(activity) == 202
+    assert await teams.post(activity) == 202
     assert sum("proposes D1" in t for t in teams.connector.texts()) == 1
     assert list((await store.load(HERE)).partnership.decisions) == ["D1"]
 
@@ -195,16 +259,55 @@ async def test_malformed_activities_get_a_4xx_and_change_nothing(teams, store):
     assert (await teams.http.get("/healthz")).status == 200
 
 
-async def test_unknown_and_stale_card_actions_get_a_clear_reply(teams, store):
+async def test_unknown_and_stale_card_actions_get_a_clear_reply_in_private(teams, store):
     await set_up_three_partners(teams)
     await teams.post(teams.activity("ngo", value={"coach": "frobnicate", "step": None}))
-    assert 'I don\'t know the command "frobnicate"' in teams.connector.texts()[-1]
+    (chat,) = teams.connector.created  # the NGO's 1:1 chat with the coach
+    assert 'I don\'t know the command "frobnicate"' in teams.connector.texts(chat.id)[-1]
     await teams.say("chamber", 'decide "Meet monthly"')
-    card = teams.connector.card(teams.connector.sent[-1])
+    first = teams.connector.sent[-1]
     await teams.say("chamber", 'revise D1 "Meet every six weeks"')
-    await teams.click("ngo", card, "Endorse")  # the button of the first version
-    assert "That button belongs to an earlier message" in teams.connector.texts()[-1]
+    await teams.click("ngo", first, "Endorse")  # the button of the first version
+    assert "That button belongs to an earlier message" in teams.connector.texts(chat.id)[-1]
+    assert len(teams.connector.created) == 1  # the same 1:1 chat again
+    assert not any(
+        "earlier message" in t or "frobnicate" in t for t in teams.connector.texts(CHANNEL)
+    )
     assert (await store.load(HERE)).partnership.decisions["D1"].stances == {}
+
+
+async def test_a_refusal_reaches_only_the_person_in_a_1_on_1_chat(teams, store):
+    await set_up_three_partners(teams)
+    in_channel = len(teams.connector.texts(CHANNEL))
+    assert await teams.say("chamber", 'partner add "Regional Transit" government') == 202
+    (chat,) = teams.connector.created
+    assert chat.parameters["members"] == [{"id": "29:chamber"}]
+    assert chat.parameters["isGroup"] is False
+    assert chat.parameters["tenantId"] == TENANT
+    assert chat.parameters["bot"]["id"] == BOT["id"]
+    (refusal,) = [s for s in teams.connector.sent if s.conversation == chat.id]
+    assert refusal.activity["text"].startswith("Only a facilitator of this partnership")
+    assert len(teams.connector.texts(CHANNEL)) == in_channel  # nothing in the channel
+    assert "Regional Transit" not in (await store.load(HERE)).partnership.orgs
+
+    # the core can address one person too, from any process: the same 1:1 chat
+    elsewhere = TeamsChannel(teams.channel.coach, Settings(teams_emulator=True))
+    assert await elsewhere.deliver_private(HERE, "29:chamber", Reply("Just for you"))
+    assert teams.connector.sent[-1].conversation == chat.id
+    assert teams.connector.texts(chat.id)[-1] == "Just for you"
+    assert len(teams.connector.created) == 1
+    assert not await elsewhere.deliver_private(
+        Address("teams", TENANT, "19:never"), "29:x", Reply("x")
+    )
+
+
+async def test_in_a_1_on_1_chat_a_private_reply_is_the_chat_itself(teams, store):
+    personal = {"id": "a:personal-city", "conversationType": "personal", "tenantId": TENANT}
+    assert await teams.post(teams.activity("city", text="frobnicate", conversation=personal)) == 202
+    assert teams.connector.created == []
+    (reply,) = teams.connector.sent
+    assert reply.conversation == "a:personal-city"
+    assert 'I don\'t know the command "frobnicate"' in reply.activity["text"]
 
 
 async def test_meetings_get_an_agenda_and_a_summary(teams):
@@ -233,7 +336,7 @@ async def test_meetings_get_an_agenda_and_a_summary(teams):
 
 async def test_a_check_in_can_be_sent_later_from_any_process(teams, coach, store):
     update = {"type": "conversationUpdate", "membersAdded": [BOT]}
-    assert await teams.post(teams.activity("city", **update)) == 201
+    assert await teams.post(teams.activity("city", **update)) == 202
     assert teams.connector.sent == []  # nothing to say yet, but the conversation is known
     assert await store.reference(HERE) is not None
 
@@ -261,20 +364,11 @@ async def test_a_guest_from_a_partner_tenant_is_offered_their_organization(teams
     assert "guest represents Metro Chamber" in teams.connector.texts()[-1]
 
 
-def test_the_retry_policy_speed_up_keeps_the_same_retried_codes():
-    from msrest.universal_http.requests import ClientRetryPolicy
-
-    original = [i for i in range(500) if i != 408] + [501, 505]  # msrest's own definition
-    assert ClientRetryPolicy().policy.status_forcelist == [
-        i for i in range(999) if i not in original
-    ]
-
-
 async def test_check_ins_go_to_the_channel_not_the_last_thread(teams, coach, store):
     await set_up_three_partners(teams)
     in_thread = teams.activity("city", text="partners")
     in_thread["conversation"] = in_thread["conversation"] | {"id": f"{CHANNEL};messageid=1699999"}
-    assert await teams.post(in_thread) == 201
+    assert await teams.post(in_thread) == 202
     assert await teams.channel.send(HERE, [Reply("Weekly check-in")])
     assert teams.connector.sent[-1].conversation == CHANNEL
 
@@ -284,7 +378,7 @@ async def test_check_ins_go_to_the_channel_not_the_last_thread(teams, coach, sto
 
 async def test_meeting_events_where_no_partnership_is_set_up_stay_quiet(teams):
     start = {"type": "event", "name": "application/vnd.microsoft.meetingStart", "value": {}}
-    assert await teams.post(teams.activity("city", **start)) == 201
+    assert await teams.post(teams.activity("city", **start)) == 202
     assert teams.connector.sent == []
 
 
