@@ -3,19 +3,24 @@ replies sent by the Agents SDK's own connector client to a local stand-in for th
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import itertools
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import jwt
 import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.adapters.teams import TeamsChannel, render_activity
-from bot.config import Settings
+from bot.config import Secret, Settings
 from bot.model import Address, Choice, Reply
 from bot.web import TEAMS_KEY, build_web_app
-from tests.fake_teams import FakeConnector, Sent
+from tests.fake_teams import FakeConnector, FakeMicrosoft, Sent
 
 TENANT = "tenant-1"
 CHANNEL = "19:partnership@thread.tacv2"
@@ -202,8 +207,126 @@ async def test_action_submit_still_works_for_clients_without_universal_actions(t
     }
 
 
-async def test_with_an_app_id_an_unauthenticated_request_is_refused(coach, store):
-    app = await build_web_app(coach, Settings(teams_app_id="00000000-0000-0000-0000-000000000001"))
+APP_ID = "00000000-0000-0000-0000-000000000001"
+APP_TENANT = "11111111-2222-3333-4444-555555555555"
+CHANNEL_ISSUER = "https://api.botframework.com"
+
+
+@dataclass
+class Secured:
+    """The coach with an app id (every request authenticated), and Microsoft's stand-ins."""
+
+    microsoft: FakeMicrosoft
+    connector: FakeConnector
+    http: ClientSession
+    teams: Teams
+    settings: Settings
+
+    def claims(self, **changes: Any) -> dict[str, Any]:
+        now = int(time.time())
+        return {"iss": CHANNEL_ISSUER, "aud": APP_ID, "iat": now, "nbf": now, "exp": now + 3600,
+                "serviceurl": self.connector.url} | changes  # fmt: skip
+
+    async def post(self, token: str | None, text: str = 'setup "Forged"') -> int:
+        activity = self.teams.activity("city", text=text)
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        return await self.teams.post(activity, **headers)
+
+
+@pytest.fixture
+async def secured(coach, tmp_path, monkeypatch):
+    microsoft = FakeMicrosoft()
+    await microsoft.start(tmp_path)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", microsoft.ca_file)  # MSAL's client trusts it
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    connector = FakeConnector()
+    await connector.start()
+    settings = Settings(
+        teams_app_id=APP_ID, teams_app_password=Secret("client-secret"),
+        teams_app_type="SingleTenant", teams_tenant_id=APP_TENANT,
+        teams_authority=microsoft.authority, teams_openid_metadata_url=microsoft.metadata_url,
+    )  # fmt: skip
+    app = await build_web_app(coach, settings)
+    server = TestServer(app)
+    await server.start_server()
+    http = ClientSession(base_url=server.make_url("/"))
+    teams = Teams(connector, http, app[TEAMS_KEY])  # type: ignore[arg-type]
+    yield Secured(microsoft, connector, http, teams, settings)
+    await http.close()
+    await server.close()
+    await connector.close()
+    await microsoft.close()
+
+
+async def test_an_authenticated_activity_is_answered_with_the_bots_own_token(secured, store):
+    assert await secured.post(secured.microsoft.sign(secured.claims()), 'setup "Trails"') == 202
+    assert secured.connector.texts()[0].startswith('Partnership "Trails" is set up')
+    # the reply went out with the token MSAL got for the bot from the (stand-in) authority
+    assert secured.connector.authorizations == [f"Bearer {secured.microsoft.outbound_token}"]
+    (request,) = secured.microsoft.token_requests
+    assert request["client_id"] == APP_ID and request["client_secret"] == "client-secret"
+    assert request["scope"].split() == ["https://api.botframework.com/.default"]
+    assert request["grant_type"] == "client_credentials"
+    # and the worker's check-ins (proactive sends) get the same token
+    assert await secured.teams.channel.send(HERE, [Reply("Weekly check-in")])
+    assert secured.connector.authorizations[-1] == f"Bearer {secured.microsoft.outbound_token}"
+
+
+async def test_every_kind_of_forged_token_is_refused_with_401(secured, store):
+    microsoft, claims = secured.microsoft, secured.claims
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    forged = {
+        "no token": None,
+        "not a JWT": "not-a-jwt",
+        "wrong audience": microsoft.sign(claims(aud="another-bot")),
+        "wrong issuer": microsoft.sign(claims(iss="https://evil.example.com")),
+        "disallowed algorithm (HS256)": microsoft.sign(claims(), algorithm="HS256",
+                                                       key="a-shared-secret-of-32-bytes-or-more"),
+        "unknown key id": microsoft.sign(claims(), key_id="no-such-key"),
+        "no key id": microsoft.sign(claims(), key_id=""),
+        "signed by another key": microsoft.sign(claims(), key=stranger),
+        "expired": microsoft.sign(claims(exp=int(time.time()) - 3600)),
+        "unsigned (alg none)": microsoft.sign(claims(), algorithm="none"),
+        "no expiry": microsoft.sign({k: v for k, v in claims().items() if k != "exp"}),
+        "issued for another service URL": microsoft.sign(claims(serviceurl="https://x.example/")),
+    }  # fmt: skip
+    for case, token in forged.items():
+        assert await secured.post(token) == 401, case
+    assert secured.connector.sent == [] and secured.connector.authorizations == []
+    assert microsoft.token_requests == []
+    assert (await store.load(HERE)).partnership.name is None
+    assert await store.reference(HERE) is None
+    assert microsoft.key_fetches == 1  # forged key ids do not make the coach fetch keys again
+
+
+async def test_a_slow_or_unreachable_key_endpoint_fails_fast_and_healthz_still_answers(
+    secured, store, monkeypatch, caplog
+):
+    monkeypatch.setattr("bot.adapters.teams.KEY_FETCH_TIMEOUT_S", 1.5)
+    secured.microsoft.delay_s = 5.0  # slower than the coach waits
+    token = secured.microsoft.sign(secured.claims())
+    pending = asyncio.ensure_future(secured.post(token))
+    await asyncio.sleep(0.3)
+    started = time.monotonic()
+    async with secured.http.get("/healthz") as health:
+        assert health.status == 200
+    assert time.monotonic() - started < 1.0
+    assert not pending.done()  # the slow key fetch is still under way, the loop is free
+    assert await pending == 401  # cut off by the timeout, not left hanging
+    assert "could not fetch the token-signing keys" in caplog.text
+
+    started = time.monotonic()  # the next requests do not each wait for the endpoint again
+    assert await secured.post(token) == 401
+    assert time.monotonic() - started < 1.0
+    assert (await store.load(HERE)).partnership.name is None
+
+
+async def test_an_unreachable_key_endpoint_is_a_401_with_its_reason_logged(coach, caplog):
+    settings = Settings(
+        teams_app_id=APP_ID, teams_app_password=Secret("s"), teams_app_type="SingleTenant",
+        teams_tenant_id=APP_TENANT, teams_openid_metadata_url="http://127.0.0.1:9/metadata",
+    )  # fmt: skip
+    app = await build_web_app(coach, settings)
     server = TestServer(app)
     await server.start_server()
     try:
@@ -212,13 +335,44 @@ async def test_with_an_app_id_an_unauthenticated_request_is_refused(coach, store
                         "channelId": "msteams", "from": {"id": "29:m"}, "recipient": BOT,
                         "conversation": {"id": CHANNEL, "tenantId": TENANT},
                         "text": 'setup "Forged"'}  # fmt: skip
-            for headers in ({}, {"Authorization": "Bearer not-a-jwt"}):
+            token = jwt.encode({"aud": APP_ID}, "k" * 32, algorithm="HS256", headers={"kid": "a"})
+            started = time.monotonic()
+            for headers in ({}, {"Authorization": "Bearer not-a-jwt"}, _rs256_header(token)):
                 async with http.post("/api/messages", json=activity, headers=headers) as r:
                     assert r.status == 401
+            assert time.monotonic() - started < 2.0
     finally:
         await server.close()
-    assert (await store.load(HERE)).partnership.name is None
-    assert await store.reference(HERE) is None
+    assert "could not fetch the token-signing keys from http://127.0.0.1:9/metadata" in caplog.text
+
+
+async def test_an_unreachable_token_authority_fails_fast_with_its_reason_logged(
+    secured, coach, caplog
+):
+    settings = replace(secured.settings, teams_authority="https://127.0.0.1:9/adfs")
+    app = await build_web_app(coach, settings)
+    server = TestServer(app)
+    await server.start_server()
+    try:
+        async with ClientSession(base_url=server.make_url("/")) as http:
+            activity = secured.teams.activity("city", text='setup "Trails"')
+            token = secured.microsoft.sign(secured.claims())
+            started = time.monotonic()
+            headers = {"Authorization": f"Bearer {token}"}
+            async with http.post("/api/messages", json=activity, headers=headers) as r:
+                assert r.status == 503  # authenticated, but the bot cannot get its own token
+            assert time.monotonic() - started < 5.0
+    finally:
+        await server.close()
+    assert "cannot get the bot's tokens" in caplog.text
+    assert secured.connector.sent == []
+
+
+def _rs256_header(token: str) -> dict[str, str]:
+    """A token whose header claims RS256 (its signature is beside the point: no key is
+    fetched to check it)."""
+    header = base64.urlsafe_b64encode(b'{"alg":"RS256","kid":"a","typ":"JWT"}').rstrip(b"=")
+    return {"Authorization": f"Bearer {header.decode()}.{token.split('.', 1)[1]}"}
 
 
 async def test_a_redelivered_activity_is_handled_once(teams, store):

@@ -45,7 +45,7 @@ from microsoft_agents.activity import (
     ConversationReference,
     InvokeResponse,
 )
-from microsoft_agents.authentication.msal import MsalConnectionManager
+from microsoft_agents.authentication.msal import MsalAuth, MsalConnectionManager
 from microsoft_agents.hosting.aiohttp import CloudAdapter
 from microsoft_agents.hosting.core import (
     AgentAuthConfiguration,
@@ -81,6 +81,7 @@ KEY_FETCH_TIMEOUT_S = 5.0  # the OpenID metadata and key set, together
 KEY_REFRESH_S = 86400.0  # keys are fetched again daily
 KEY_MISS_REFRESH_S = 300.0  # an unknown key id fetches the keys again at most this often
 KEY_FAILURE_HOLD_S = 30.0  # after a failed fetch, tokens needing it fail at once this long
+AUTHORITY_TIMEOUT_S = 10.0  # MSAL's first look at the token authority (its OpenID configuration)
 TOKEN_LEEWAY_S = 300  # clock skew allowed on exp / nbf, as the Bot Framework allows
 MULTI_TENANT_AUTHORITY_TENANT = "botframework.com"  # where a multi-tenant bot gets its tokens
 _THREAD = re.compile(r";messageid=(\d+)$")
@@ -288,6 +289,27 @@ class _Tokens:
         return ClaimsIdentity(claims, authentication_type="Bearer", security_token=token)
 
 
+class _Inbound:
+    """The request as the SDK's adapter reads it (HttpRequestProtocol): its JSON already read,
+    and the identity its token proved."""
+
+    method = "POST"
+
+    def __init__(self, request: web.Request, body: Any, identity: ClaimsIdentity) -> None:
+        self.headers = request.headers
+        self._body = body
+        self._identity = identity
+
+    async def json(self) -> Any:
+        return self._body
+
+    def get_claims_identity(self) -> ClaimsIdentity:
+        return self._identity
+
+    def get_path_param(self, name: str) -> str:
+        raise KeyError(name)
+
+
 class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_turn
     """The coach in Teams: CloudAdapter in, Coach in the middle, connector calls out.
 
@@ -299,10 +321,12 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
     def __init__(self, coach: Coach, settings: Settings) -> None:
         self.coach = coach
         self.app_id = settings.teams_app_id
-        connections = MsalConnectionManager(
+        self.connections = MsalConnectionManager(
             connections_configurations={"SERVICE_CONNECTION": auth_configuration(settings)}
         )
-        self.adapter = CloudAdapter(connection_manager=connections)
+        self.adapter = CloudAdapter(connection_manager=self.connections)
+        self._msal_ready = not settings.teams_app_id  # the emulator gets no tokens
+        self._msal_lock = asyncio.Lock()
         self.adapter.on_turn_error = self._on_turn_error
         self.tokens = _Tokens(settings) if settings.teams_app_id else None
 
@@ -316,18 +340,40 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
             return web.Response(status=400, text="malformed JSON")
         if not _well_formed(body):
             return web.Response(status=400, text="not a Bot Framework activity")
+        identity = ClaimsIdentity()  # the emulator: anonymous
         if self.tokens is not None:
             try:
                 identity = await self.tokens.identity(request.headers.get("Authorization"), body)
             except Exception as error:  # every kind of failure: a 401, never a 5xx
                 logger.info("Teams: refused an unauthenticated request: %r", error)
                 return web.Response(status=401, text="missing or invalid token")
-            request["claims_identity"] = identity
         try:
-            response = await self.adapter.process(request, self)
+            await self._prepare_msal()
+        except Exception as error:
+            logger.error("Teams: cannot get the bot's tokens, so cannot answer: %r", error)
+            return web.Response(status=503, text="the bot cannot reach its token authority")
+        try:
+            answer = await self.adapter.process_request(_Inbound(request, body, identity), self)
         except ValidationError:
             return web.Response(status=400, text="not a Bot Framework activity")
-        return response or web.Response(status=202)
+        if answer.body is not None:
+            return web.json_response(answer.body, status=answer.status_code)
+        return web.Response(status=answer.status_code)
+
+    async def _prepare_msal(self) -> None:
+        """Build MSAL's client once, in a thread. The SDK builds it on first use inside the
+        event loop, and MSAL's constructor fetches the authority's OpenID configuration with
+        a blocking client and no timeout: the whole process would wait on Microsoft."""
+        if self._msal_ready:
+            return
+        async with self._msal_lock:
+            if self._msal_ready:
+                return
+            provider = self.connections.get_default_connection()
+            if isinstance(provider, MsalAuth):
+                async with asyncio.timeout(AUTHORITY_TIMEOUT_S):
+                    await asyncio.to_thread(provider._get_client)
+            self._msal_ready = True
 
     async def on_turn(self, context: TurnContext) -> None:
         activity = context.activity
@@ -531,6 +577,7 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
         if stored is None:
             return False
         activity = ConversationReference.model_validate_json(stored).get_continuation_activity()
+        await self._prepare_msal()
         if self.app_id:
             await self.adapter.continue_conversation(self.app_id, activity, callback)
         else:  # the emulator: no token to get
