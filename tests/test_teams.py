@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import itertools
+import logging
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -386,8 +387,15 @@ async def test_a_redelivered_activity_is_handled_once(teams, store):
 
 async def test_throttled_sends_are_retried_and_failures_logged(teams, caplog, monkeypatch):
     monkeypatch.setattr("bot.adapters.teams.SEND_BACKOFF_S", 0.01)
+    monkeypatch.setattr("bot.adapters.teams.RETRY_AFTER_CAP_S", 0.2)
+    caplog.set_level(logging.INFO, "bot.adapters.teams")
     teams.connector.failures = [429, 503]
+    teams.connector.retry_after = "3600"  # an hour: the turn waits only up to the cap
+    started = time.monotonic()
     await teams.say("city", 'setup "Trails"')
+    assert time.monotonic() - started < 5.0
+    assert "Teams answered 429; retrying in 0.2 s" in caplog.text
+    teams.connector.retry_after = None
     assert teams.connector.texts() == [
         'Partnership "Trails" is set up in this channel, and city is its facilitator.\n'
         + teams.connector.texts()[0].split("\n", 1)[1]
