@@ -505,9 +505,10 @@ async def test_a_check_in_can_be_sent_later_from_any_process(teams, coach, store
     elsewhere = TeamsChannel(coach, Settings(teams_emulator=True))  # another process, say
     assert await elsewhere.send(HERE, [Reply("Time for this week's check-in.")])
     (sent,) = teams.connector.sent
-    assert (sent.method, sent.conversation, sent.activity["text"]) == (
+    assert (sent.method, sent.conversation, sent.activity_id, sent.activity["text"]) == (
         "POST",
         CHANNEL,
+        None,  # a new post in the channel, not a reply to some earlier message
         "Time for this week's check-in.",
     )
     assert not await elsewhere.send(Address("teams", TENANT, "19:never-seen"), [Reply("x")])

@@ -73,7 +73,7 @@ def test_bad_settings_stop_the_start_with_a_clear_message(env, message):
 
 
 def test_only_adapters_import_platform_sdks():
-    platform = ("slack_bolt", "slack_sdk", "botbuilder")
+    platform = ("slack_bolt", "slack_sdk", "microsoft_agents")
     offenders = []
     for path in project_path("bot").rglob("*.py"):
         if "adapters" in path.parts:

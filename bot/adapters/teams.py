@@ -577,6 +577,7 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
         if stored is None:
             return False
         activity = ConversationReference.model_validate_json(stored).get_continuation_activity()
+        activity.id = None  # else every post would be a reply to this made-up activity
         await self._prepare_msal()
         if self.app_id:
             await self.adapter.continue_conversation(self.app_id, activity, callback)
