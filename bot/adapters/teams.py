@@ -327,6 +327,7 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
         self.adapter = CloudAdapter(connection_manager=self.connections)
         self._msal_ready = not settings.teams_app_id  # the emulator gets no tokens
         self._msal_lock = asyncio.Lock()
+        self._references: dict[str, str] = {}  # conversation -> the reference last stored
         self.adapter.on_turn_error = self._on_turn_error
         self.tokens = _Tokens(settings) if settings.teams_app_id else None
 
@@ -379,12 +380,14 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
         activity = context.activity
         address = address_of(activity)
         reference = activity.get_conversation_reference()
-        # the channel itself, not this message or the thread it was in: check-ins go there
-        reference.activity_id = None
+        # the channel itself, not this message, its sender or the thread it was in: check-ins
+        # go there. So it is the same for every message, and written when it changes.
+        reference.activity_id = reference.user = reference.request_id = None
         reference.conversation.id = _THREAD.sub("", reference.conversation.id)
-        await self.coach.store.remember_reference(
-            address, reference.model_dump_json(by_alias=True, exclude_none=True)
-        )
+        stored = reference.model_dump_json(by_alias=True, exclude_none=True)
+        if self._references.get(address.conversation) != stored:
+            await self.coach.store.remember_reference(address, stored)
+            self._references[address.conversation] = stored
         turn = self._turn(activity, address)
         if turn is not None:
             turn = replace(turn, user=await self._person(context, address, turn.user))
