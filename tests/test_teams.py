@@ -7,6 +7,7 @@ import asyncio
 import base64
 import itertools
 import logging
+import re
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -17,8 +18,8 @@ from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.adapters.teams import TeamsChannel, render_activity
-from bot.config import Secret, Settings
+from bot.adapters.teams import TeamsChannel, auth_configuration, render_activity
+from bot.config import ConfigError, Secret, Settings
 from bot.model import Address, Choice, Reply
 from bot.web import TEAMS_KEY, build_web_app
 from tests.fake_teams import FakeConnector, FakeMicrosoft, Sent
@@ -560,3 +561,60 @@ async def test_the_worker_posts_a_check_in_with_its_report_on_a_card(teams, coac
     assert texts[0].startswith('Check-in for "Sacramento')
     assert any(t.startswith("# Progress report: Sacramento") for t in texts)
     assert (await store.load(HERE)).partnership.last_checkin["due"] == due.isoformat()
+
+
+def test_the_documented_variables_map_onto_the_sdks_connection_settings():
+    single = auth_configuration(Settings.from_env({
+        "MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "s3cret",
+        "MicrosoftAppType": "SingleTenant", "MicrosoftAppTenantId": APP_TENANT,
+    }))  # fmt: skip
+    assert (single.AUTH_TYPE, single.CLIENT_ID, single.TENANT_ID, single.CLIENT_SECRET) == (
+        "ClientSecret",
+        APP_ID,
+        APP_TENANT,
+        "s3cret",
+    )
+    legacy = auth_configuration(
+        Settings.from_env({"MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "s3cret"})
+    )
+    assert legacy.TENANT_ID == "botframework.com"  # where multi-tenant bots get tokens
+    managed = auth_configuration(Settings.from_env({
+        "MicrosoftAppId": APP_ID, "MicrosoftAppType": "UserAssignedMSI",
+        "MicrosoftAppTenantId": APP_TENANT,
+    }))  # fmt: skip
+    assert (managed.AUTH_TYPE, managed.CLIENT_ID, managed.CLIENT_SECRET) == (
+        "UserManagedIdentity",
+        APP_ID,
+        None,
+    )
+    gov = Settings.from_env({
+        "MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "s3cret",
+        "MicrosoftAppType": "SingleTenant", "MicrosoftAppTenantId": APP_TENANT,
+        "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__AUTHORITY":
+            f"https://login.microsoftonline.us/{APP_TENANT}",
+    })  # fmt: skip
+    assert f"https://login.microsoftonline.us/{APP_TENANT}" == auth_configuration(gov).AUTHORITY
+    emulator = auth_configuration(Settings.from_env({"TEAMS_EMULATOR": "true"}))
+    assert emulator.ANONYMOUS_ALLOWED and emulator.CLIENT_ID is None
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID": APP_ID},
+         "set 'MicrosoftAppId' instead"),
+        ({"CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET": "x"},
+         "set 'MicrosoftAppPassword' instead"),
+        ({"CONNECTIONS__SERVICE_CONNECTION__SETTINGS__SCOPES": "x"},
+         "the coach takes only CONNECTIONS__SERVICE_CONNECTION__SETTINGS__AUTHORITY"),
+        ({"MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "x",
+          "MicrosoftAppType": "SingleTenant"}, "'MicrosoftAppTenantId' is not set"),
+        ({"MicrosoftAppId": APP_ID, "MicrosoftAppType": "UserAssignedMSI",
+          "MicrosoftAppTenantId": APP_TENANT, "MicrosoftAppPassword": "x"},
+         "a UserAssignedMSI bot has no password"),
+        ({"MicrosoftAppId": APP_ID}, "'MicrosoftAppPassword' is not set"),
+    ],
+)  # fmt: skip
+def test_teams_settings_that_cannot_map_stop_the_start_with_a_clear_message(env, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        Settings.from_env(env)
