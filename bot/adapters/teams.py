@@ -38,6 +38,7 @@ from aiohttp import web
 from microsoft_agents.activity import (
     Activity,
     ActivityTypes,
+    AdaptiveCardInvokeResponse,
     Attachment,
     ChannelAccount,
     ConversationAccount,
@@ -533,15 +534,18 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
             "teams-card", f"{address.conversation}:{card_id}"
         )
         if stored:
-            body = {"statusCode": 200, "type": CARD_TYPE, "value": json.loads(stored)}
+            body = AdaptiveCardInvokeResponse(
+                status_code=200, type=CARD_TYPE, value=json.loads(stored)
+            )
         else:  # sent before cards were kept, or too long ago
-            stale = self.coach.content.prompts.render("errors.stale")
-            body = {
-                "statusCode": 200,
-                "type": "application/vnd.microsoft.activity.message",
-                "value": stale,
-            }
-        answer = InvokeResponse(status=200, body=body)
+            body = AdaptiveCardInvokeResponse(
+                status_code=200,
+                type="application/vnd.microsoft.activity.message",
+                value=self.coach.content.prompts.render("errors.stale"),
+            )
+        answer = InvokeResponse(
+            status=200, body=body.model_dump(mode="json", by_alias=True, exclude_none=True)
+        )
         await context.send_activity(Activity(type=ActivityTypes.invoke_response, value=answer))
 
     async def send(
