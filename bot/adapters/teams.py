@@ -322,15 +322,15 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
     def __init__(self, coach: Coach, settings: Settings) -> None:
         self.coach = coach
         self.app_id = settings.teams_app_id
-        self.connections = MsalConnectionManager(
+        self._connections = MsalConnectionManager(
             connections_configurations={"SERVICE_CONNECTION": auth_configuration(settings)}
         )
-        self.adapter = CloudAdapter(connection_manager=self.connections)
+        self.adapter = CloudAdapter(connection_manager=self._connections)
         self._msal_ready = not settings.teams_app_id  # the emulator gets no tokens
         self._msal_lock = asyncio.Lock()
         self._references: dict[str, str] = {}  # conversation -> the reference last stored
         self.adapter.on_turn_error = self._on_turn_error
-        self.tokens = _Tokens(settings) if settings.teams_app_id else None
+        self._tokens = _Tokens(settings) if settings.teams_app_id else None
 
     async def handle(self, request: web.Request) -> web.Response:
         """The aiohttp handler for POST /api/messages."""
@@ -343,9 +343,9 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
         if not _well_formed(body):
             return web.Response(status=400, text="not a Bot Framework activity")
         identity = ClaimsIdentity()  # the emulator: anonymous
-        if self.tokens is not None:
+        if self._tokens is not None:
             try:
-                identity = await self.tokens.identity(request.headers.get("Authorization"), body)
+                identity = await self._tokens.identity(request.headers.get("Authorization"), body)
             except Exception as error:  # every kind of failure: a 401, never a 5xx
                 logger.info("Teams: refused an unauthenticated request: %r", error)
                 return web.Response(status=401, text="missing or invalid token")
@@ -371,7 +371,7 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
         async with self._msal_lock:
             if self._msal_ready:
                 return
-            provider = self.connections.get_default_connection()
+            provider = self._connections.get_default_connection()
             if isinstance(provider, MsalAuth):
                 async with asyncio.timeout(AUTHORITY_TIMEOUT_S):
                     await asyncio.to_thread(provider._get_client)
@@ -399,7 +399,8 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
 
     def _turn(self, activity: Activity, address: Address) -> Turn | None:
         user = activity.from_property
-        who = User(user.id, user.name or user.id) if user and user.id else User("unknown", "?")
+        who = User(user.id, user.name or user.id) if user and user.id else None
+        who = who or User("unknown", "unknown")
         data: Any = None
         if activity.type == ActivityTypes.message:
             data = activity.value  # Action.Submit: a message whose value is the button's data
