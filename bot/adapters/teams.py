@@ -3,8 +3,8 @@ Replies as Adaptive Cards. Decides nothing. Every SDK import of the project is i
 
     POST /api/messages
       handle: 415 / 400 for what is not an activity; with an app id, the bearer token is
-        checked here, and any failure is a 401
-      CloudAdapter.process -> on_turn: keep the ConversationReference; the activity -> Turn
+        checked here, and any failure is a 401 (503 if MSAL cannot reach its authority)
+      CloudAdapter.process_request -> on_turn: keep the ConversationReference; the activity -> Turn
         (text, a card button as an Action.Execute invoke or an Action.Submit message, a meeting)
       Coach.handle(turn) -> replies -> send / update through the connector, with retries; a
         private reply goes to a 1:1 chat with the person; a card action invoke is answered
