@@ -413,7 +413,10 @@ async def test_throttled_sends_are_retried_and_failures_logged(teams, caplog, mo
 async def test_malformed_activities_get_a_4xx_and_change_nothing(teams, store):
     async with teams.http.post("/api/messages", data=b"{}") as r:
         assert r.status == 415  # no Content-Type
-    for body in (b"{not json", b"[]", b'{"type": 5}', b'{"type": "message"}'):
+    typed_wrong = (
+        b'{"type": "message", "serviceUrl": "http://x/", "conversation": {"id": "c"}, "from": 5}'
+    )
+    for body in (b"{not json", b"[]", b'{"type": 5}', b'{"type": "message"}', typed_wrong):
         async with teams.http.post(
             "/api/messages", data=body, headers={"Content-Type": "application/json"}
         ) as r:
