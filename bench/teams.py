@@ -1,4 +1,4 @@
-"""Latency and throughput of a Teams message through the coach, beside a bare CloudAdapter echo bot.
+"""Latency and throughput of a Teams message through the coach, beside a bare Agents SDK echo bot.
 
     .venv/bin/python -m bench.teams [--seconds S] [--json]
 
@@ -6,14 +6,15 @@ Three processes (plus the embedded redis-server):
 
 - the servers (this process): the coach's own aiohttp app (`build_web_app` with
   `Settings(teams_emulator=True)`, a real `Coach` on the embedded Redis, the real `content/`),
-  and a bare botbuilder `CloudAdapter` (no app id, `MultiTenant`, as the emulator mode) whose
-  bot answers every message with `context.send_activity("echo: " + text)`; both serve
+  and a bare Microsoft 365 Agents SDK echo bot: the SDK's aiohttp `CloudAdapter` (no app id,
+  anonymous, as the emulator mode) whose agent answers every message with
+  `context.send_activity("echo: " + text)`; both serve
   POST /api/messages on 127.0.0.1;
 - the load generator: posts full Bot Framework activities (fresh id, `serviceUrl` = the
   stand-in, the bot @mentioned) and times each one until its HTTP response has been read. For
-  Teams the whole turn, the reply's round trip to the connector included, runs before the 201;
+  Teams the whole turn, the reply's round trip to the connector included, runs before the 202;
 - a stand-in for the Bot Framework connector (`tests.fake_teams.FakeConnector`) that both bots'
-  replies are sent to by botbuilder's own connector client, and that records them.
+  replies are sent to by the SDK's own connector client, and that records them.
 
 Requests alternate `rate <item> partial "bench note n"` and `decisions`, by three members in
 turn, in one channel's partnership. Phases, each `--seconds` long:
@@ -24,7 +25,7 @@ turn, in one channel's partnership. Phases, each `--seconds` long:
 2. paced, open loop at 20 requests/s against each (latency from each request's scheduled send
    time, so a stalled server cannot hide queued requests).
 
-Every request answered 201 is checked afterwards, untimed: its reply reached the connector
+Every request answered 202 is checked afterwards, untimed: its reply reached the connector
 exactly once with the text expected (the rating's confirmation, the decision list, the echo),
 and the coach's ratings were committed (the partnership's `rev`). The exit status is 0 whether
 or not the targets are met; 2 if the set-up fails.
@@ -51,12 +52,10 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from botbuilder.core import TurnContext
-from botbuilder.integration.aiohttp import (
-    CloudAdapter,
-    ConfigurationBotFrameworkAuthentication,
-)
-from botbuilder.schema import ActivityTypes
+from microsoft_agents.activity import ActivityTypes
+from microsoft_agents.authentication.msal import MsalConnectionManager
+from microsoft_agents.hosting.aiohttp import CloudAdapter
+from microsoft_agents.hosting.core import AgentAuthConfiguration, TurnContext
 from redis.asyncio import Redis
 
 from bench import slack as slack_bench
@@ -202,8 +201,8 @@ class Load(slack_bench.Load):
         self.items = items
         self.n = first_n
         self.session: aiohttp.ClientSession | None = None
-        self.answered: list[int] = []  # the n of every request answered 201, warm-up included
-        self.acked: Counter[str] = Counter()  # unused here: Teams answers 201, counted above
+        self.answered: list[int] = []  # the n of every request answered 202, warm-up included
+        self.acked: Counter[str] = Counter()  # unused here: Teams answers 202, counted above
         self.reset()
 
     async def one(self, scheduled_ns: int | None = None) -> None:
@@ -223,7 +222,7 @@ class Load(slack_bench.Load):
         end = time.perf_counter_ns()
         self.latencies.append(end - (scheduled_ns if scheduled_ns is not None else start))
         self.statuses[status] += 1
-        if status == "201":
+        if status == "202":
             self.answered.append(n)
         elif len(self.errors) < 5:
             self.errors.append(f"{kind} by {MEMBERS[member][1]}: {status}")
@@ -266,15 +265,6 @@ async def _serve_connector(conn: Connection) -> None:
 # --- the servers (this process) ----------------------------------------------------------------
 
 
-class EchoConfig:
-    """Local mode, as the Bot Framework Emulator uses: no app id, no authentication."""
-
-    APP_ID = ""
-    APP_PASSWORD = ""
-    APP_TYPE = "MultiTenant"
-    APP_TENANTID = ""
-
-
 class EchoBot:
     """As bare as a bot gets: every message is answered through the connector, nothing else."""
 
@@ -284,11 +274,16 @@ class EchoBot:
 
 
 def echo_app() -> web.Application:
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(EchoConfig()))
+    """Local mode, as the emulator uses: no app id, anonymous, no tokens."""
+    anonymous = AgentAuthConfiguration(anonymous_allowed=True)
+    connections = MsalConnectionManager(
+        connections_configurations={"SERVICE_CONNECTION": anonymous}
+    )
+    adapter = CloudAdapter(connection_manager=connections)
     bot = EchoBot()
 
     async def handle(request: web.Request) -> web.Response:
-        return await adapter.process(request, bot) or web.Response(status=201)
+        return await adapter.process(request, bot) or web.Response(status=202)
 
     app = web.Application()
     app.router.add_post("/api/messages", handle)
@@ -327,7 +322,7 @@ class Bench:
             async def say(n: int, member: int, text: str) -> str:
                 body = activity(activity_id("setup", n), member, text, self.service_url)
                 async with http.post(url, json=body) as r:
-                    if r.status != 201:
+                    if r.status != 202:
                         raise BenchError(f"set-up activity {text!r} answered {r.status}")
                 sent = await self.take()
                 if len(sent) != 1:
@@ -349,7 +344,7 @@ class Bench:
         errors = [key for key in self.log.counts if not key.startswith(("WARNING", "INFO"))]
         if problems or errors:
             raise BenchError(f"set-up went wrong: {problems}, log {self.log.first}")
-        # e.g. msrest's warnings when botbuilder reads a real Teams channelData
+        # e.g. the SDK's warnings about the anonymous (emulator) mode
         first, counts = self.log.first, self.log.counts
         self.setup_log = {f"{key.split()[0]} {first[key]}": n for key, n in counts.items()}
         self.log.take()
@@ -438,7 +433,7 @@ def merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
 def summarize(result: dict[str, Any], label: str) -> dict[str, Any]:
     answered = max(1, len(result["answered"]))  # warm-up included: its CPU is counted too
-    return slack_bench.summarize(result, label, ok_status="201") | {
+    return slack_bench.summarize(result, label, ok_status="202") | {
         "server_cpu_ms": result["cpu_s"] * 1000 / answered,
         "connector_cpu_ms": result["connector_cpu_s"] * 1000 / answered,
         "replies": result["check"],
@@ -448,7 +443,7 @@ def summarize(result: dict[str, Any], label: str) -> dict[str, Any]:
 
 async def measure(seconds: float) -> dict[str, Any]:
     # "asyncio": a task that raised logs "Task exception was never retrieved"
-    with LogCounter().installed("bot", "asyncio", "botbuilder", "msrest") as log:
+    with LogCounter().installed("bot", "asyncio", "microsoft_agents") as log:
         return await _measure(seconds, log)
 
 
@@ -487,14 +482,14 @@ async def _measure(seconds: float, log: LogCounter) -> dict[str, Any]:
             _, bare_b = await run_phase(
                 bench, client, bare_job | {"first_n": coach_raw["next_n"]}, "bare"
             )
-            bare = summarize(merge(bare_a, bare_b), "bare CloudAdapter echo bot")
+            bare = summarize(merge(bare_a, bare_b), "bare Agents SDK echo bot")
             bare["log"] = log.take()
             # Phase 2: paced, both bots, for latency at a rate both sustain.
             paced = common | {"mode": "paced", "rate": PACED_RATE, "seconds": seconds}
             paced_rows = []
             n = bare_b["next_n"]
             for tag, url, label in (
-                ("bare", bare_url, "bare CloudAdapter echo bot"),
+                ("bare", bare_url, "bare Agents SDK echo bot"),
                 ("coach", coach_url, "coach"),
             ):
                 row, raw = await run_phase(
@@ -572,7 +567,7 @@ def _checks(row: dict[str, Any], who: str) -> list[str]:
         f"({c['missing']} missing, {c['wrong']} wrong, {c['duplicated']} duplicated)"
     )
     if c["other"]:
-        line += f"; {c['other']} replies to requests not answered 201"
+        line += f"; {c['other']} replies to requests not answered 202"
     if who == "coach":
         ratings = row["ratings"]
         line += f"; ratings committed: {ratings['committed']} of {ratings['answered']}"
@@ -592,7 +587,7 @@ def render(r: dict[str, Any]) -> str:
         "Bot Framework activities over loopback HTTP to POST /api/messages, one partnership; "
         f"Redis {r['redis_version']} embedded",
         "load generator and connector stand-in run in processes of their own; a request is timed "
-        "to its 201, which comes after the reply's connector round trip; CPU ms/req is the "
+        "to its 202, which comes after the reply's connector round trip; CPU ms/req is the "
         "servers' process",
         *[f"set-up log: {record} (x{count})" for record, count in sorted(r["setup_log"].items())],
         "",
@@ -618,7 +613,7 @@ def render(r: dict[str, Any]) -> str:
             f"{ratio['value']:.2f}",
             _verdict(ratio["met"]),
         ),
-        ("every request answered 201", f"{errors['value']} errors", _verdict(errors["met"])),
+        ("every request answered 202", f"{errors['value']} errors", _verdict(errors["met"])),
         (
             "every reply reached the connector",
             f"{replies['value']} of {replies['target']}",
@@ -640,7 +635,7 @@ def render(r: dict[str, Any]) -> str:
 
 
 def _loopback_without_proxy() -> None:
-    """botbuilder's connector client (requests) honors HTTP(S)_PROXY: keep loopback direct."""
+    """MSAL's client (requests) honors HTTP(S)_PROXY: keep loopback direct."""
     for name in ("NO_PROXY", "no_proxy"):
         entries = [e for e in os.environ.get(name, "").split(",") if e]
         os.environ[name] = ",".join([*entries, "127.0.0.1", "localhost"])
@@ -649,7 +644,7 @@ def _loopback_without_proxy() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.teams",
-        description="Latency and throughput of Teams activities: coach vs bare CloudAdapter bot.",
+        description="Latency and throughput of Teams activities: coach vs a bare SDK echo bot.",
     )
     parser.add_argument(
         "--seconds",

@@ -32,6 +32,13 @@ SLACK_SCOPES = (  # the bot scopes slack/manifest.yml asks for
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 T = TypeVar("T")
+SDK_CONNECTION = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"  # the Agents SDK's names
+SDK_MAPPED = {  # the SDK's setting -> the variable the coach reads it from
+    "CLIENTID": "MicrosoftAppId",
+    "CLIENTSECRET": "MicrosoftAppPassword",
+    "TENANTID": "MicrosoftAppTenantId",
+    "AUTHTYPE": "MicrosoftAppType",
+}
 
 
 class ConfigError(ValueError):
@@ -143,8 +150,12 @@ class Settings:
             Mode instead, with no public URL.
         slack_api_url: the Slack Web API's base URL (a stand-in for tests or staging).
         teams_app_id, teams_app_password, teams_app_type, teams_tenant_id: the bot's Azure
-            registration (MicrosoftAppId, …); with an app id, /api/messages is served and
-            every request is authenticated by the Bot Framework SDK.
+            registration (MicrosoftAppId, …), mapped onto the Agents SDK's connection settings;
+            with an app id, /api/messages is served and every request is authenticated.
+        teams_authority: the Entra ID authority to get tokens from, for a government cloud
+            (the SDK's CONNECTIONS__SERVICE_CONNECTION__SETTINGS__AUTHORITY).
+        teams_openid_metadata_url: where the channel's token-signing keys are listed; empty
+            means the Bot Framework's own (the US Government one with a .us authority).
         teams_emulator: serve /api/messages without an app id and without authentication,
             for the Bot Framework Emulator and local tests only.
         slack_client_id, slack_client_secret, slack_scopes: with these (and the signing
@@ -170,6 +181,8 @@ class Settings:
     teams_app_password: Secret = field(default=Secret(""))
     teams_app_type: str = "MultiTenant"
     teams_tenant_id: str = ""
+    teams_authority: str = ""
+    teams_openid_metadata_url: str = ""
     teams_emulator: bool = False
     job_timeout_s: int = 60  # a check-in job taking longer is abandoned and run again
 
@@ -204,6 +217,7 @@ class Settings:
         env = _Env(os.environ if environ is None else environ)
         url = env.get("REDIS_URL", "", _redis_url, "Expected redis://, rediss:// or unix://.")
         api_url = env.get("SLACK_API_URL", SLACK_API_URL, _http_url, "Expected an http(s) URL.")
+        _check_teams(env.environ, env.environ.get("MicrosoftAppType", "MultiTenant"))
         return cls(
             slack_bot_token=Secret(env.get("SLACK_BOT_TOKEN", "")),
             slack_signing_secret=Secret(env.get("SLACK_SIGNING_SECRET", "")),
@@ -218,6 +232,8 @@ class Settings:
                 "Expected MultiTenant, SingleTenant or UserAssignedMSI.",
             ),
             teams_tenant_id=env.get("MicrosoftAppTenantId", ""),
+            teams_authority=env.get(SDK_CONNECTION + "AUTHORITY", ""),
+            teams_openid_metadata_url=env.get("TEAMS_OPENID_METADATA_URL", ""),
             teams_emulator=env.get("TEAMS_EMULATOR", "false", _flag, "Expected true or false."),
             job_timeout_s=env.get(
                 "COACH_JOB_TIMEOUT_S", "60", _positive_int, "Expected a whole number of seconds."
@@ -250,3 +266,38 @@ class Settings:
         if self.redis_url:
             return _masked_url(self.redis_url)
         return f"embedded Redis in {self.data_dir}"
+
+
+def _check_teams(env: Mapping[str, str], app_type: str) -> None:
+    """The Teams registration's variables fit together, and none of the SDK's own names is set
+    that the coach would not read."""
+    for name in sorted(n for n in env if n.startswith("CONNECTIONS__")):
+        setting = name.removeprefix(SDK_CONNECTION)
+        if setting in SDK_MAPPED:
+            raise ConfigError(
+                f"Config {name!r} is not read: set {SDK_MAPPED[setting]!r} instead "
+                "(the coach maps it onto the Agents SDK's connection settings)."
+            )
+        if setting != "AUTHORITY":
+            raise ConfigError(
+                f"Config {name!r} is not read: of the Agents SDK's connection settings the "
+                f"coach takes only {SDK_CONNECTION}AUTHORITY (for a government cloud)."
+            )
+    if not env.get("MicrosoftAppId"):
+        return
+    if app_type in {"SingleTenant", "UserAssignedMSI"} and not env.get("MicrosoftAppTenantId"):
+        raise ConfigError(
+            f"Config 'MicrosoftAppType' is {app_type!r} but 'MicrosoftAppTenantId' is not set. "
+            "Set it to the tenant (directory) id of the bot's registration."
+        )
+    if app_type == "UserAssignedMSI" and env.get("MicrosoftAppPassword"):
+        raise ConfigError(
+            "Config 'MicrosoftAppPassword' is set, but a UserAssignedMSI bot has no password: "
+            "its tokens come from the managed identity whose client id is 'MicrosoftAppId'. "
+            "Unset it."
+        )
+    if app_type != "UserAssignedMSI" and not env.get("MicrosoftAppPassword"):
+        raise ConfigError(
+            f"Config 'MicrosoftAppPassword' is not set. A {app_type} bot needs its client "
+            "secret (or use MicrosoftAppType=UserAssignedMSI with a managed identity)."
+        )

@@ -93,14 +93,14 @@ class TeamsChat:
         return f"29:{name}"
 
     async def act(self, user: str, text: str) -> None:
-        assert await self.teams.say(user.removeprefix("29:"), text) in (200, 201)
+        assert await self.teams.say(user.removeprefix("29:"), text) in (200, 201, 202)
 
     async def act_privately(self, user: str, text: str) -> None:
         activity = self.teams.activity(user.removeprefix("29:"), text=text)
         activity["conversation"] = {"id": f"a:dm-{user}", "conversationType": "personal",
                                     "tenantId": TENANT}  # fmt: skip
         activity["recipient"] = TEAMS_BOT
-        assert await self.teams.post(activity) in (200, 201)
+        assert await self.teams.post(activity) in (200, 201, 202)
 
     async def deliver(self, turn: Turn, reply: Reply) -> None:
         assert await self.platform.deliver(turn, reply)
@@ -113,8 +113,8 @@ class TeamsChat:
         return self._texts(TEAMS_CHANNEL)
 
     def private(self, user: str) -> list[str]:
-        return [text for conversation in self.teams.connector.personal(user)
-                for text in self._texts(conversation)]  # fmt: skip
+        chats = [*self.teams.connector.personal(user), f"a:dm-{user}"]  # created, or its own
+        return [text for conversation in chats for text in self._texts(conversation)]
 
 
 def _teams_text(activity: dict[str, Any]) -> str:
@@ -123,7 +123,7 @@ def _teams_text(activity: dict[str, Any]) -> str:
     return json.dumps(activity.get("attachments", []))
 
 
-@pytest.fixture(params=["console", "slack"])  # Teams joins with its 1:1 delivery
+@pytest.fixture(params=["console", "slack", "teams"])
 def chat(request, convo):
     if request.param == "console":
         return ConsoleChat(convo)
