@@ -133,7 +133,9 @@ async def embedded_worker(coach: Coach, settings: Settings) -> AsyncIterator[Non
 
 async def run_console(settings: Settings, content: Content, channel: str) -> int:
     async with coach_for(settings, content) as coach:
-        console = ConsoleChannel(coach, sys.stdout, channel=channel)
+        console = ConsoleChannel(
+            coach, sys.stdout, channel=channel, files=settings.data_dir / "files"
+        )
         start = await coach.store.transcript_end(console.address)  # before the worker starts
         async with embedded_worker(coach, settings):
             interactive = sys.stdin.isatty()

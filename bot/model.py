@@ -6,6 +6,7 @@ nothing platform-specific passes through here.
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -67,9 +68,13 @@ class Choice:
 
 @dataclass(frozen=True)
 class Attachment:
+    """A file that comes with a reply: text (`content`), or a binary document (`data`, such as
+    a Word file) with `content` as its plain-text stand-in."""
+
     filename: str
     content: str
     media_type: str
+    data: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -90,13 +95,19 @@ class Reply:
     thread: str | None = None
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self))
+        fields = asdict(self)
+        data = self.attachment.data if self.attachment else None
+        if data is not None:  # bytes travel as base64
+            fields["attachment"]["data"] = base64.b64encode(data).decode("ascii")
+        return json.dumps(fields)
 
     @classmethod
     def from_json(cls, text: str) -> Reply:
         fields = json.loads(text)
         choices = tuple(Choice(**c) for c in fields.pop("choices"))
         attachment = fields.pop("attachment")
+        if attachment and attachment.get("data") is not None:
+            attachment["data"] = base64.b64decode(attachment["data"])
         return cls(
             **fields, choices=choices, attachment=Attachment(**attachment) if attachment else None
         )

@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 from bot.coach import Coach
@@ -33,6 +34,7 @@ class ConsoleChannel:
     channel: str = "partnership"
     speaker: str = "you"
     choices: tuple[Choice, ...] = field(default=())
+    files: Path = Path(".coach-data") / "files"  # where binary attachments (Word) are saved
 
     @property
     def address(self) -> Address:
@@ -97,7 +99,14 @@ class ConsoleChannel:
         out.append(reply.text)
         if reply.preformatted:
             out.append(reply.preformatted)
-        if reply.attachment:
+        if reply.attachment and reply.attachment.data is not None:
+            self.files.mkdir(parents=True, exist_ok=True)
+            path = self.files / Path(reply.attachment.filename).name
+            path.write_bytes(reply.attachment.data)
+            out.append(
+                self.prompt("console.attachment_saved", filename=path.name, path=str(path))
+            )
+        elif reply.attachment:
             out.append(self.prompt("console.attachment", filename=reply.attachment.filename))
             out.append(reply.attachment.content.rstrip("\n"))
         if reply.choices:

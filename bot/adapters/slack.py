@@ -580,7 +580,7 @@ class SlackChannel:
             channel=address.channel,
             thread_ts=ts,
             filename=attachment.filename,
-            content=attachment.content,
+            content=attachment.data if attachment.data is not None else attachment.content,
         )
 
     async def _posted(
@@ -677,7 +677,11 @@ class SlackChannel:
                 channel=address.channel,
                 thread_ts=thread,
                 filename=reply.attachment.filename,
-                content=reply.attachment.content,
+                content=(
+                    reply.attachment.data
+                    if reply.attachment.data is not None
+                    else reply.attachment.content
+                ),
                 initial_comment=text,
             )
             return
