@@ -134,7 +134,7 @@ class Prompts:
         """Fill the template `key`; a missing template or variable is a bug and raises.
 
         Example:
-            render("tactics.discussion_done", count=1, name="…")  # "… 1 answer recorded …"
+            render("tactics.discussion_finished", count=1, name="…")  # "…: 1 answer recorded"
         """
         template = self.templates[key]
         if key in self.plurals:

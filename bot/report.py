@@ -20,7 +20,7 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,6 +41,7 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 CHART_WIDTH_IN = 6.0
 CHART_SIZE_IN = (6.4, 3.0)
 CHART_DPI = 110
+MAX_TICKS = 7
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,8 @@ class Report:
 def filename(p: Partnership, now: datetime, extension: str) -> str:
     """`sacramento-collaborative-progress-report-2026-04-14.docx`: the partnership and the day."""
     slug = re.sub(r"[^a-z0-9]+", "-", (p.name or "partnership").lower()).strip("-")[:60]
-    return f"{slug or 'partnership'}-progress-report-{local(now, p.zone).date().isoformat()}.{extension}"
+    day = local(now, p.zone).date().isoformat()
+    return f"{slug or 'partnership'}-progress-report-{day}.{extension}"
 
 
 def build(
@@ -480,20 +482,21 @@ def _md_cell(text: str) -> str:
 
 def _scorecard_header(content: Content) -> tuple[str, ...]:
     say = content.prompts.render
-    return tuple(
-        say(f"report.col_{c}") for c in ("item", "rating", "note", "rated_by", "date")
-    )
+    return tuple(say(f"report.col_{c}") for c in ("item", "rating", "note", "rated_by", "date"))
 
 
 def _values_header(content: Content) -> tuple[str, ...]:
     say = content.prompts.render
-    return tuple(say(f"report.col_{c}") for c in ("date", "value", "reported_by", "progress", "iso"))
+    return tuple(
+        say(f"report.col_{c}") for c in ("date", "value", "reported_by", "progress", "iso")
+    )
 
 
 def _decisions_header(content: Content) -> tuple[str, ...]:
     say = content.prompts.render
     return tuple(
-        say(f"report.col_{c}") for c in ("decision", "text", "endorsed_by", "objections", "waits_on")
+        say(f"report.col_{c}")
+        for c in ("decision", "text", "endorsed_by", "objections", "waits_on")
     )
 
 
@@ -607,14 +610,14 @@ def chart_png(view: MeasureView, report: Report, content: Content) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.figure import Figure
 
     say = content.prompts.render
     m = view.measure
     cutoff = report.since.isoformat() if report.since else ""
     shown = [r for r in m.reports if r.at >= cutoff]
-    when = [local(r.at, report.zone).replace(tzinfo=None) for r in shown]
+    days = [local(r.at, report.zone) for r in shown]
+    when = [d.timestamp() / 86400 for d in days]  # days since 1970: the x axis
     values = [r.value for r in shown]
     figure = Figure(figsize=CHART_SIZE_IN, dpi=CHART_DPI)
     axes = figure.subplots()
@@ -630,11 +633,13 @@ def chart_png(view: MeasureView, report: Report, content: Content) -> bytes:
         m.target, color="#7f3f00", linestyle=":", linewidth=2,
         label=say("report.chart_target", value=number(m.target)),
     )  # fmt: skip
-    if len(set(when)) == 1:  # one day: give the axis a range to place its ticks in
-        axes.set_xlim(when[0] - timedelta(days=1), when[0] + timedelta(days=1))
-    locator = AutoDateLocator(maxticks=6)
-    axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    if len(set(when)) == 1:  # one day: give the axis a range around it
+        axes.set_xlim(when[0] - 1, when[0] + 1)
+    every = max(1, -(-len(when) // MAX_TICKS))  # at most MAX_TICKS labeled days
+    axes.set_xticks(when[::every])
+    axes.set_xticklabels(
+        [short_day(d, report.zone) for d in days[::every]], rotation=30, ha="right", fontsize=8
+    )
     axes.set_title(m.name, fontsize=11)
     axes.set_ylabel(m.unit or say("report.no_unit_axis"))
     axes.grid(True, linestyle=":", linewidth=0.5)

@@ -103,9 +103,7 @@ class ConsoleChannel:
             self.files.mkdir(parents=True, exist_ok=True)
             path = self.files / Path(reply.attachment.filename).name
             path.write_bytes(reply.attachment.data)
-            out.append(
-                self.prompt("console.attachment_saved", filename=path.name, path=str(path))
-            )
+            out.append(self.prompt("console.attachment_saved", filename=path.name, path=str(path)))
         elif reply.attachment:
             out.append(self.prompt("console.attachment", filename=reply.attachment.filename))
             out.append(reply.attachment.content.rstrip("\n"))

@@ -61,8 +61,10 @@ _THREAD = re.compile(r";messageid=(\d+)$")
 T = TypeVar("T")
 
 
-def render_activity(reply: Reply) -> Activity:
-    """A reply as a Teams message: plain text, or an Adaptive Card when it has choices or a grid."""
+def render_activity(reply: Reply, link: str | None = None) -> Activity:
+    """A reply as a Teams message: plain text, or an Adaptive Card when it has choices or a grid.
+    `link` is where its binary attachment (a Word report) can be downloaded: a Teams bot cannot
+    upload a file into a channel, so the card's first action opens the link."""
     if not reply.choices and not reply.preformatted and not reply.attachment:
         return Activity(type=ActivityTypes.message, text=reply.text, text_format="plain")
     body: list[dict[str, Any]] = [{"type": "TextBlock", "text": reply.text, "wrap": True}]
@@ -70,7 +72,7 @@ def render_activity(reply: Reply) -> Activity:
         body.append(
             {"type": "TextBlock", "text": reply.preformatted, "fontType": "Monospace", "wrap": True}
         )
-    if reply.attachment:
+    if reply.attachment and link is None:
         body.append(
             {
                 "type": "TextBlock",
@@ -85,10 +87,13 @@ def render_activity(reply: Reply) -> Activity:
         "version": "1.4",
         "body": body,
     }
+    actions: list[dict[str, Any]] = []
+    if reply.attachment and link is not None:
+        actions.append({"type": "Action.OpenUrl", "title": reply.attachment.filename, "url": link})
     if reply.choices:
         # Action.Submit arrives as a message with `value`; Action.Execute would arrive as an
         # invoke, which botbuilder 4.17 answers with 500 (it serialises the body twice).
-        card["actions"] = [
+        actions += [
             {
                 "type": "Action.Submit",
                 "title": c.label,
@@ -96,8 +101,11 @@ def render_activity(reply: Reply) -> Activity:
             }
             for c in reply.choices
         ]
+    if actions:
+        card["actions"] = actions
     attachment = Attachment(content_type="application/vnd.microsoft.card.adaptive", content=card)
-    return Activity(type=ActivityTypes.message, text=reply.text, attachments=[attachment])
+    text = f"{reply.text}\n{link}" if link else reply.text  # the plain-text fallback
+    return Activity(type=ActivityTypes.message, text=text, attachments=[attachment])
 
 
 def _well_formed(body: Any) -> bool:
@@ -141,6 +149,7 @@ class TeamsChannel:  # a botbuilder Bot by shape: CloudAdapter calls its on_turn
     def __init__(self, coach: Coach, settings: Settings) -> None:
         self.coach = coach
         self.app_id = settings.teams_app_id
+        self.public_url = settings.public_url
         self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_BotConfig(settings)))
         self.adapter.on_turn_error = self._on_turn_error
 
@@ -216,9 +225,9 @@ class TeamsChannel:  # a botbuilder Bot by shape: CloudAdapter calls its on_turn
     async def _deliver(self, context: TurnContext, address: Address, reply: Reply) -> bool:
         # Teams has no message only one person sees in a channel; private replies are posted
         # in the conversation like the rest.
-        activity = render_activity(reply)
         store = self.coach.store
         try:
+            activity = render_activity(reply, await self._link(reply))
             if reply.key and (existing := await store.message_id(address, reply.key)):
                 activity.id = existing
                 activity.conversation = context.activity.conversation
@@ -236,6 +245,18 @@ class TeamsChannel:  # a botbuilder Bot by shape: CloudAdapter calls its on_turn
         if reply.key and sent is not None and sent.id:
             await store.remember_message(address, reply.key, sent.id)
         return True
+
+    async def _link(self, reply: Reply) -> str | None:
+        """A download link for the reply's binary attachment (a Word report), kept in Redis
+        for a day; None without one, or without a public URL to serve it from (then the card
+        shows the attachment's plain-text stand-in)."""
+        attachment = reply.attachment
+        if attachment is None or attachment.data is None or not self.public_url:
+            return None
+        token = await self.coach.store.put_file(
+            attachment.filename, attachment.media_type, attachment.data
+        )
+        return f"{self.public_url}/files/{token}"
 
     async def send(
         self, address: Address, replies: list[Reply], receipt: Receipt | None = None

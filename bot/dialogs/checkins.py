@@ -276,7 +276,11 @@ def report_measure(ctx: Context, args: Args) -> None:
     value = _number(ctx, value_word)
     found.reports.append(Report(value, ctx.stamp, ctx.user_id, ctx.user_name))
     ctx.remember(
-        "measure-report", measure=found.name, value=number(value), org=found.owner, name=ctx.user_name
+        "measure-report",
+        measure=found.name,
+        value=number(value),
+        org=found.owner,
+        name=ctx.user_name,
     )
     ctx.say(
         "checkins.measure_reported",
