@@ -93,9 +93,8 @@ def compose(
         parts.append(say("checkins.patience", members=", ".join(asked)))
     else:
         moment = "progress"
-    proposed = [d for d in waiting if d.status == "proposed"]
     for key in p.orgs:
-        blocked = [d.id for d in proposed if key not in d.endorsed_by()]
+        blocked = [d.id for d in waiting if key not in d.endorsed_by()]
         if key in absent and blocked:
             parts.append(
                 say(
