@@ -11,9 +11,10 @@ import csv
 import io
 import re
 
+from bot import report
 from bot.dialogs.base import Args, Context, checked_text, command
 from bot.model import Attachment, Choice
-from bot.partnership import Decision, Stance
+from bot.partnership import Decision, Stance, readable_time
 
 TEXT_LIMIT = 1000
 REASON_LIMIT = 1000
@@ -248,15 +249,15 @@ def _stance_choices(ctx: Context, decision: Decision) -> list[Choice]:
 
 
 def _waiting_on(ctx: Context, decision: Decision) -> str:
-    return ", ".join(ctx.partnership.waiting_on(decision)) or ctx.text("decisions.nobody")
+    """What it waits on: the organizations still to endorse (naming any with nobody here), or
+    a revision when it is objected to; the same words as check-ins and reports."""
+    if decision.status == "agreed":
+        return ctx.text("decisions.nobody")
+    return report.waits_on(ctx.partnership, ctx.content, decision)
 
 
 def _status(ctx: Context, decision: Decision) -> str:
-    if decision.agreed_at:
-        return ctx.text("decisions.status_agreed")
-    if decision.objected_by():
-        return ctx.text("decisions.status_objected")
-    return ctx.text("decisions.status_proposed")
+    return ctx.text(f"decisions.status_{decision.status}")
 
 
 def _names(ctx: Context, orgs: list[str], separator: str = ", ") -> str:
@@ -302,7 +303,7 @@ def _history(ctx: Context, decision: Decision) -> list[str]:
         lines.append(
             ctx.text(
                 f"decisions.history_{entry['act']}",
-                at=entry["at"],
+                at=readable_time(entry["at"], ctx.partnership.zone),
                 user=entry.get("name", ""),
                 org=entry.get("org_name") or _org_name(ctx, entry.get("org", "")),
                 text=entry.get("text", ""),
@@ -315,7 +316,7 @@ def _history(ctx: Context, decision: Decision) -> list[str]:
 
 def _markdown(ctx: Context, listed: list[Decision]) -> str:
     p = ctx.partnership
-    parts = [ctx.text("decisions.md_title", partnership=p.name, at=ctx.stamp)]
+    parts = [ctx.text("decisions.md_title", partnership=p.name, at=readable_time(ctx.now, p.zone))]
     for decision in listed:
         parts.append(
             ctx.text(
@@ -347,15 +348,18 @@ def _csv(ctx: Context, listed: list[Decision]) -> str:
             "waiting_on",
             "created_at",
             "agreed_at",
+            "created_local",
+            "agreed_local",
         ]
     )
+    zone = ctx.partnership.zone
     for d in listed:
         writer.writerow(
             [
                 _safe_cell(cell)
                 for cell in (
                     d.id,
-                    "agreed" if d.agreed_at else ("objected" if d.objected_by() else "proposed"),
+                    d.status,
                     d.text,
                     d.proposed_by_name,
                     _org_name(ctx, d.proposer_org),
@@ -366,6 +370,8 @@ def _csv(ctx: Context, listed: list[Decision]) -> str:
                     _waiting_on(ctx, d) if not d.agreed_at else "",
                     d.created_at,
                     d.agreed_at or "",
+                    readable_time(d.created_at, zone),
+                    readable_time(d.agreed_at, zone) if d.agreed_at else "",
                 )
             ]
         )
