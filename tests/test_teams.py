@@ -218,8 +218,7 @@ async def test_meetings_get_an_agenda_and_a_summary(teams):
     assert agenda.startswith('The meeting of "Sacramento Transportation')
     assert (
         '- D1 [proposed] "Meet monthly", waiting on City of Sacramento, Metro Chamber, Clean Air '
-        "Coalition"
-        in agenda
+        "Coalition" in agenda
     )
     assert "Scorecard items still open (27):" in agenda
 
