@@ -55,19 +55,19 @@ def compose(
     zone = p.zone
     since = readable_day(last.get("sent_at") or p.created_at or now.isoformat(), zone)
 
+    facts = report.Facts(p, content)
     agreed = [
         p.decisions[e["decision"]]
         for e in new_decisions
         if e["act"] == "agreed"
-        and e["decision"] in p.decisions
-        and p.decisions[e["decision"]].status == "agreed"  # not revised and reopened since
+        and facts.status.get(e["decision"]) == "agreed"  # not revised and reopened since
     ]
     moved = report.moved_lines(p, content, new_decisions, new_journal, zone, last={})
     reported = {e["measure"] for e in new_journal if e["type"] == "measure-report"}
-    decisions = p.decisions_in_order()
-    waiting = [d for d in decisions if d.status != "agreed"]
-    absent = set(p.orgs_without_members())
-    asked = _asked(p, waiting, absent)
+    waiting = [d for d in facts.decisions if facts.status[d.id] != "agreed"]
+    endorsed = {d.id: set(d.endorsed_by()) for d in waiting}
+    absent = facts.absent
+    asked = _asked(p, facts, waiting, endorsed)
     stalled = _stalled_measures(p, reported)
 
     parts = [say("checkins.opening", partnership=p.name, since=since)]
@@ -75,7 +75,10 @@ def compose(
         say("checkins.moved", moved="\n".join(moved)) if moved else say("checkins.nothing_moved")
     )
     parts.append(
-        say("checkins.still_open", still_open="\n".join(_open_line(p, content, d) for d in waiting))
+        say(
+            "checkins.still_open",
+            still_open="\n".join(_open_line(facts, d, endorsed[d.id]) for d in waiting),
+        )
         if waiting
         else say("checkins.nothing_open")
     )
@@ -94,7 +97,7 @@ def compose(
     else:
         moment = "progress"
     for key in p.orgs:
-        blocked = [d.id for d in waiting if key not in d.endorsed_by()]
+        blocked = [d.id for d in waiting if key not in endorsed[d.id]]
         if key in absent and blocked:
             parts.append(
                 say(
@@ -107,10 +110,10 @@ def compose(
     parts += [
         say(f"checkins.sector_{p.orgs[key].sector}", org=p.orgs[key].name)
         for key in p.orgs
-        if key not in absent and any(key not in d.endorsed_by() for d in waiting)
+        if key not in absent and any(key not in endorsed[d.id] for d in waiting)
     ]
     parts.append(say("checkins.report"))
-    gathered = report.build(p, content, decision_log, journal, now, moved=moved)
+    gathered = report.build(p, content, decision_log, journal, now, moved=moved, facts=facts)
     attachment = Attachment(
         report.filename(p, now, "md"), report.markdown(gathered, content), "text/markdown"
     )
@@ -125,22 +128,24 @@ def compose(
     return Checkin([reply], record, moment)
 
 
-def _asked(p: Partnership, waiting: list[Decision], absent: set[str]) -> list[str]:
+def _asked(
+    p: Partnership, facts: report.Facts, waiting: list[Decision], endorsed: dict[str, set[str]]
+) -> list[str]:
     """The members (not muted) of organizations a proposed decision waits on: the people who
     have been asked. An objected decision waits on a revision, not on them."""
     orgs = {
         key
         for d in waiting
-        if d.status == "proposed"
+        if facts.status[d.id] == "proposed"
         for key in p.orgs
-        if key not in absent and key not in d.endorsed_by()
+        if key not in facts.absent and key not in endorsed[d.id]
     }
     return sorted(m.name for m in p.members.values() if m.org in orgs and not m.muted)
 
 
-def _open_line(p: Partnership, content: Content, decision: Decision) -> str:
-    say = content.prompts.render
-    if decision.status == "objected":
+def _open_line(facts: report.Facts, decision: Decision, endorsed: set[str]) -> str:
+    p, say = facts.p, facts.content.prompts.render
+    if facts.status[decision.id] == "objected":
         return "\n".join(
             say(
                 "checkins.open_objected",
@@ -152,12 +157,12 @@ def _open_line(p: Partnership, content: Content, decision: Decision) -> str:
             for org, stance in decision.stances.items()
             if stance.stance == "object"
         )
-    waiting = [key for key in p.orgs if key not in decision.endorsed_by()]
+    waiting = [key for key in p.orgs if key not in endorsed]
     line = say(
         "checkins.open_line",
         decision=decision.id,
         text=decision.text,
-        waiting_on=report.waits_on(p, content, decision),
+        waiting_on=facts.waits_on(decision),
     )
     people = sorted(
         m.name for m in p.members.values() if m.org in waiting and not m.muted

@@ -274,6 +274,9 @@ class Partnership:
         )
 
 
+_MONTHS = ("", *(datetime(2000, m, 1).strftime("%b") for m in range(1, 13)))
+
+
 def local(at: str | datetime, zone: ZoneInfo) -> datetime:
     """An ISO time (as stored, UTC) or an aware datetime, in `zone`."""
     moment = datetime.fromisoformat(at) if isinstance(at, str) else at
@@ -293,13 +296,20 @@ def readable_day(at: str | datetime, zone: ZoneInfo) -> str:
 
 
 def short_day(at: str | datetime, zone: ZoneInfo) -> str:
-    """`14 Apr 2026`: a day in a table or a chart, in `zone`."""
-    return local(at, zone).strftime("%d %b %Y")
+    """`14 Apr 2026`: a day in a table or a chart, in `zone` (strftime's "%d %b %Y", without its
+    cost: reports list hundreds of them)."""
+    day = local(at, zone)
+    return f"{day.day:02d} {_MONTHS[day.month]} {day.year}"
 
 
 def number(value: float) -> str:
     """A value as people write it: 15, 12.5, 1500 (no trailing .0, no exponent below 1e16)."""
-    return f"{value:,.10f}".rstrip("0").rstrip(".").replace(",", "") if value == value else "?"
+    value = float(value)
+    if value != value:
+        return "?"
+    if value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return f"{value:.10f}".rstrip("0").rstrip(".")
 
 
 V = TypeVar("V")

@@ -57,8 +57,7 @@ class MeasureView:
     org: str
     progress: str  # one of partnership.PROGRESS
     facts: str  # baseline, target, owner and where it stands, in one sentence
-    rows: tuple[Row, ...]  # date, value, reporter, ISO time: the reports in the period
-    alt: str  # the chart's text alternative; "" when there is nothing to chart
+    rows: tuple[Row, ...]  # date, value, reporter, progress, ISO time: the period's reports
 
 
 @dataclass
@@ -80,6 +79,33 @@ class Report:
     still_open: list[str] = field(default_factory=list)
 
 
+class Facts:
+    """What a report (and the check-in that carries it) reads many times, worked out once: each
+    decision's status and what it waits on, the organizations nobody represents, the words for
+    each kind of progress. Valid while the partnership it was made from does not change."""
+
+    def __init__(self, p: Partnership, content: Content) -> None:
+        self.p = p
+        self.content = content
+        self.decisions = p.decisions_in_order()
+        self.status = {d.id: d.status for d in self.decisions}
+        self.absent = set(p.orgs_without_members())
+        self._waits: dict[str, str] = {}
+        self._words: dict[str, str] = {}
+
+    def waits_on(self, d: Decision) -> str:
+        found = self._waits.get(d.id)
+        if found is None:
+            found = self._waits[d.id] = waits_on(self.p, self.content, d, self.absent)
+        return found
+
+    def progress_words(self, progress: str) -> str:
+        found = self._words.get(progress)
+        if found is None:
+            found = self._words[progress] = progress_words(self.content, progress)
+        return found
+
+
 def filename(p: Partnership, now: datetime, extension: str) -> str:
     """`sacramento-collaborative-progress-report-2026-04-14.docx`: the partnership and the day."""
     slug = re.sub(r"[^a-z0-9]+", "-", (p.name or "partnership").lower()).strip("-")[:60]
@@ -96,18 +122,20 @@ def build(
     since: datetime | None = None,
     *,
     moved: list[str] | None = None,
+    facts: Facts | None = None,
 ) -> Report:
     """The report on `p` at `now`. `since` limits the measures' values and "what moved" to a
     period; without it, "what moved" is what happened since the last check-in. `moved` passes
-    lines the caller composed already (a check-in's own)."""
+    lines the caller composed already (a check-in's own), `facts` what it worked out."""
     say = content.prompts.render
     zone = p.zone
-    decisions = p.decisions_in_order()
+    facts = facts or Facts(p, content)
+    decisions = facts.decisions
     measures = p.measures_in_order()
     by_status: dict[str, list[Decision]] = {"agreed": [], "objected": [], "proposed": []}
     for d in decisions:
-        by_status[d.status].append(d)
-    views = [_measure_view(p, content, m, zone, since) for m in measures]
+        by_status[facts.status[d.id]].append(d)
+    views = [_measure_view(facts, m, zone, since) for m in measures]
     on_track = sum(1 for v in views if v.progress in {"reached", "exceeded", "on_the_way"})
     unreported = sum(1 for v in views if v.progress == "not_reported")
     rated = sum(1 for item in content.items if item in p.ratings)
@@ -140,13 +168,13 @@ def build(
         summary=summary,
     )
     for status, listed in by_status.items():
-        report.decisions[status] = [_decision_line(p, content, d) for d in listed]
+        report.decisions[status] = [_decision_line(facts, d) for d in listed]
     report.scorecard, report.differences = _scorecard(p, content, journal, zone)
     report.measures = views
     if moved is None:
         moved = moved_lines(p, content, decision_log, journal, zone, since)
     report.moved = moved
-    report.still_open = open_lines(p, content)
+    report.still_open = open_lines(facts)
     return report
 
 
@@ -183,15 +211,17 @@ def names(p: Partnership, orgs: Iterable[str], separator: str = ", ") -> str:
     return separator.join(p.org_name(o) for o in ranked)
 
 
-def waits_on(p: Partnership, content: Content, d: Decision) -> str:
+def waits_on(p: Partnership, content: Content, d: Decision, absent: set[str] | None = None) -> str:
     """What a decision waits on, in words: nothing; a revision (it is objected to); or the
-    organizations still to endorse, naming those with nobody here."""
+    organizations still to endorse, naming those with nobody here (`absent`, when known)."""
     say = content.prompts.render
-    if d.status == "agreed":
+    status = d.status
+    if status == "agreed":
         return say("report.waits_on_nothing")
-    if d.status == "objected":
+    if status == "objected":
         return say("report.waits_on_revision", orgs=names(p, d.objected_by()))
-    absent = set(p.orgs_without_members())
+    if absent is None:
+        absent = set(p.orgs_without_members())
     endorsed = d.endorsed_by()
     waiting = [key for key in p.orgs if key not in endorsed]
     parts = [
@@ -201,14 +231,14 @@ def waits_on(p: Partnership, content: Content, d: Decision) -> str:
     return ", ".join(parts) or say("decisions.nobody")
 
 
-def _decision_line(p: Partnership, content: Content, d: Decision) -> str:
-    say = content.prompts.render
+def _decision_line(facts: Facts, d: Decision) -> str:
+    p, say = facts.p, facts.content.prompts.render
     line = say(
         "report.decision_line",
         decision=d.id,
         text=d.text,
         endorsed_by=names(p, d.endorsed_by()) or say("decisions.nobody"),
-        waiting_on=waits_on(p, content, d),
+        waiting_on=facts.waits_on(d),
     )
     for org, stance in d.stances.items():
         if stance.stance == "object":
@@ -276,55 +306,73 @@ def amount(content: Content, value: float, unit: str) -> str:
     return number(value)
 
 
+def _amounts(content: Content, unit: str) -> tuple[str, str]:
+    """What goes before and after a value of this unit (`amount` once, for many values)."""
+    if not unit:
+        return "", ""
+    before, _, after = content.prompts.render("report.amount", value="\0", unit=unit).partition(
+        "\0"
+    )
+    return before, after
+
+
 def progress_words(content: Content, progress: str) -> str:
     return content.prompts.render(f"report.progress_{progress}")
 
 
-def _measure_view(
-    p: Partnership, content: Content, m: Measure, zone: ZoneInfo, since: datetime | None
-) -> MeasureView:
+def _measure_view(facts: Facts, m: Measure, zone: ZoneInfo, since: datetime | None) -> MeasureView:
+    p, content = facts.p, facts.content
     say = content.prompts.render
     progress = m.progress()
     org = p.org_name(m.owner)
     latest = m.latest
-    facts = say(
+    before, after = _amounts(content, m.unit)
+    sentence = say(
         "report.measure_facts" if latest is not None else "report.measure_facts_unreported",
-        baseline=amount(content, m.baseline, m.unit),
-        target=amount(content, m.target, m.unit),
+        baseline=before + number(m.baseline) + after,
+        target=before + number(m.target) + after,
         org=org,
-        value=amount(content, latest, m.unit) if latest is not None else "",
-        trend=progress_words(content, progress),
+        value=before + number(latest) + after if latest is not None else "",
+        trend=facts.progress_words(progress),
     )
     cutoff = since.isoformat() if since else ""
     rows = tuple(
         Row(
             (
                 short_day(r.at, zone),
-                amount(content, r.value, m.unit),
+                before + number(r.value) + after,
                 r.by_name,
-                progress_words(content, m.progress(i)),
+                facts.progress_words(m.progress(i)),
                 r.at,
             )
         )
         for i, r in enumerate(m.reports)
         if r.at >= cutoff
     )
-    alt = ""
-    if rows:
-        shown = [r for r in m.reports if r.at >= cutoff]
-        alt = say(
-            "report.chart_alt",
-            measure=m.name,
-            count=len(shown),
-            first_day=readable_day(shown[0].at, zone),
-            last_day=readable_day(shown[-1].at, zone),
-            values=", ".join(number(r.value) for r in shown),
-            unit=m.unit or say("report.no_unit"),
-            baseline=number(m.baseline),
-            target=number(m.target),
-            trend=progress_words(content, progress),
-        )
-    return MeasureView(m, org, progress, facts, rows, alt)
+    return MeasureView(m, org, progress, sentence, rows)
+
+
+def alt_text(content: Content, view: MeasureView, zone: ZoneInfo, since: datetime | None) -> str:
+    """What a measure's chart shows, in words: its text alternative ("" with nothing to chart).
+    Only the Word document needs it, so a check-in never works it out."""
+    m = view.measure
+    cutoff = since.isoformat() if since else ""
+    shown = [r for r in m.reports if r.at >= cutoff]
+    if not shown:
+        return ""
+    say = content.prompts.render
+    return say(
+        "report.chart_alt",
+        measure=m.name,
+        count=len(shown),
+        first_day=readable_day(shown[0].at, zone),
+        last_day=readable_day(shown[-1].at, zone),
+        values=", ".join(number(r.value) for r in shown),
+        unit=m.unit or say("report.no_unit"),
+        baseline=number(m.baseline),
+        target=number(m.target),
+        trend=progress_words(content, view.progress),
+    )
 
 
 def moved_lines(
@@ -405,13 +453,13 @@ def _member_name(p: Partnership, user_id: str) -> str:
     return member.name if member else user_id
 
 
-def open_lines(p: Partnership, content: Content) -> list[str]:
+def open_lines(facts: Facts) -> list[str]:
     """Each decision not yet agreed, and what it waits on."""
-    say = content.prompts.render
+    say = facts.content.prompts.render
     return [
-        say("report.open_line", decision=d.id, text=d.text, waiting_on=waits_on(p, content, d))
-        for d in p.decisions_in_order()
-        if d.status != "agreed"
+        say("report.open_line", decision=d.id, text=d.text, waiting_on=facts.waits_on(d))
+        for d in facts.decisions
+        if facts.status[d.id] != "agreed"
     ]
 
 
@@ -477,7 +525,9 @@ def _md_table(header: tuple[str, ...], rows: Iterable[Row]) -> str:
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    if "|" in text or "\n" in text:
+        return text.replace("|", "\\|").replace("\n", " ")
+    return text
 
 
 def _scorecard_header(content: Content) -> tuple[str, ...]:
@@ -551,10 +601,11 @@ def docx(report: Report, content: Content) -> bytes:
             if view.measure.reports:
                 doc.add_paragraph(say("report.none_in_period"))
             continue
+        alt = alt_text(content, view, report.zone, report.since)
         picture = chart_png(view, report, content)
         doc.add_picture(io.BytesIO(picture), width=Inches(CHART_WIDTH_IN))
-        _describe_last_picture(doc, view.alt, say("report.chart_title", measure=view.measure.name))
-        doc.add_paragraph(view.alt)  # the same words for everyone, not only screen readers
+        _describe_last_picture(doc, alt, say("report.chart_title", measure=view.measure.name))
+        doc.add_paragraph(alt)  # the same words for everyone, not only screen readers
         _table(doc, header, view.rows)
 
     doc.add_heading(say("report.h_moved_period" if report.since else "report.h_moved"), level=1)
