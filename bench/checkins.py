@@ -9,7 +9,8 @@ ago), then its keys are copied server-side (`COPY`) to N-1 more partnership ids 
 made due at the same minute. Then:
 
 1. memory: Redis `used_memory` before and after, per partnership, and `MEMORY USAGE` of each of
-   one partnership's keys;
+   one partnership's keys; and the time to make its progress report, as the Markdown every
+   check-in carries and as the Word document with a chart per measure (`/coach report`);
 2. dispatch: `send_checkin` for every due partnership, 10 at a time (arq's default `max_jobs`),
    with a courier that only collects the replies; every partnership must get exactly one
    check-in and have it recorded;

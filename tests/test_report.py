@@ -20,6 +20,7 @@ from aiohttp.test_utils import TestServer
 from docx import Document
 from docx.oxml.ns import qn
 
+from bot.config import Settings
 from bot.content import Content, is_one, load_content, pluralize
 from bot.model import Address, Attachment, Choice, Reply
 from bot.partnership import Measure, Report
@@ -480,3 +481,38 @@ async def test_a_download_link_serves_the_document_for_a_day(coach, store, conte
                     assert await response.text() == say(content, "report.link_expired")
     finally:
         await server.close()
+
+
+async def test_teams_gets_a_link_that_downloads_the_word_report(coach, content):
+    """Through the Teams stand-in: `report docx` answers with a card whose button opens
+    /files/<token>, and that link serves the document."""
+    from bot.web import TEAMS_KEY, build_web_app
+    from tests.fake_teams import FakeConnector
+    from tests.test_teams import Teams, set_up_three_partners
+
+    connector = FakeConnector()
+    await connector.start()
+    server = TestServer(await build_web_app(coach, Settings(teams_emulator=True)))
+    await server.start_server()
+    server.app[TEAMS_KEY].public_url = str(server.make_url("")).rstrip("/")
+    http = ClientSession(base_url=server.make_url("/"))
+    try:
+        teams = Teams(connector, http, server.app[TEAMS_KEY])
+        await set_up_three_partners(teams)
+        assert await teams.say("chamber", 'decide "Meet monthly"') == 201
+        assert await teams.say("city", 'object D1 "Not before the budget vote"') == 201
+        assert await teams.say("ngo", "report docx") == 201
+        sent = connector.sent[-1]
+        card = connector.card(sent)
+        (action,) = [a for a in card["actions"] if a["type"] == "Action.OpenUrl"]
+        assert action["title"].endswith(".docx") and "/files/" in action["url"]
+        assert action["url"] in sent.activity["text"]  # the plain-text fallback has the link
+        async with http.get(action["url"].split(str(server.make_url("")).rstrip("/"))[1]) as got:
+            assert got.status == 200
+            doc = Document(io.BytesIO(await got.read()))
+        cells = [c.text for t in doc.tables for r in t.rows for c in r.cells]
+        assert any("Not before the budget vote" in c for c in cells)
+    finally:
+        await http.close()
+        await server.close()
+        await connector.close()
