@@ -324,6 +324,9 @@ async def test_report_docx_reads_back_with_everything_a_funder_needs(
     cells = "\n".join(c.text for t in doc.tables for row in t.rows for c in row.cells)
 
     assert doc.core_properties.title == "Progress report: Trails"
+    assert "1 of 27 scorecard items is rated." in text  # a count meets its verb
+    assert "Of 3 measures of success, 2 are on track" in text
+    assert "and 1 has not been reported yet." in text
     headings = [
         (p.style.name, p.text)
         for p in doc.paragraphs
