@@ -519,3 +519,56 @@ async def test_teams_gets_a_link_that_downloads_the_word_report(coach, content):
         await http.close()
         await server.close()
         await connector.close()
+
+
+async def test_each_check_in_variant_through_the_slack_stand_in(
+    slack,  # noqa: F811  (the fixture imported above)
+    content,
+):
+    """`checkins now` in Slack: the check-in is a message with the Word button, and its
+    Markdown report is a file in the message's thread; one state per moment."""
+    from tests.test_slack import CHANNEL, set_up_three_partners
+
+    await set_up_three_partners(slack)
+    await slack.command("ULEAD", "checkins weekly tue 09:00 America/Chicago")
+
+    async def check_in() -> tuple[str, str]:
+        assert await slack.command("ULEAD", "checkins now") == 200
+        message = [m for m in slack.fake.messages(CHANNEL) if "files" not in m][-1]
+        assert message["text"].startswith("Check-in for")
+        posted = next(c for c in slack.fake.of("chat.postMessage") if c["text"] == message["text"])
+        buttons = [e for b in posted["blocks"] if b["type"] == "actions" for e in b["elements"]]
+        assert [b["text"]["text"] for b in buttons] == [say(content, "report.docx_choice")]
+        (report,) = [m for m in slack.fake.messages(CHANNEL, message["ts"]) if "files" in m]
+        assert report["files"][0]["name"].endswith(".md")
+        return message["text"], slack.fake.uploads[report["files"][0]["id"]].decode()
+
+    text, markdown = await check_in()  # quiet: nothing happened yet
+    assert say(content, "checkins.quiet", since="Tuesday 14 April 2026") in text.replace(
+        "&amp;", "&"
+    )
+    assert "# Progress report: Sacramento Transportation & Air Quality Collaborative" in markdown
+
+    await slack.command("UCHAMBER", 'decide "Meet monthly"')
+    text, _ = await check_in()  # patience: the decision waits on members who were asked
+    assert say(content, "checkins.patience", members="uchamber, ulead, ungo") in text
+
+    await slack.command("ULEAD", "endorse D1")
+    await slack.command("UNGO", "endorse D1")
+    await slack.command("UCHAMBER", "endorse D1")
+    text, markdown = await check_in()  # celebrate
+    assert say(content, "checkins.celebrate", decision="D1") in text
+    assert f"### {say(content, 'report.h_agreed', count=1)}" in markdown
+
+    await slack.command("ULEAD", 'partner add "Friends of Trails" nonprofit')
+    await slack.command("UCHAMBER", 'decide "Share one dashboard"')
+    text, _ = await check_in()  # an organization with nobody here
+    assert "Nobody from Friends of Trails has joined this channel yet" in text
+    assert "D2 waits on it" in text
+
+    await slack.command("UCHAMBER", 'measure add "Riders" --unit riders --baseline 0 --target 150')
+    await slack.command("UCHAMBER", 'measure report "Riders" 40')
+    await slack.command("UCHAMBER", 'measure report "Riders" 40')
+    text, markdown = await check_in()  # shifted: the measure stalled
+    assert say(content, "checkins.shifted", measure="Riders") in text
+    assert "| 40 riders | uchamber | " + say(content, "report.progress_flat") in markdown

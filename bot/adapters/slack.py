@@ -673,16 +673,20 @@ class SlackChannel:
         if reply.thread:
             thread = await store.message_id(address, f"thread:{reply.thread}") or thread
         if reply.attachment:
+            data = reply.attachment.data
+            content: str | bytes = data if data is not None else reply.attachment.content
+            comment: str | None = text
+            if reply.choices:  # buttons need a message of their own: the file goes in its thread
+                posted = await self.api.chat_postMessage(
+                    channel=address.channel, thread_ts=thread, text=text, blocks=blocks
+                )
+                thread, comment = thread or str(posted["ts"]), None
             await self.api.files_upload_v2(
                 channel=address.channel,
                 thread_ts=thread,
                 filename=reply.attachment.filename,
-                content=(
-                    reply.attachment.data
-                    if reply.attachment.data is not None
-                    else reply.attachment.content
-                ),
-                initial_comment=text,
+                content=content,
+                initial_comment=comment,
             )
             return
         posted = await self.api.chat_postMessage(
