@@ -84,6 +84,14 @@ def test_plural_markers_are_checked_like_variables(tmp_path: Path):
     assert "{nosuch|…}" in str(error.value)
 
 
+async def test_one_answer_is_one_answer_in_a_console_session(trails, content):
+    convo = trails
+    await convo("lead: discuss build-a-common-fact-base")
+    await convo('lead: answer "Ridership data from the transit agency"')
+    out = await convo("lead: discuss stop")
+    assert "1 answer recorded" in out and "1 answers" not in out
+
+
 def test_every_count_meets_its_noun_in_the_discussion_prompts(content):
     assert "1 answer recorded" in say(content, "tactics.discussion_finished", name="X", count=1)
     assert "2 answers recorded" in say(content, "tactics.discussion_finished", name="X", count=2)
