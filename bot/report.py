@@ -404,11 +404,12 @@ def moved_lines(
         new_decisions = after(decision_log, (mark or {}).get("decision_log"))
         new_journal = after(journal, (mark or {}).get("journal"))
     lines: list[str] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str]] = set()
     for e in new_decisions:
         d = p.decisions.get(e.get("decision", ""))
-        act = e.get("act")
-        if d is None or (act, d.id) in seen:
+        act = str(e.get("act"))
+        key = (act, d.id if d else "", e.get("org", "") if act == "object" else "")
+        if d is None or key in seen:
             continue
         if act == "agreed" and d.status == "agreed":
             lines.append(say("checkins.moved_agreed", decision=d.id, text=d.text))
@@ -426,7 +427,7 @@ def moved_lines(
             )
         else:
             continue
-        seen.add((str(act), d.id))
+        seen.add(key)
     rated: dict[str, str] = {}
     for e in new_journal:
         if e.get("type") == "rating":
