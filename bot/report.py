@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -108,7 +109,8 @@ class Facts:
 
 def filename(p: Partnership, now: datetime, extension: str) -> str:
     """`sacramento-collaborative-progress-report-2026-04-14.docx`: the partnership and the day."""
-    slug = re.sub(r"[^a-z0-9]+", "-", (p.name or "partnership").lower()).strip("-")[:60]
+    ascii_name = unicodedata.normalize("NFKD", p.name or "").encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:60].strip("-")
     day = local(now, p.zone).date().isoformat()
     return f"{slug or 'partnership'}-progress-report-{day}.{extension}"
 

@@ -388,6 +388,22 @@ async def test_report_takes_a_period_and_comes_as_both_forms(trails, clock, cont
 # --- delivery: model, Slack stand-in, Teams link ---------------------------------------------
 
 
+def test_report_file_names_are_plain_ascii():
+    from bot import report
+    from bot.partnership import Partnership
+
+    now = datetime(2026, 4, 14, 15, 0, tzinfo=UTC)
+    named = Partnership("x", name="Équipe Santé & Transit — 2026")
+    assert (
+        report.filename(named, now, "docx")
+        == "equipe-sante-transit-2026-progress-report-2026-04-14.docx"
+    )
+    assert (
+        report.filename(Partnership("x", name="···"), now, "md")
+        == "partnership-progress-report-2026-04-14.md"
+    )
+
+
 def test_a_reply_with_a_binary_attachment_round_trips_as_json():
     data = bytes(range(256))
     reply = Reply("r", attachment=Attachment("r.docx", "plain", "application/x", data=data))
