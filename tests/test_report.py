@@ -596,3 +596,15 @@ async def test_each_check_in_variant_through_the_slack_stand_in(
     text, markdown = await check_in()  # shifted: the measure stalled
     assert say(content, "checkins.shifted", measure="Riders") in text
     assert "| 40 riders | uchamber | " + say(content, "report.progress_flat") in markdown
+
+
+def test_start_up_imports_neither_matplotlib_nor_python_docx():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, bot.__main__, bot.dialogs, bot.scheduler, bot.web; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'matplotlib', 'docx', 'numpy'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
