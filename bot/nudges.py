@@ -68,6 +68,7 @@ def compose(
     endorsed = {d.id: set(d.endorsed_by()) for d in waiting}
     absent = facts.absent
     asked = _asked(p, facts, waiting, endorsed)
+    muted = {m.name for m in p.members.values() if m.muted}
     stalled = _stalled_measures(p, reported)
 
     parts = [say("checkins.opening", partnership=p.name, since=since)]
@@ -93,7 +94,12 @@ def compose(
         parts.append(say("checkins.quiet", since=since))
     elif asked:
         moment = "patience"
-        parts.append(say("checkins.patience", members=", ".join(asked)))
+        named = [name for name in asked if name not in muted]
+        parts.append(
+            say("checkins.patience", members=", ".join(named))
+            if named
+            else say("checkins.patience_unnamed")
+        )
     else:
         moment = "progress"
     for key in p.orgs:
@@ -131,8 +137,9 @@ def compose(
 def _asked(
     p: Partnership, facts: report.Facts, waiting: list[Decision], endorsed: dict[str, set[str]]
 ) -> list[str]:
-    """The members (not muted) of organizations a proposed decision waits on: the people who
-    have been asked. An objected decision waits on a revision, not on them."""
+    """The members of organizations a proposed decision waits on: the people who have been
+    asked (the muted ones too: they are only not called on by name). An objected decision waits
+    on a revision, not on them."""
     orgs = {
         key
         for d in waiting
@@ -140,7 +147,7 @@ def _asked(
         for key in p.orgs
         if key not in facts.absent and key not in endorsed[d.id]
     }
-    return sorted(m.name for m in p.members.values() if m.org in orgs and not m.muted)
+    return sorted(m.name for m in p.members.values() if m.org in orgs)
 
 
 def _open_line(facts: report.Facts, decision: Decision, endorsed: set[str]) -> str:

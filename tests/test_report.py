@@ -212,6 +212,16 @@ async def test_an_organization_with_nobody_here_is_named_not_waited_on_patiently
     assert "Nobody from Friends of Trails" not in out
 
 
+async def test_patience_with_members_who_muted_check_ins_names_nobody(trails, content):
+    convo = trails
+    await convo("lead: checkins mute")
+    await convo("rep: checkins mute")
+    await convo('rep: decide "Meet monthly"')
+    out = await convo("lead: checkins now")
+    assert say(content, "checkins.patience_unnamed") in out
+    assert "(over to:" not in out
+
+
 # --- what moved, once, with units; times in the partnership's zone ---------------------------
 
 
