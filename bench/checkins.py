@@ -9,7 +9,8 @@ ago), then its keys are copied server-side (`COPY`) to N-1 more partnership ids 
 made due at the same minute. Then:
 
 1. memory: Redis `used_memory` before and after, per partnership, and `MEMORY USAGE` of each of
-   one partnership's keys;
+   one partnership's keys; and the time to make its progress report, as the Markdown every
+   check-in carries and as the Word document with a chart per measure (`/coach report`);
 2. dispatch: `send_checkin` for every due partnership, 10 at a time (arq's default `max_jobs`),
    with a courier that only collects the replies; every partnership must get exactly one
    check-in and have it recorded;
@@ -46,6 +47,7 @@ from typing import Any, TypeVar
 from redis.asyncio import BlockingConnectionPool, Redis, UnixDomainSocketConnection
 
 from bench.turns import FACILITATOR, MEMBERS, ORGS, BenchError, _percentile, _stop_embedded
+from bot import report as progress
 from bot import scheduler
 from bot.coach import Coach
 from bot.config import PROJECT_DIR, Settings
@@ -67,6 +69,8 @@ RATINGS = 20
 RATINGS_BEFORE = 15
 MEASURES = 20
 REPORTS = 12  # per measure; the last one during the last week
+REPORT_MD_ROUNDS = 50  # the progress report as Markdown, timed this many times (median)
+REPORT_DOCX_ROUNDS = 5  # and as a Word document with its charts
 
 
 def weekly_at(due: datetime) -> str:
@@ -506,8 +510,9 @@ KINDS = (
     ("decode stream entries: Store._entries", ("bot/store.py", "_entries")),
     ("json.loads (sections, decisions)", ("json/__init__.py", "loads")),
     ("json.dumps (commit's diff of eager sections)", ("json/__init__.py", "dumps")),
-    ("compose: the Markdown report (_report)", ("bot/nudges.py", "_report")),
-    ("compose: picking new entries (_after)", ("bot/nudges.py", "_after")),
+    ("compose: gather the report (report.build)", ("bot/report.py", "build")),
+    ("compose: the Markdown report (report.markdown)", ("bot/report.py", "markdown")),
+    ("compose: picking new entries (report.after)", ("bot/report.py", "after")),
     ("render prompts (Prompts.render)", ("bot/content.py", "render")),
     ("idle: waiting for Redis (epoll)", ("", "<method 'poll' of 'select.epoll' objects>")),
 )  # fmt: skip
@@ -621,6 +626,7 @@ async def _measure(
     memory["one"] = await used_memory(redis)
     keys = await template_keys(redis, store, template.pid)
     meta = await redis.hgetall(store._key(template.pid, "meta"))
+    report["progress_report"] = await progress_report_times(store, content, template.pid)
 
     # 2. N-1 copies, all due at the same minute
     pids = [pid_of(i) for i in range(n)]
@@ -686,6 +692,50 @@ async def _measure(
     report["next_due"] = next_due.isoformat()
     report["log"] = dict(log.counts)
     return report
+
+
+async def progress_report_times(store: Store, content: Content, pid: str) -> dict[str, Any]:
+    """The template partnership's progress report, as `report` makes it: the Markdown (what
+    every check-in carries) and the Word document with a chart per measure, timed in the same
+    run. The first Word document also pays for importing python-docx and matplotlib."""
+    snapshot = await store.load_partnership(pid, with_history=True)
+    p, now = snapshot.partnership, datetime.now(UTC)
+
+    def markdown() -> str:
+        gathered = progress.build(
+            p.detached(), content, snapshot.decision_log, snapshot.journal, now
+        )
+        return progress.markdown(gathered, content)
+
+    def word() -> bytes:
+        gathered = progress.build(
+            p.detached(), content, snapshot.decision_log, snapshot.journal, now
+        )
+        return progress.docx(gathered, content)
+
+    started = time.perf_counter()
+    first = word()
+    first_s = time.perf_counter() - started
+    md_times, docx_times = [], []
+    for _ in range(REPORT_MD_ROUNDS):
+        started = time.perf_counter()
+        text = markdown()
+        md_times.append(time.perf_counter() - started)
+    for _ in range(REPORT_DOCX_ROUNDS):
+        started = time.perf_counter()
+        data = word()
+        docx_times.append(time.perf_counter() - started)
+    charts = sum(1 for m in p.measures.values() if m.reports)
+    return {
+        "markdown_ms": statistics.median(md_times) * 1e3,
+        "markdown_chars": len(text),
+        "docx_ms": statistics.median(docx_times) * 1e3,
+        "docx_first_ms": first_s * 1e3,
+        "docx_bytes": len(data),
+        "docx_first_bytes": len(first),
+        "charts": charts,
+        "rounds": {"markdown": REPORT_MD_ROUNDS, "docx": REPORT_DOCX_ROUNDS},
+    }
 
 
 async def _verify(
@@ -863,6 +913,17 @@ def render(r: dict[str, Any]) -> str:
         f"  Their data takes {_mib(m['all'] - m['empty'])} of Redis memory "
         f"({_kib(m['per_partnership'])} KiB each)."
     )
+    pr = r["progress_report"]
+    lines += [
+        "",
+        f"Progress report of one partnership ({pr['charts']} measures with a chart each), "
+        "timed in the same run (median):",
+        f"  Markdown (what each check-in carries): {pr['markdown_ms']:.1f} ms, "
+        f"{pr['markdown_chars']:,} characters ({pr['rounds']['markdown']} runs)",
+        f"  Word document with charts (/coach report): {pr['docx_ms']:.0f} ms, "
+        f"{pr['docx_bytes'] / 1024:.0f} KiB ({pr['rounds']['docx']} runs); the first one, "
+        f"importing python-docx and matplotlib, {pr['docx_first_ms']:.0f} ms",
+    ]
     prof = r["profile"]
     lines += [
         "",

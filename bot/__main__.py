@@ -139,7 +139,9 @@ async def embedded_worker(coach: Coach, settings: Settings) -> AsyncIterator[Non
 
 async def run_console(settings: Settings, content: Content, channel: str) -> int:
     async with coach_for(settings, content) as coach:
-        console = ConsoleChannel(coach, sys.stdout, channel=channel)
+        console = ConsoleChannel(
+            coach, sys.stdout, channel=channel, files=settings.data_dir / "files"
+        )
         # posts from now on: taken before the worker starts
         start = await coach.conversations.transcript_end(console.address)
         async with embedded_worker(coach, settings):

@@ -158,6 +158,9 @@ class Settings:
             means the Bot Framework's own (the US Government one with a .us authority).
         teams_emulator: serve /api/messages without an app id and without authentication,
             for the Bot Framework Emulator and local tests only.
+        public_url: the web process's public https address (COACH_PUBLIC_URL); Teams links a
+            Word report to /files/<token> under it, since a Teams bot cannot upload files into
+            a channel.
         slack_client_id, slack_client_secret, slack_scopes: with these (and the signing
             secret) the coach can be installed into many workspaces through Slack's OAuth flow
             at /slack/install; each workspace's bot token is kept in Redis.
@@ -185,6 +188,7 @@ class Settings:
     teams_openid_metadata_url: str = ""
     teams_emulator: bool = False
     job_timeout_s: int = 60  # a check-in job taking longer is abandoned and run again
+    public_url: str = ""  # https://coach.example.gov: where /files/<token> links point
 
     @property
     def slack_oauth_enabled(self) -> bool:
@@ -259,6 +263,7 @@ class Settings:
                 _one_of(*LOG_LEVELS, upper=True),
                 f"Expected one of {', '.join(LOG_LEVELS)}.",
             ),
+            public_url=env.get("COACH_PUBLIC_URL", "").rstrip("/"),
         )
 
     def describe_redis(self) -> str:

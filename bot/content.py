@@ -23,6 +23,9 @@ SECTORS = ("government", "business", "nonprofit", "community")
 QUESTIONS_PER_TACTIC = (4, 6)
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _PROMPT_KEY = re.compile(r"^[a-z0-9_]+$")
+# `{count|answer|answers}`: the first word when `count` is 1, the second otherwise. A prompt
+# writes the number itself as usual: "{count} {count|answer|answers} recorded".
+_PLURAL = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)\|([^{}|]*)\|([^{}|]*)\}")
 
 Path_ = tuple[str | int, ...]
 
@@ -125,10 +128,22 @@ class Prompts:
 
     templates: dict[str, str]
     samples: dict[str, str]
+    plurals: frozenset[str] = field(init=False)  # the keys whose templates hold {n|one|more}
+
+    def __post_init__(self) -> None:
+        plurals = frozenset(k for k, t in self.templates.items() if _PLURAL.search(t))
+        object.__setattr__(self, "plurals", plurals)
 
     def render(self, key: str, **variables: Any) -> str:
-        """Fill the template `key`; a missing template or variable is a bug and raises."""
-        return self.templates[key].format_map(variables)
+        """Fill the template `key`; a missing template or variable is a bug and raises.
+
+        Example:
+            render("tactics.discussion_finished", count=1, name="…")  # "…: 1 answer recorded"
+        """
+        template = self.templates[key]
+        if key in self.plurals:
+            template = pluralize(template, variables)
+        return template.format_map(variables)
 
     def __contains__(self, key: str) -> bool:
         return key in self.templates
@@ -197,6 +212,25 @@ class Content:
 
     def stage(self, stage_id: str) -> Stage | None:
         return next((s for s in self.stages if s.id == stage_id), None)
+
+
+def is_one(value: Any) -> bool:
+    """Whether a count reads as singular in English: 1 (or "1", 1.0), not 0, 2 or 1.5."""
+    try:
+        return float(str(value).replace(",", "")) == 1
+    except ValueError:
+        return False
+
+
+def pluralize(template: str, variables: dict[str, Any]) -> str:
+    """`template` with each `{count|one|more}` replaced by the form that fits `count`; a
+    missing count raises KeyError, as a missing {variable} does."""
+
+    def form(match: re.Match[str]) -> str:
+        one, more = match.group(2), match.group(3)
+        return one if is_one(variables[match.group(1)]) else more
+
+    return _PLURAL.sub(form, template)
 
 
 def kebab(name: str) -> str:
@@ -735,8 +769,16 @@ class _Loader:
                 if not isinstance(template, str) or not template.strip():
                     f.problem((key,), f"must be non-empty text, not {_kind(template)}")
                     continue
+                for match in _PLURAL.finditer(template):
+                    if samples_loaded and match.group(1) not in samples:
+                        f.problem(
+                            (key,),
+                            f"uses {{{match.group(1)}|…}}, which prompts/_variables.yaml does "
+                            "not define",
+                        )
+                plain = _PLURAL.sub(lambda m: m.group(2), template)
                 try:
-                    fields = list(formatter.parse(template))
+                    fields = list(formatter.parse(plain))
                 except ValueError as exc:
                     f.problem((key,), f"has a broken {{...}}: {exc}; write {{{{ for a brace")
                     continue
@@ -759,7 +801,7 @@ class _Loader:
                 template = template.rstrip("\n")
                 if samples_loaded and len(self.problems) == problems_before:
                     try:
-                        template.format_map(samples)
+                        pluralize(template, samples).format_map(samples)
                     except (KeyError, ValueError, IndexError, AttributeError) as exc:
                         f.problem((key,), f"does not render with the sample values: {exc}")
                         continue

@@ -87,3 +87,7 @@ class Conversations:
         self, address: Address, after: str, block_ms: int | None = 1000
     ) -> list[tuple[str, str]]:
         return await self._store.transcript(address, after, block_ms)
+
+    async def put_file(self, filename: str, media_type: str, data: bytes) -> str:
+        """Keep a document for download (a day); returns the token of its link."""
+        return await self._store.put_file(filename, media_type, data)

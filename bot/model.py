@@ -6,6 +6,7 @@ nothing platform-specific passes through here.
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -93,9 +94,18 @@ class Choice:
 
 @dataclass(frozen=True)
 class Attachment:
+    """A file that comes with a reply: text (`content`), or a binary document (`data`, such as
+    a Word file) with `content` as its plain-text stand-in."""
+
     filename: str
     content: str
     media_type: str
+    data: bytes | None = None
+
+    @property
+    def body(self) -> str | bytes:
+        """What the file holds: its binary document, else its text."""
+        return self.data if self.data is not None else self.content
 
 
 @dataclass(frozen=True)
@@ -129,7 +139,11 @@ class Reply:
         return self.to is not None
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self))
+        fields = asdict(self)
+        data = self.attachment.data if self.attachment else None
+        if data is not None:  # bytes travel as base64
+            fields["attachment"]["data"] = base64.b64encode(data).decode("ascii")
+        return json.dumps(fields)
 
     @classmethod
     def from_json(cls, text: str) -> Reply:
@@ -138,6 +152,8 @@ class Reply:
         choices = tuple(Choice(**c) for c in fields.pop("choices"))
         attachment = fields.pop("attachment")
         where = fields.pop("where", None)
+        if attachment and attachment.get("data") is not None:
+            attachment["data"] = base64.b64decode(attachment["data"])
         return cls(
             **fields,
             choices=choices,

@@ -1,28 +1,32 @@
 """Compose a "manage expectations" check-in from a partnership's state. Pure: no I/O.
 
-A check-in says what moved since the previous one (decisions agreed and proposed, scorecard
-items rated, measures reported), what is still open and whom it waits on, and one prompt chosen
-from the state:
+A check-in says what moved since the previous one (decisions agreed, proposed and objected to,
+scorecard items rated, measures reported: each once), what is still open and whom it waits on,
+and one prompt chosen from the state:
 
     celebrate   a decision was agreed since the last check-in
-    patience    decisions wait on partners, some of them governments with approval cycles
     shifted     a measure of success has stalled (its last two reports are the same), or it
                 has not been reported since the previous check-in
     quiet       nothing moved at all
+    patience    a proposed decision waits on organizations whose members have been asked
+    progress    something moved, and nothing above fits
 
-It ends with a line for each organization that something waits on, worded for its sector, and
-carries a detailed Markdown report for partners who circulate progress up a chain.
+An organization nobody here represents is named as such, with the decisions it blocks and how to
+invite someone; the patience prompt never counsels waiting on it. Then a line for each
+organization waited on that has members, worded for its sector. The progress report comes with
+it as Markdown (`bot.report`), and a button asks for the Word document with charts: composing a
+check-in never draws a chart.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
+from bot import report
 from bot.content import Content
-from bot.model import Attachment, Reply
-from bot.partnership import Decision, Partnership
+from bot.model import Attachment, Choice, Reply
+from bot.partnership import Decision, Partnership, readable_day
 from bot.store import Entry
 
 
@@ -41,50 +45,41 @@ def compose(
     now: datetime,
     due: datetime | None = None,
 ) -> Checkin:
-    """The check-in for `p` at `now`, from the streams' entries (all of them: the ones since
-    the previous check-in are picked by id)."""
+    """The check-in for `p` at `now`, from the streams' entries (all of them, or only those
+    since the previous check-in: the newer ones are picked by id)."""
+    p = p.detached()  # reads decode into a copy: the commit that records it compares nothing
     say = content.prompts.render
     last = p.last_checkin or {}
-    new_decisions = _after(decision_log, last.get("decision_log"))
-    new_journal = _after(journal, last.get("journal"))
-    zone = ZoneInfo(p.schedule["tz"]) if p.schedule else ZoneInfo("UTC")
-    since = _when(last.get("sent_at") or p.created_at or now.isoformat(), zone)
+    new_decisions = report.after(decision_log, last.get("decision_log"))
+    new_journal = report.after(journal, last.get("journal"))
+    zone = p.zone
+    since = readable_day(last.get("sent_at") or p.created_at or now.isoformat(), zone)
 
+    facts = report.Facts(p, content)
     agreed = [
         p.decisions[e["decision"]]
         for e in new_decisions
         if e["act"] == "agreed"
-        and e["decision"] in p.decisions
-        and p.decisions[e["decision"]].agreed_at is not None  # not revised and reopened since
+        and facts.status.get(e["decision"]) == "agreed"  # not revised and reopened since
     ]
-    proposed = [
-        p.decisions[e["decision"]]
-        for e in new_decisions
-        if e["act"] == "propose" and e["decision"] in p.decisions
-    ]
-    moved = [say("checkins.moved_agreed", decision=d.id, text=d.text) for d in agreed]
-    moved += [
-        say("checkins.moved_proposed", decision=d.id, text=d.text) for d in proposed if d.is_open
-    ]
-    rated = {e["item"]: e["rating"] for e in new_journal if e["type"] == "rating"}
-    moved += [
-        say("checkins.moved_rated", item=item, rating=_rating_label(content, rating))
-        for item, rating in rated.items()
-    ]
-    reported = [e for e in new_journal if e["type"] == "measure-report"]
-    moved += [
-        say("checkins.moved_measure", measure=e["measure"], value=e["value"], org=e["org"])
-        for e in reported
-    ]
+    moved = report.moved_lines(p, content, new_decisions, new_journal, zone, last={})
+    reported = {e["measure"] for e in new_journal if e["type"] == "measure-report"}
+    waiting = [d for d in facts.decisions if facts.status[d.id] in ("proposed", "objected")]
+    endorsed = {d.id: set(d.endorsed_by()) for d in waiting}
+    absent = facts.absent
+    asked = _asked(p, facts, waiting, endorsed)
+    muted = {m.name for m in p.members.values() if m.muted}
+    stalled = _stalled_measures(p, reported)
 
-    waiting = [d for d in p.decisions_in_order() if d.is_open]
-    stalled = _stalled_measures(p, {e["measure"] for e in reported})
     parts = [say("checkins.opening", partnership=p.name, since=since)]
     parts.append(
         say("checkins.moved", moved="\n".join(moved)) if moved else say("checkins.nothing_moved")
     )
     parts.append(
-        say("checkins.still_open", still_open="\n".join(_open_line(p, content, d) for d in waiting))
+        say(
+            "checkins.still_open",
+            still_open="\n".join(_open_line(facts, d, endorsed[d.id]) for d in waiting),
+        )
         if waiting
         else say("checkins.nothing_open")
     )
@@ -97,20 +92,36 @@ def compose(
     elif not moved:
         moment = "quiet"
         parts.append(say("checkins.quiet", since=since))
-    elif waiting:
+    elif asked:
         moment = "patience"
-        parts.append(say("checkins.patience"))
+        named = [name for name in asked if name not in muted]
+        parts.append(
+            say("checkins.patience", members=", ".join(named))
+            if named
+            else say("checkins.patience_unnamed")
+        )
     else:
         moment = "progress"
-    waited_on = [key for key in p.orgs if any(key not in d.endorsed_by() for d in waiting)]
+    for key in p.orgs:
+        blocked = [d.id for d in waiting if key not in endorsed[d.id]]
+        if key in absent and blocked:
+            parts.append(
+                say(
+                    "checkins.absent",
+                    org=p.orgs[key].name,
+                    blocked=", ".join(blocked),
+                    count=len(blocked),
+                )
+            )
     parts += [
-        say(f"checkins.sector_{p.orgs[key].sector}", org=p.orgs[key].name) for key in waited_on
+        say(f"checkins.sector_{p.orgs[key].sector}", org=p.orgs[key].name)
+        for key in p.orgs
+        if key not in absent and any(key not in endorsed[d.id] for d in waiting)
     ]
     parts.append(say("checkins.report"))
-    report = Attachment(
-        f"check-in-{now.astimezone(zone).date().isoformat()}.md",
-        _report(p, content, now, zone),
-        "text/markdown",
+    gathered = report.build(p, content, decision_log, journal, now, moved=moved, facts=facts)
+    attachment = Attachment(
+        report.filename(p, now, "md"), report.markdown(gathered, content), "text/markdown"
     )
     record = {
         "sent_at": now.isoformat(timespec="seconds"),
@@ -118,41 +129,53 @@ def compose(
         "decision_log": decision_log[-1]["_id"] if decision_log else last.get("decision_log", ""),
         "journal": journal[-1]["_id"] if journal else last.get("journal", ""),
     }
-    return Checkin([Reply("\n\n".join(parts), attachment=report)], record, moment)
+    choice = Choice(say("report.docx_choice"), "report docx")
+    reply = Reply("\n\n".join(parts), choices=(choice,), attachment=attachment)
+    return Checkin([reply], record, moment)
 
 
-def _after(entries: list[Entry], last_id: str | None) -> list[Entry]:
-    if not last_id:
-        return entries
-    last = _stream_id(last_id)
-    return [e for e in entries if _stream_id(e["_id"]) > last]
+def _asked(
+    p: Partnership, facts: report.Facts, waiting: list[Decision], endorsed: dict[str, set[str]]
+) -> list[str]:
+    """The members of organizations a proposed decision waits on: the people who have been
+    asked (the muted ones too: they are only not called on by name). An objected decision waits
+    on a revision, not on them."""
+    orgs = {
+        key
+        for d in waiting
+        if facts.status[d.id] == "proposed"
+        for key in p.orgs
+        if key not in facts.absent and key not in endorsed[d.id]
+    }
+    return sorted(m.name for m in p.members.values() if m.org in orgs)
 
 
-def _stream_id(entry_id: str) -> tuple[int, int]:
-    ms, _, seq = entry_id.partition("-")
-    return int(ms), int(seq or 0)
-
-
-def _when(iso: str, zone: ZoneInfo) -> str:
-    return datetime.fromisoformat(iso).astimezone(zone).strftime("%A %d %B")
-
-
-def _rating_label(content: Content, rating_id: str) -> str:
-    rating = content.rating(rating_id)
-    return rating.label if rating else rating_id
-
-
-def _open_line(p: Partnership, content: Content, decision: Decision) -> str:
-    waiting = [key for key in p.orgs if key not in decision.endorsed_by()]
-    names = [p.orgs[key].name for key in waiting]
+def _open_line(facts: report.Facts, decision: Decision, endorsed: set[str]) -> str:
+    p, say = facts.p, facts.content.prompts.render
+    if facts.status[decision.id] == "objected":
+        return "\n".join(
+            say(
+                "checkins.open_objected",
+                decision=decision.id,
+                text=decision.text,
+                org=p.org_name(org),
+                reason=stance.reason,
+            )
+            for org, stance in decision.stances.items()
+            if stance.stance == "object"
+        )
+    waiting = [key for key in p.orgs if key not in endorsed]
+    line = say(
+        "checkins.open_line",
+        decision=decision.id,
+        text=decision.text,
+        waiting_on=facts.waits_on(decision),
+    )
     people = sorted(
         m.name for m in p.members.values() if m.org in waiting and not m.muted
     )  # muted members are not called on by name
-    line = content.prompts.render(
-        "checkins.open_line", decision=decision.id, text=decision.text, waiting_on=", ".join(names)
-    )
     if people:
-        line += content.prompts.render("checkins.calls_on", members=", ".join(people))
+        line += say("checkins.calls_on", members=", ".join(people))
     return line
 
 
@@ -168,47 +191,3 @@ def _stalled_measures(p: Partnership, reported: set[str]) -> list[str]:
         if flat or silent:
             stalled.append(measure.name)
     return stalled
-
-
-def _report(p: Partnership, content: Content, now: datetime, zone: ZoneInfo) -> str:
-    say = content.prompts.render
-    decisions = "\n".join(
-        say(
-            "checkins.report_decision",
-            decision=d.id,
-            text=d.text,
-            status=say(
-                "decisions.status_withdrawn"
-                if d.withdrawn_at
-                else ("decisions.status_agreed" if d.agreed_at else "decisions.status_proposed")
-            ),
-            waiting_on=", ".join(p.waiting_on(d)) or say("decisions.nobody"),
-        )
-        for d in p.decisions_in_order()
-    ) or say("decisions.none_yet")
-    rated = sum(1 for item in content.items if item in p.ratings)
-    measures = "\n".join(
-        say(
-            "checkins.report_measure",
-            measure=m.name,
-            value=f"{m.latest:g}",
-            unit=m.unit,
-            baseline=f"{m.baseline:g}",
-            target=f"{m.target:g}",
-            org=p.org_name(m.owner),
-            count=len(m.reports),
-        )
-        for m in p.measures_in_order()
-    ) or say("checkins.report_no_measures")
-    return (
-        say(
-            "checkins.report_body",
-            partnership=p.name,
-            at=now.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
-            decisions=decisions,
-            rated=rated,
-            total=len(content.items),
-            measures=measures,
-        )
-        + "\n"
-    )

@@ -10,9 +10,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
+# A decision's status, the same word everywhere (decisions, check-ins, reports, exports,
+# meeting summaries). There is no "withdrawn": nothing withdraws a decision yet.
+STATUSES = ("proposed", "objected", "agreed", "withdrawn")
+# How a measure stands, judged from its baseline toward its target (either direction).
+PROGRESS = ("not_reported", "reached", "exceeded", "on_the_way", "flat", "moving_away")
+UTC = ZoneInfo("UTC")
 SECTIONS = (
     "meta", "orgs", "members", "facilitators", "ratings", "decisions", "dialogs", "measures"
 )  # fmt: skip
@@ -90,6 +98,16 @@ class Decision:
         return [org for org, s in self.stances.items() if s.stance == "object"]
 
     @property
+    def status(self) -> str:
+        """One of STATUSES: withdrawn; agreed; objected while any organization objects; else
+        proposed."""
+        if self.withdrawn_at is not None:
+            return "withdrawn"
+        if self.agreed_at is not None:
+            return "agreed"
+        return "objected" if self.objected_by() else "proposed"
+
+    @property
     def number(self) -> int:
         return int(self.id[1:])
 
@@ -115,8 +133,38 @@ class Measure:
     reports: list[Report] = field(default_factory=list)
 
     @property
-    def latest(self) -> float:
-        return self.reports[-1].value if self.reports else self.baseline
+    def latest(self) -> float | None:
+        """The last reported value; None before any report (the baseline is not a report)."""
+        return self.reports[-1].value if self.reports else None
+
+    @property
+    def lower_is_better(self) -> bool:
+        """A target below the baseline means lower is better; otherwise higher is."""
+        return self.target < self.baseline
+
+    def progress(self, upto: int | None = None) -> str:
+        """One of PROGRESS for the reports up to index `upto` (all of them by default).
+
+        Judged from the baseline toward the target: past the target is exceeded, at it
+        reached; short of it, the last value against the one before (or the baseline) is on
+        the way, flat or moving away. Example: baseline 0, target 150, reported 1000:
+        exceeded; baseline 70, target 70, reported 75: exceeded (higher is better).
+        """
+        reports = self.reports if upto is None else self.reports[: upto + 1]
+        if not reports:
+            return "not_reported"
+        sign = -1.0 if self.lower_is_better else 1.0
+        last = reports[-1].value
+        to_go = sign * (self.target - last)
+        if to_go < 0:
+            return "exceeded"
+        if to_go == 0:
+            return "reached"
+        before = reports[-2].value if len(reports) >= 2 else self.baseline
+        step = sign * (last - before)
+        if step == 0:
+            return "flat"
+        return "on_the_way" if step > 0 else "moving_away"
 
 
 @dataclass
@@ -142,6 +190,20 @@ class Partnership:
     @property
     def is_set_up(self) -> bool:
         return self.name is not None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The partnership's time zone: its check-in schedule's; UTC until one is set."""
+        tz = (self.schedule or {}).get("tz")
+        return ZoneInfo(tz) if tz else UTC
+
+    def members_of(self, org: str) -> list[Member]:
+        return [m for m in self.members.values() if m.org == org]
+
+    def orgs_without_members(self) -> list[str]:
+        """The partner organizations nobody in the conversation represents (their keys)."""
+        represented = {m.org for m in self.members.values()}
+        return [key for key in self.orgs if key not in represented]
 
     def org_of(self, user_id: str) -> str | None:
         """The organization a member speaks for: only a confirmed member's acts count."""
@@ -179,6 +241,18 @@ class Partnership:
 
     def decisions_in_order(self) -> list[Decision]:
         return sorted(self.decisions.values(), key=lambda d: d.number)
+
+    def detached(self) -> Partnership:
+        """A copy to read from: its lazy sections decode into the copy, so reading every
+        decision (a check-in, a report) leaves nothing for this one's `changes()` to compare.
+        Changes made to the copy are not written back."""
+        return replace(
+            self,
+            members=self.members.fresh(),
+            ratings=self.ratings.fresh(),
+            decisions=self.decisions.fresh(),
+            measures=self.measures.fresh(),
+        )
 
     def changes(
         self, before: dict[str, dict[str, str]]
@@ -227,6 +301,44 @@ class Partnership:
         )
 
 
+_MONTHS = ("", *(datetime(2000, m, 1).strftime("%b") for m in range(1, 13)))
+
+
+def local(at: str | datetime, zone: ZoneInfo) -> datetime:
+    """An ISO time (as stored, UTC) or an aware datetime, in `zone`."""
+    moment = datetime.fromisoformat(at) if isinstance(at, str) else at
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(zone)
+
+
+def readable_time(at: str | datetime, zone: ZoneInfo) -> str:
+    """`Tuesday 14 April 2026, 10:00 CDT`: a time as a person reads it, in `zone`."""
+    return local(at, zone).strftime("%A %d %B %Y, %H:%M %Z")
+
+
+def readable_day(at: str | datetime, zone: ZoneInfo) -> str:
+    """`Tuesday 14 April 2026`: the day of a time, in `zone`."""
+    return local(at, zone).strftime("%A %d %B %Y")
+
+
+def short_day(at: str | datetime, zone: ZoneInfo) -> str:
+    """`14 Apr 2026`: a day in a table or a chart, in `zone` (strftime's "%d %b %Y", without its
+    cost: reports list hundreds of them)."""
+    day = local(at, zone)
+    return f"{day.day:02d} {_MONTHS[day.month]} {day.year}"
+
+
+def number(value: float) -> str:
+    """A value as people write it: 15, 12.5, 1500 (no trailing .0, no exponent below 1e16)."""
+    value = float(value)
+    if value != value:
+        return "?"
+    if value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return f"{value:.10f}".rstrip("0").rstrip(".")
+
+
 V = TypeVar("V")
 
 
@@ -267,6 +379,13 @@ class LazySection(MutableMapping[str, V]):
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+    def fresh(self) -> LazySection[V]:
+        """The same fields, none decoded yet (the ones changed here stay as changed)."""
+        copy: LazySection[V] = LazySection(self._decode, self._raw)
+        copy._live = dict(self._live)
+        copy._deleted = set(self._deleted)
+        return copy
 
     def changes(self) -> tuple[dict[str, str], list[str]]:
         updates = {}

@@ -171,6 +171,106 @@ def clock_time(written: str) -> str | None:
     return f"{hour:02d}:{minute:02d}"
 
 
+@dataclass(frozen=True)
+class Calendar:
+    """A public-holiday calendar chosen by a code such as `US-IL` or `CA`, with its name in
+    words, and another calendar the code may have meant (`CA`: California, not Canada)."""
+
+    country: str
+    region: str | None
+    name: str  # "Canada"; "Illinois (United States)"
+    other: tuple[str, str] | None = None  # (code, name) of the calendar it may have meant
+
+
+def calendar_for(code: str) -> Calendar:
+    """The holiday calendar `code` names (`US`, `US-IL`, `CA-QC`), or a ScheduleError that says
+    what might have been meant. US states come first where a code is ambiguous: `CA` selects
+    Canada and says that `US-CA` is California; `NY` is no country, so it suggests `US-NY`."""
+    code = code.strip().upper()
+    country, _, region = code.partition("-")
+    countries = _countries()
+    if not country:
+        raise ScheduleError("checkins.unknown_country", country="-")
+    if country not in countries:
+        if not region and country in _regions("US"):
+            raise ScheduleError(
+                "checkins.unknown_country_suggest",
+                country=code,
+                suggested=f"US-{country}",
+                calendar=calendar_name("US", country),
+            )
+        alpha2 = _alpha3().get(country)
+        if alpha2 is not None:
+            suggested = f"{alpha2}-{region}" if region else alpha2
+            raise ScheduleError(
+                "checkins.unknown_country_suggest",
+                country=code,
+                suggested=suggested,
+                calendar=calendar_name(alpha2, region or None),
+            )
+        raise ScheduleError("checkins.unknown_country", country=code)
+    if region:
+        regions = _regions(country)
+        if region not in regions:
+            raise ScheduleError(
+                "checkins.unknown_region",
+                country=code,
+                calendar=calendar_name(country, None),
+                region=region,
+                regions=", ".join(regions) or "-",
+            )
+        return Calendar(country, region, calendar_name(country, region))
+    other = None
+    if country != "US" and country in _regions("US"):
+        other = (f"US-{country}", calendar_name("US", country))
+    return Calendar(country, None, calendar_name(country, None), other)
+
+
+def calendar_name(country: str, region: str | None) -> str:
+    """`Canada`, `Illinois (United States)`: a calendar in words, from the holidays package's
+    own metadata (its class names and subdivision aliases)."""
+    name = _countries().get(country, country)
+    if not region:
+        return name
+    region_name = _region_names(country).get(region, region)
+    return f"{region_name} ({name})"
+
+
+@functools.cache
+def _countries() -> dict[str, str]:
+    """Country code -> name ("UnitedStates" -> "United States")."""
+    from holidays.registry import COUNTRIES
+
+    supported = holidays.list_supported_countries()
+    names = {}
+    for class_name, alpha2, *_ in COUNTRIES.values():
+        if alpha2 in supported:
+            names[alpha2] = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", class_name)
+    return names
+
+
+@functools.cache
+def _alpha3() -> dict[str, str]:
+    from holidays.registry import COUNTRIES
+
+    return {entry[2]: entry[1] for entry in COUNTRIES.values() if len(entry) > 2}
+
+
+@functools.cache
+def _regions(country: str) -> tuple[str, ...]:
+    return tuple(holidays.list_supported_countries().get(country, ()))
+
+
+@functools.cache
+def _region_names(country: str) -> dict[str, str]:
+    """Region code -> its first alias (the English name, in the package's data)."""
+    aliases = getattr(holidays.country_holidays(country), "subdivisions_aliases", {}) or {}
+    names: dict[str, str] = {}
+    for alias, region in aliases.items():
+        names.setdefault(region, alias)
+    return names
+
+
 def next_due(schedule: Schedule, after: datetime) -> datetime:
     """The first check-in strictly after `after` (an aware datetime), in UTC.
 

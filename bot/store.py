@@ -27,6 +27,8 @@ on it stays in one slot:
     {prefix}:record:<kind>:<name>   small named records: Slack installations (per workspace and
                                     per installing user), one-time OAuth states (expire)
     {prefix}:{<conv>}:reference     how to reach the conversation proactively (Teams)
+    {prefix}:file:<token>           a document offered by a download link (Teams), as JSON with
+                                    its bytes in base64 (expires after FILE_TTL_S)
     {prefix}:checkins-due           sorted set: partnership -> when its next check-in is due
     {prefix}:{<pid>}:sending:<token>
                                     hash: when the worker first and last began sending a
@@ -48,8 +50,10 @@ once even when both deliveries race.
 
 from __future__ import annotations
 
+import base64
 import enum
 import json
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -66,6 +70,7 @@ USER_NAME_TTL_S = 24 * 3600  # people rarely rename; a day-old display name is f
 SEEN_EVENT_TTL_S = 24 * 3600  # Slack retries for up to ~1 hour, Teams for less; a day is ample
 SENDING_TTL_S = 3 * 24 * 3600  # longer than the worker retries a check-in
 TRANSCRIPT_LENGTH = 1000  # a console conversation keeps about this many posts
+FILE_TTL_S = 24 * 3600  # a report's download link works for a day
 
 Entry = dict[str, str]
 
@@ -345,6 +350,29 @@ class Store:
 
     def _record_key(self, kind: str, name: str) -> str:
         return f"{self.prefix}:record:{kind}:{name}"
+
+    async def put_file(self, filename: str, media_type: str, data: bytes) -> str:
+        """Keep a document for a download link; returns the link's token (random, unguessable).
+        It expires after FILE_TTL_S."""
+        token = secrets.token_urlsafe(24)
+        value = json.dumps(
+            {
+                "filename": filename,
+                "media_type": media_type,
+                "data": base64.b64encode(data).decode("ascii"),
+            }
+        )
+        await self.redis.set(f"{self.prefix}:file:{token}", value, ex=FILE_TTL_S)
+        return token
+
+    async def file(self, token: str) -> tuple[str, str, bytes] | None:
+        """The document behind a download link: (filename, media type, bytes); None when the
+        token is unknown or expired."""
+        found = await self.redis.get(f"{self.prefix}:file:{token}")
+        if found is None:
+            return None
+        stored = json.loads(found)
+        return stored["filename"], stored["media_type"], base64.b64decode(stored["data"])
 
     async def remember_reference(self, address: Address, reference: str) -> None:
         """Where and how to reach a conversation later (Teams' ConversationReference, JSON):

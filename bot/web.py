@@ -1,9 +1,11 @@
-"""The aiohttp application: `/healthz`, and the routes of every platform the settings enable
-(Slack's `/slack/events`, Teams' `/api/messages`), read from the table in `bot.adapters`."""
+"""The aiohttp application: `/healthz`, `/files/<token>` (documents offered by link), and the
+routes of every platform the settings enable (Slack's `/slack/events`, Teams' `/api/messages`),
+read from the table in `bot.adapters`."""
 
 from __future__ import annotations
 
 import logging
+import re
 
 from aiohttp import ClientSession, web
 
@@ -28,6 +30,32 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "redis": "ok"})
 
 
+_FILE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+async def download(request: web.Request) -> web.Response:
+    """GET /files/<token>: a document the coach offered by link (a Word report in Teams)."""
+    token = request.match_info["token"]
+    coach = request.app[COACH_KEY]
+    found = await coach.store.file(token) if _FILE_TOKEN.match(token) else None
+    if found is None:
+        return web.Response(status=404, text=coach.prompt("report.link_expired"))
+    filename, media_type, data = found
+    return web.Response(
+        body=data,
+        content_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{_safe_filename(filename)}"',
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _safe_filename(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)[:120] or "download"
+
+
 async def build_web_app(coach: Coach, settings: Settings) -> web.Application:
     """The web process's application, serving `coach` on every platform `settings` enables.
 
@@ -40,6 +68,7 @@ async def build_web_app(coach: Coach, settings: Settings) -> web.Application:
     app = web.Application(client_max_size=1024**2)
     app[COACH_KEY] = coach
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/files/{token}", download)
     session = ClientSession()
     platforms = {e.name: e.build(coach, settings, session) for e in enabled(settings)}
     app[PLATFORMS_KEY] = platforms

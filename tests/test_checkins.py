@@ -90,7 +90,7 @@ lead: checkins weekly tue 09:00 America/Chicago
 async def test_each_check_in_variant_through_the_console(convo, clock):
     await setup_with_checkins(convo, clock)
     out = await convo("lead: checkins now")
-    assert 'Check-in for "Trails": what has happened since Tuesday 14 April.' in out
+    assert 'Check-in for "Trails": what has happened since Tuesday 14 April 2026.' in out
 
     out = await convo("lead: checkins now")  # nothing since the last one
     assert "Nothing new since the last check-in." in out
@@ -100,10 +100,11 @@ async def test_each_check_in_variant_through_the_console(convo, clock):
     out = await convo("lead: checkins now")
     assert '- Proposed, waiting for endorsements: D1 "Meet monthly"' in out
     assert '- D1 "Meet monthly", waiting on City of Springfield, Acme (over to: lead, rep)' in out
-    assert "Some of what is open is waiting on approvals" in out  # patience
+    assert "Some of what is open is waiting on partners who have been asked (lead, rep)" in out
     assert "For City of Springfield: if anything here needs council" in out  # government
     assert "For Acme: say which decision points matter most" in out  # business
-    assert "--- check-in-" in out and "# Progress report: Trails" in out
+    assert "--- trails-progress-report-2026-04-14.md ---" in out
+    assert "# Progress report: Trails" in out
 
     await convo("rep: checkins mute")
     await convo("rep: endorse D1")
@@ -435,7 +436,7 @@ async def test_the_console_shows_the_check_in_a_worker_posts(
                 worker.wait(timeout=30)
     text = shown.read_text()
     assert text.count('Check-in for "P0": what has happened since') == 1, text
-    assert "--- check-in-" in text and "# Progress report: P0" in text
+    assert "-progress-report-" in text and "# Progress report: P0" in text
 
 
 async def test_a_send_that_hangs_is_retried_not_dropped(convo, clock, coach, store):

@@ -40,7 +40,10 @@ async def test_revising_resets_endorsements_and_history_keeps_every_step(three_p
 
     out = await convo("city_lead: decision D1")
     history = out.split("History:\n", 1)[1]
-    assert [line.split(" ", 2)[2] for line in history.strip().splitlines()[:4]] == [
+    # each line: the time in the partnership's zone (UTC: no check-ins set), who, what
+    lines = history.strip().splitlines()[:4]
+    assert lines[0].startswith("Tuesday 14 April 2026, 15:00 UTC chamber_rep proposed")
+    assert [line.split(" UTC ", 1)[1].split(" ", 1)[1] for line in lines] == [
         'proposed: "Meet monthly"',
         "endorsed for Metro Chamber",
         "objected for Clean Air Coalition: Monthly is too often for our volunteers",

@@ -172,7 +172,8 @@ def test_every_topic_is_listed_in_the_main_help_and_has_commands(commands, conte
 def test_only_the_commands_that_read_the_history_load_it(commands):
     loading = {c.name for c in commands if c.needs_history}
     assert loading == {
-        "decision", "export decisions", "checkins now", "checkins preview", "exercise", "practice"
+        "decision", "export decisions", "checkins now", "checkins preview", "exercise", "practice",
+        "report",
     }  # fmt: skip
 
 

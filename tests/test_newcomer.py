@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.dialogs import default_commands
 from bot.dialogs.help import TOPICS
 from bot.model import Address
+from bot.partnership import readable_time
 from tests.conftest import SETUP_SCRIPT, Convo
 
 HERE = Address("console", "local", "partnership")
@@ -243,7 +245,8 @@ async def test_a_proposer_withdraws_a_decision_which_stays_in_the_record(
     assert render("decisions.is_withdrawn", decision="D1") in out
     assert await stored(store) == before
     assert f"[{render('decisions.status_withdrawn')}]" in await convo("city_lead: decisions")
-    assert render("decisions.history_withdraw", at="2026-04-14T15:00:00+00:00", user="chamber_rep") in await convo("city_lead: decision D1")
+    at = readable_time("2026-04-14T15:00:00+00:00", ZoneInfo("UTC"))
+    assert render("decisions.history_withdraw", at=at, user="chamber_rep") in await convo("city_lead: decision D1")
     to_endorse = render("status.to_endorse", decision="D1", text="Meet monthly", org="City of Sacramento")
     assert to_endorse not in await convo("city_lead: status")
     out = await convo("city_lead: export decisions csv")

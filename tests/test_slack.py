@@ -354,7 +354,7 @@ async def test_setup_without_a_name_opens_a_form_that_sets_up_the_partnership(sl
         ("Acme", "business"),
     ]
     assert "Acme (business) joins the partnership" in slack.said()[-2]
-    assert slack.said()[-1].startswith("Check-ins are set: weekly.")
+    assert slack.said()[-1].startswith("Check-ins are set: every Tuesday at 09:00")
     assert p.schedule["tz"] == "America/Chicago"
 
 
@@ -527,7 +527,9 @@ async def test_a_check_in_is_posted_with_its_report_in_the_thread(slack, coach, 
     (checkin,) = [m for m in slack.fake.messages(CHANNEL) if "metadata" in m]
     assert checkin["text"].startswith('Check-in for "Sacramento Transportation')
     (report,) = [m for m in slack.fake.messages(CHANNEL, checkin["ts"]) if "files" in m]
-    assert report["files"][0]["name"] == "check-in-2026-04-21.md"
+    assert report["files"][0]["name"] == (
+        "sacramento-transportation-air-quality-collaborative-progress-report-2026-04-21.md"
+    )
     assert b"# Progress report: Sacramento" in slack.fake.uploads[report["files"][0]["id"]]
 
 

@@ -494,8 +494,8 @@ async def test_meetings_get_an_agenda_and_a_summary(teams):
     agenda = teams.connector.texts()[-1]
     assert agenda.startswith('The meeting of "Sacramento Transportation')
     assert (
-        '- D1 "Meet monthly", waiting on City of Sacramento, Metro Chamber, Clean Air Coalition'
-        in agenda
+        '- D1 [proposed] "Meet monthly", waiting on City of Sacramento, Metro Chamber, Clean Air '
+        "Coalition" in agenda
     )
     assert "Scorecard items still open (27):" in agenda
 
@@ -504,8 +504,8 @@ async def test_meetings_get_an_agenda_and_a_summary(teams):
     end = start | {"name": "application/vnd.microsoft.meetingEnd"}
     await teams.post(teams.activity("city", **end))
     summary = teams.connector.texts()[-1]
-    assert 'Agreed during the meeting:\n- D1 "Meet monthly"' in summary
-    assert 'Still waiting for endorsement:\n- D2 "Share one dashboard"' in summary
+    assert 'Agreed during the meeting:\n- D1 [agreed] "Meet monthly"' in summary
+    assert 'Still open:\n- D2 [proposed] "Share one dashboard"' in summary
 
 
 async def test_a_check_in_can_be_sent_later_from_any_process(teams, coach, store):

@@ -15,6 +15,7 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TextIO
 
 from aiohttp import ClientSession
@@ -32,7 +33,7 @@ _DIRECT = re.compile(r"^\s*dm\s+(.*)$", re.IGNORECASE | re.DOTALL)
 
 
 def build(coach: Coach, settings: Settings, session: ClientSession) -> ConsoleChannel:
-    return ConsoleChannel(coach, sys.stdout)
+    return ConsoleChannel(coach, sys.stdout, files=settings.data_dir / "files")
 
 
 @dataclass
@@ -44,6 +45,7 @@ class ConsoleChannel:
     channel: str = "partnership"
     speaker: str = "you"
     choices: tuple[Choice, ...] = field(default=())
+    files: Path = Path(".coach-data") / "files"  # where binary attachments (Word) are saved
     name: str = "console"
 
     # --- the contract (bot.adapters.base.Platform) ---------------------------------------------
@@ -142,7 +144,12 @@ class ConsoleChannel:
         out.append(reply.text)
         if reply.preformatted:
             out.append(reply.preformatted)
-        if reply.attachment:
+        if reply.attachment and reply.attachment.data is not None:
+            self.files.mkdir(parents=True, exist_ok=True)
+            path = self.files / Path(reply.attachment.filename).name
+            path.write_bytes(reply.attachment.data)
+            out.append(self.prompt("console.attachment_saved", filename=path.name, path=str(path)))
+        elif reply.attachment:
             out.append(self.prompt("console.attachment", filename=reply.attachment.filename))
             out.append(reply.attachment.content.rstrip("\n"))
         if reply.choices:

@@ -90,11 +90,14 @@ _THREAD = re.compile(r";messageid=(\d+)$")
 T = TypeVar("T")
 
 
-def _card(reply: Reply) -> dict[str, Any]:
+def _card(reply: Reply, link: str | None = None) -> dict[str, Any]:
     """The reply as an Adaptive Card: its text, fixed-width parts, and its choices as buttons
-    (Universal Actions, falling back to Action.Submit on clients without them)."""
+    (Universal Actions, falling back to Action.Submit on clients without them). `link` is where
+    its binary attachment (a Word report) can be downloaded: a Teams bot cannot upload a file
+    into a channel, so the card's first action opens the link."""
     body: list[dict[str, Any]] = [{"type": "TextBlock", "text": reply.text, "wrap": True}]
-    for fixed in (reply.preformatted, reply.attachment.content if reply.attachment else None):
+    attached = reply.attachment.content if reply.attachment and link is None else None
+    for fixed in (reply.preformatted, attached):
         if fixed:
             body.append({"type": "TextBlock", "text": fixed, "fontType": "Monospace", "wrap": True})
     card: dict[str, Any] = {
@@ -103,8 +106,13 @@ def _card(reply: Reply) -> dict[str, Any]:
         "version": "1.4",
         "body": body,
     }
+    actions: list[dict[str, Any]] = []
+    if reply.attachment and link is not None:
+        actions.append({"type": "Action.OpenUrl", "title": reply.attachment.filename, "url": link})
+    if actions:
+        card["actions"] = actions
     if reply.choices:
-        card["actions"] = [
+        card["actions"] = actions + [
             {
                 "type": "Action.Execute",
                 "verb": COACH_VERB,
@@ -123,12 +131,14 @@ def _card(reply: Reply) -> dict[str, Any]:
     return card
 
 
-def render_activity(reply: Reply) -> Activity:
-    """A reply as a Teams message: plain text, or an Adaptive Card when it has choices or a grid."""
+def render_activity(reply: Reply, link: str | None = None) -> Activity:
+    """A reply as a Teams message: plain text, or an Adaptive Card when it has choices, a grid
+    or an attachment (`link`: where its binary document can be downloaded)."""
     if not reply.choices and not reply.preformatted and not reply.attachment:
         return Activity(type=ActivityTypes.message, text=reply.text, text_format="plain")
-    attachment = Attachment(content_type=CARD_TYPE, content=_card(reply))
-    return Activity(type=ActivityTypes.message, text=reply.text, attachments=[attachment])
+    attachment = Attachment(content_type=CARD_TYPE, content=_card(reply, link))
+    text = f"{reply.text}\n{link}" if link else reply.text  # the plain-text fallback
+    return Activity(type=ActivityTypes.message, text=text, attachments=[attachment])
 
 
 def _well_formed(body: Any) -> bool:
@@ -329,6 +339,7 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
     def __init__(self, coach: Coach, settings: Settings) -> None:
         self.coach = coach
         self.app_id = settings.teams_app_id
+        self.public_url = settings.public_url
         self._connections = MsalConnectionManager(
             connections_configurations={"SERVICE_CONNECTION": auth_configuration(settings)}
         )
@@ -501,7 +512,7 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
         personal = context.activity.conversation.conversation_type == "personal"
         if reply.to is not None and not (personal and reply.to == user_id):
             return await self._deliver_private(context, address, reply.to, reply)
-        activity = render_activity(reply)
+        activity = render_activity(reply, await self._link(reply))
         store = self.coach.conversations
         try:
             if reply.key and (existing := await store.message_id(address, reply.key)):
@@ -536,7 +547,7 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
         key = f"dm:{user_id}"
         connector = _connector(context)
         bot = context.activity.recipient
-        activity = render_activity(reply)
+        activity = render_activity(reply, await self._link(reply))
         try:
             if connector is None or bot is None:
                 raise TypeError("no connector client or bot account in this turn")
@@ -571,6 +582,18 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
             )
             return False
         return True
+
+    async def _link(self, reply: Reply) -> str | None:
+        """A download link for the reply's binary attachment (a Word report), kept in Redis
+        for a day; None without one, or without a public URL to serve it from (then the card
+        shows the attachment's plain-text stand-in)."""
+        attachment = reply.attachment
+        if attachment is None or attachment.data is None or not self.public_url:
+            return None
+        token = await self.coach.conversations.put_file(
+            attachment.filename, attachment.media_type, attachment.data
+        )
+        return f"{self.public_url}/files/{token}"
 
     async def _answer_card_action(self, context: TurnContext, address: Address) -> None:
         """Answer a card's invoke with the card as it now stands (after the button's turn)."""

@@ -8,6 +8,7 @@ from bot.dialogs import (
     measures,
     meetings,
     practice,
+    report,
     scorecard,
     setup,
     spectrum,
@@ -42,6 +43,7 @@ def default_commands() -> Commands:
         checkins,
         measures,
         meetings,
+        report,
         exercises,
         practice,
     )

@@ -15,16 +15,25 @@ in (`bi-weekly tuesday 9am`) are read into the canonical four by `cadence_words`
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot import nudges
+from bot import nudges, report
 from bot.content import kebab
 from bot.dialogs.base import Args, Context, checked_text, command
-from bot.partnership import Measure, Partnership, Report
-from bot.schedule import Schedule, next_due, parse_schedule, read_cadence
+from bot.partnership import Measure, Partnership, Report, number
+from bot.schedule import (
+    Calendar,
+    Schedule,
+    calendar_for,
+    calendar_name,
+    next_due,
+    parse_schedule,
+    read_cadence,
+)
 
 MEASURE_NAME_LIMIT = 80
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -98,20 +107,31 @@ def set_cadence(ctx: Context, args: Args) -> None:
     if len(args.words) != 4:
         ctx.fail("checkins.usage")
     cadence, weekday, at, tz = args.words
-    country, region = None, None
+    chosen: Calendar | None = None
     if "holidays" in args.options:
-        country, _, region_part = args.options["holidays"].partition("-")
-        region = region_part or None
+        chosen = calendar_for(args.options["holidays"])
     schedule = parse_schedule(
-        cadence, weekday, at, tz, ctx.now, country=country or None, region=region
+        cadence,
+        weekday,
+        at,
+        tz,
+        ctx.now,
+        country=chosen.country if chosen else None,
+        region=chosen.region if chosen else None,
     )
     p.schedule, p.checkins_paused, p.skipped = schedule.to_dict(), None, None
     due = _upcoming(ctx, p)
     _remember_due(ctx, due)
+    suggestion = ""
+    if chosen is not None and chosen.other is not None:
+        code, name = chosen.other
+        suggestion = ctx.text("checkins.holidays_suggest", calendar=name, suggested=code)
     ctx.say(
-        "checkins.set_with_holidays" if schedule.country else "checkins.set",
-        cadence=schedule.cadence,
+        "checkins.set_with_holidays" if chosen else "checkins.set",
+        schedule=_schedule_words(ctx, schedule),
         when=_when(due, schedule),
+        calendar=chosen.name if chosen else "",
+        suggestion=suggestion,
     )
 
 
@@ -172,10 +192,33 @@ def status(ctx: Context) -> None:
         ctx.say("checkins.status_none")
         return
     schedule = Schedule.from_dict(p.schedule)
+    holidays = (
+        ctx.text(
+            "checkins.with_holidays", calendar=calendar_name(schedule.country, schedule.region)
+        )
+        if schedule.country
+        else ctx.text("checkins.no_holidays")
+    )
+    words = _schedule_words(ctx, schedule)
     if p.checkins_paused:
-        ctx.say("checkins.status_paused", cadence=schedule.cadence)
+        ctx.say("checkins.status_paused", schedule=words, holidays=holidays)
         return
-    ctx.say("checkins.status", cadence=schedule.cadence, when=_when(_upcoming(ctx, p), schedule))
+    ctx.say(
+        "checkins.status",
+        schedule=words,
+        when=_when(_upcoming(ctx, p), schedule),
+        holidays=holidays,
+    )
+
+
+def _schedule_words(ctx: Context, schedule: Schedule) -> str:
+    """`every Tuesday at 09:00 (America/Chicago)`: the cadence, day, time and zone."""
+    return ctx.text(
+        f"checkins.schedule_{schedule.cadence}",
+        weekday=calendar.day_name[schedule.weekday],
+        time=schedule.at,
+        tz=schedule.tz,
+    )
 
 
 def mute(ctx: Context, muted: bool) -> None:
@@ -256,9 +299,8 @@ def add_measure(ctx: Context, args: Args) -> None:
     ctx.say(
         "checkins.measure_added",
         measure=name,
-        unit=unit,
-        baseline=f"{baseline:g}",
-        target=f"{target:g}",
+        baseline=report.amount(ctx.content, baseline, unit),
+        target=report.amount(ctx.content, target, unit),
         org=p.orgs[owner].name,
     )
 
@@ -281,14 +323,19 @@ def report_measure(ctx: Context, args: Args) -> None:
         ctx.fail("checkins.not_owner", measure=found.name, org=owner)
     value = _number(ctx, value_word)
     found.reports.append(Report(value, ctx.stamp, ctx.user_id, ctx.user_name))
-    ctx.remember("measure-report", measure=found.name, value=f"{value:g}", org=owner)
+    ctx.remember(
+        "measure-report",
+        measure=found.name,
+        value=number(value),
+        org=found.owner,
+        name=ctx.user_name,
+    )
     ctx.say(
         "checkins.measure_reported",
         measure=found.name,
-        value=f"{value:g}",
-        unit=found.unit,
-        target=f"{found.target:g}",
-        trend=_trend(ctx, found),
+        value=report.amount(ctx.content, value, found.unit),
+        target=report.amount(ctx.content, found.target, found.unit),
+        trend=report.progress_words(ctx.content, found.progress()),
     )
 
 
@@ -298,27 +345,28 @@ def measures(ctx: Context, args: Args) -> None:
     if not p.measures:
         ctx.say("checkins.report_no_measures")
         return
-    lines = [
-        ctx.text(
-            "checkins.measure_line",
-            measure=m.name,
-            value=f"{m.latest:g}",
-            unit=m.unit,
-            target=f"{m.target:g}",
-            org=p.org_name(m.owner),
-            trend=_trend(ctx, m),
-        )
-        for m in p.measures_in_order()
-    ]
+    lines = [_measure_line(ctx, p, m) for m in p.measures_in_order()]
     ctx.say("checkins.measures", measures="\n".join(lines))
 
 
-def _trend(ctx: Context, m: Measure) -> str:
-    values = [m.baseline] + [r.value for r in m.reports]
-    if len(values) < 2 or values[-1] == values[-2]:
-        return ctx.text("checkins.trend_flat")
-    towards = abs(m.target - values[-1]) < abs(m.target - values[-2])
-    return ctx.text("checkins.trend_better" if towards else "checkins.trend_worse")
+def _measure_line(ctx: Context, p: Partnership, m: Measure) -> str:
+    amount = report.amount
+    if m.latest is None:
+        return ctx.text(
+            "checkins.measure_line_unreported",
+            measure=m.name,
+            baseline=amount(ctx.content, m.baseline, m.unit),
+            target=amount(ctx.content, m.target, m.unit),
+            org=p.org_name(m.owner),
+        )
+    return ctx.text(
+        "checkins.measure_line",
+        measure=m.name,
+        value=amount(ctx.content, m.latest, m.unit),
+        target=amount(ctx.content, m.target, m.unit),
+        org=p.org_name(m.owner),
+        trend=report.progress_words(ctx.content, m.progress()),
+    )
 
 
 def _number(ctx: Context, word: str | None) -> float:

@@ -11,9 +11,10 @@ import csv
 import io
 import re
 
+from bot import report
 from bot.dialogs.base import Args, Context, checked_text, command
 from bot.model import Attachment, Choice
-from bot.partnership import Decision, Stance
+from bot.partnership import Decision, Stance, readable_time
 
 TEXT_LIMIT = 1000
 REASON_LIMIT = 1000
@@ -275,17 +276,15 @@ def _stance_choices(ctx: Context, decision: Decision) -> list[Choice]:
 
 
 def _waiting_on(ctx: Context, decision: Decision) -> str:
-    return ", ".join(ctx.partnership.waiting_on(decision)) or ctx.text("decisions.nobody")
+    """What it waits on: the organizations still to endorse (naming any with nobody here), or
+    a revision when it is objected to; the same words as check-ins and reports."""
+    if decision.status == "agreed":
+        return ctx.text("decisions.nobody")
+    return report.waits_on(ctx.partnership, ctx.content, decision)
 
 
 def _status(ctx: Context, decision: Decision) -> str:
-    if decision.withdrawn_at:
-        return ctx.text("decisions.status_withdrawn")
-    if decision.agreed_at:
-        return ctx.text("decisions.status_agreed")
-    if decision.objected_by():
-        return ctx.text("decisions.status_objected")
-    return ctx.text("decisions.status_proposed")
+    return ctx.text(f"decisions.status_{decision.status}")
 
 
 def _names(ctx: Context, orgs: list[str], separator: str = ", ") -> str:
@@ -331,7 +330,7 @@ def _history(ctx: Context, decision: Decision) -> list[str]:
         lines.append(
             ctx.text(
                 f"decisions.history_{entry['act']}",
-                at=entry["at"],
+                at=readable_time(entry["at"], ctx.partnership.zone),
                 user=entry.get("name", ""),
                 org=entry.get("org_name") or _org_name(ctx, entry.get("org", "")),
                 text=entry.get("text", ""),
@@ -344,7 +343,7 @@ def _history(ctx: Context, decision: Decision) -> list[str]:
 
 def _markdown(ctx: Context, listed: list[Decision]) -> str:
     p = ctx.partnership
-    parts = [ctx.text("decisions.md_title", partnership=p.name, at=ctx.stamp)]
+    parts = [ctx.text("decisions.md_title", partnership=p.name, at=readable_time(ctx.now, p.zone))]
     for decision in listed:
         parts.append(
             ctx.text(
@@ -376,15 +375,18 @@ def _csv(ctx: Context, listed: list[Decision]) -> str:
             "waiting_on",
             "created_at",
             "agreed_at",
+            "created_local",
+            "agreed_local",
         ]
     )
+    zone = ctx.partnership.zone
     for d in listed:
         writer.writerow(
             [
                 _safe_cell(cell)
                 for cell in (
                     d.id,
-                    _status_word(d),
+                    d.status,
                     d.text,
                     d.proposed_by_name,
                     _org_name(ctx, d.proposer_org),
@@ -395,19 +397,12 @@ def _csv(ctx: Context, listed: list[Decision]) -> str:
                     _waiting_on(ctx, d) if d.is_open else "",
                     d.created_at,
                     d.agreed_at or "",
+                    readable_time(d.created_at, zone),
+                    readable_time(d.agreed_at, zone) if d.agreed_at else "",
                 )
             ]
         )
     return out.getvalue()
-
-
-def _status_word(d: Decision) -> str:
-    """A decision's status in the CSV export: a fixed word a spreadsheet can filter on."""
-    if d.withdrawn_at:
-        return "withdrawn"
-    if d.agreed_at:
-        return "agreed"
-    return "objected" if d.objected_by() else "proposed"
 
 
 def _safe_cell(value: object) -> object:

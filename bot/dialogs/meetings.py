@@ -7,6 +7,7 @@ Teams sends meeting start and end as events; in any channel they can be typed to
 
 from __future__ import annotations
 
+from bot import report
 from bot.dialogs.base import Args, Context, command
 from bot.dialogs.scorecard import open_items
 from bot.partnership import Decision
@@ -63,10 +64,11 @@ def _lines(ctx: Context, decisions: list[Decision]) -> str:
     p = ctx.partnership
     return "\n".join(
         ctx.text(
-            "meetings.decision_line",
+            "meetings.agreed_line" if d.status == "agreed" else "meetings.decision_line",
             decision=d.id,
             text=d.text,
-            waiting_on=", ".join(p.waiting_on(d)) or ctx.text("decisions.nobody"),
+            status=ctx.text(f"decisions.status_{d.status}"),
+            waiting_on=report.waits_on(p, ctx.content, d),
         )
         for d in decisions
     )

@@ -53,12 +53,18 @@ class SlackDelivery:
         if reply.thread:
             thread = await conversations.message_id(address, f"thread:{reply.thread}") or thread
         if reply.attachment:
+            comment: str | None = text
+            if reply.choices:  # buttons need a message of their own: the file goes in its thread
+                posted = await client.chat_postMessage(
+                    channel=address.channel, thread_ts=thread, text=text, blocks=blocks
+                )
+                thread, comment = thread or str(posted["ts"]), None
             await client.files_upload_v2(
                 channel=address.channel,
                 thread_ts=thread,
                 filename=reply.attachment.filename,
-                content=reply.attachment.content,
-                initial_comment=text,
+                content=reply.attachment.body,
+                initial_comment=comment,
             )
             return
         posted = await client.chat_postMessage(
@@ -184,7 +190,7 @@ class SlackDelivery:
             channel=address.channel,
             thread_ts=ts,
             filename=attachment.filename,
-            content=attachment.content,
+            content=attachment.body,
         )
 
     async def _posted(
