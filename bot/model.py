@@ -6,6 +6,7 @@ nothing platform-specific passes through here.
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -83,9 +84,20 @@ class Choice:
 
 @dataclass(frozen=True)
 class Attachment:
+    """A file with a message. `binary` files (a zip) carry their bytes base64-encoded in
+    `content`, so a reply stays JSON; `data()` gives the bytes."""
+
     filename: str
     content: str
     media_type: str
+    binary: bool = False
+
+    @classmethod
+    def of_bytes(cls, filename: str, data: bytes, media_type: str) -> Attachment:
+        return cls(filename, base64.b64encode(data).decode("ascii"), media_type, binary=True)
+
+    def data(self) -> bytes:
+        return base64.b64decode(self.content) if self.binary else self.content.encode()
 
 
 @dataclass(frozen=True)

@@ -210,3 +210,8 @@ def _report(p: Partnership, content: Content, now: datetime, zone: ZoneInfo) -> 
         )
         + "\n"
     )
+
+
+def progress_report(p: Partnership, content: Content, now: datetime, zone: ZoneInfo) -> str:
+    """The detailed Markdown report a check-in carries, as of `now` (the records archive)."""
+    return _report(p, content, now, zone)

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 SECTIONS = (
-    "meta", "orgs", "members", "facilitators", "ratings", "decisions", "dialogs", "measures"
+    "meta", "orgs", "members", "facilitators", "ratings", "decisions", "dialogs", "measures",
+    "records",
 )  # fmt: skip
 META_FIELDS = (
     "name", "created_by", "created_at", "schedule", "checkins_paused", "skipped", "last_checkin"
@@ -120,6 +121,8 @@ class Partnership:
         default_factory=lambda: LazySection(_decision)
     )  # item id -> latest rating; decision id -> its current state
     dialogs: dict[str, dict[str, Any]] = field(default_factory=dict)  # dialog name -> its state
+    # linked conversations, link code, retention, legal hold, a pending delete (bot.records)
+    records: dict[str, Any] = field(default_factory=dict)
     measures: LazySection[Measure] = field(default_factory=lambda: LazySection(_measure))
     schedule: dict[str, Any] | None = None  # a bot.schedule.Schedule, as a dict
     checkins_paused: bool | None = None
@@ -166,6 +169,7 @@ class Partnership:
             "orgs": {k: _dump(v) for k, v in self.orgs.items()},
             "facilitators": {k: _dump(v) for k, v in self.facilitators.items()},
             "dialogs": {k: _dump(v) for k, v in self.dialogs.items()},
+            "records": {k: _dump(v) for k, v in self.records.items()},
         }
         result = {}
         for section, after in eager.items():
@@ -200,6 +204,7 @@ class Partnership:
             ratings=LazySection(_rating, sections.get("ratings", {})),
             decisions=LazySection(_decision, sections.get("decisions", {})),
             dialogs=load("dialogs"),
+            records=load("records"),
         )
 
 

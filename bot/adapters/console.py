@@ -15,6 +15,7 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TextIO
 
 from aiohttp import ClientSession
@@ -22,7 +23,7 @@ from aiohttp import ClientSession
 from bot.adapters.base import Route
 from bot.coach import Coach
 from bot.config import Settings
-from bot.model import Address, Choice, Receipt, Reply, Turn, User
+from bot.model import Address, Attachment, Choice, Receipt, Reply, Turn, User
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class ConsoleChannel:
     speaker: str = "you"
     choices: tuple[Choice, ...] = field(default=())
     name: str = "console"
+    files: Path | None = None  # where files the coach hands over (an archive) are written
 
     # --- the contract (bot.adapters.base.Platform) ---------------------------------------------
 
@@ -58,6 +60,17 @@ class ConsoleChannel:
         pass
 
     async def deliver(self, turn: Turn, reply: Reply) -> bool:
+        """Print a reply; one for another console conversation (a card in a linked one) goes
+        to that conversation's transcript, where its own console shows it."""
+        where = reply.where
+        if (
+            where is not None
+            and not reply.private
+            and where.platform == self.name
+            and where.conversation != self.address.conversation
+        ):
+            await self.coach.conversations.post(where, reply, "reply", 0)
+            return True
         self.render(reply)
         return True
 
@@ -135,6 +148,18 @@ class ConsoleChannel:
         for line in lines:
             await self.line(line)
 
+    def _save(self, attachment: Attachment) -> str:
+        """A file (a zip) written into `files`; the line that says where it is."""
+        data = attachment.data()
+        if self.files is None:
+            return self.prompt(
+                "console.file_not_saved", filename=attachment.filename, size=len(data)
+            )
+        self.files.mkdir(parents=True, exist_ok=True)
+        path = self.files / Path(attachment.filename).name
+        path.write_bytes(data)
+        return self.prompt("console.file_saved", path=str(path), size=len(data))
+
     def render(self, reply: Reply) -> None:
         out = []
         if reply.to is not None:
@@ -142,7 +167,9 @@ class ConsoleChannel:
         out.append(reply.text)
         if reply.preformatted:
             out.append(reply.preformatted)
-        if reply.attachment:
+        if reply.attachment and reply.attachment.binary:
+            out.append(self._save(reply.attachment))
+        elif reply.attachment:
             out.append(self.prompt("console.attachment", filename=reply.attachment.filename))
             out.append(reply.attachment.content.rstrip("\n"))
         if reply.choices:

@@ -71,7 +71,7 @@ def render_activity(reply: Reply) -> Activity:
         body.append(
             {"type": "TextBlock", "text": reply.preformatted, "fontType": "Monospace", "wrap": True}
         )
-    if reply.attachment:
+    if reply.attachment and not reply.attachment.binary:  # a zip: Teams takes files by Graph only
         body.append(
             {
                 "type": "TextBlock",

@@ -1,6 +1,15 @@
 """The conversations the coach holds; importing this package registers every command."""
 
-from bot.dialogs import checkins, decisions, help, meetings, scorecard, setup, tactics
+from bot.dialogs import (
+    checkins,
+    decisions,
+    help,
+    meetings,
+    records,
+    scorecard,
+    setup,
+    tactics,
+)
 from bot.dialogs.base import COMMANDS, Args, Command, Context, parse
 
 __all__ = [
@@ -13,6 +22,7 @@ __all__ = [
     "help",
     "meetings",
     "parse",
+    "records",
     "scorecard",
     "setup",
     "tactics",

@@ -101,6 +101,12 @@ class Context:
     replies: list[Reply] = field(default_factory=list)
     log: list[Entry] = field(default_factory=list)
     journal: list[Entry] = field(default_factory=list)
+    # `link CODE`: the partnership the joining conversation holds now (an empty one when it
+    # holds none); None when the code names no partnership
+    other: Partnership | None = None
+    # what the core does after the commit, outside the partnership's hash slot: each has a
+    # "type" (link-code, link, unlink, retention, archive, delete; see Coach._apply_effects)
+    effects: list[Entry] = field(default_factory=list)
 
     @property
     def user_id(self) -> str:

@@ -181,6 +181,11 @@ def show(ctx: Context, args: Args) -> None:
 def export(ctx: Context, args: Args) -> None:
     p = ctx.require_setup()
     what, form = (args.word(0) or "").lower(), (args.word(1) or "md").lower()
+    if what == "archive":
+        from bot.dialogs.records import export_archive
+
+        export_archive(ctx, args)
+        return
     if what != "decisions" or form not in {"md", "csv"}:
         ctx.fail("decisions.export_usage")
     listed = p.decisions_in_order()
@@ -393,3 +398,13 @@ def _log(ctx: Context, decision: Decision, act: str, **fields: str) -> None:
             **fields,
         }
     )
+
+
+def decisions_csv(ctx: Context) -> str:
+    """Every decision as CSV (the archive's copy of `export decisions csv`)."""
+    return _csv(ctx, ctx.partnership.decisions_in_order())
+
+
+def decisions_markdown(ctx: Context) -> str:
+    """Every decision with its history as Markdown (needs `ctx.decision_log`)."""
+    return _markdown(ctx, ctx.partnership.decisions_in_order())

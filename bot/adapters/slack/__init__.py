@@ -129,7 +129,9 @@ class SlackChannel:
         await self.drain()
 
     async def deliver(self, turn: Turn, reply: Reply) -> bool:
-        client = await self.client_for(turn.address.workspace)
+        # a public reply may belong in another conversation (a card in a linked channel)
+        where = turn.address if reply.private else (reply.where or turn.address)
+        client = await self.client_for(where.workspace)
         return client is not None and await self._deliver(client, turn, reply)
 
     async def send(self, address: Address, replies: list[Reply], receipt: Receipt) -> bool:

@@ -57,7 +57,9 @@ class SlackDelivery:
                 channel=address.channel,
                 thread_ts=thread,
                 filename=reply.attachment.filename,
-                content=reply.attachment.content,
+                content=reply.attachment.data()
+                if reply.attachment.binary
+                else reply.attachment.content,
                 initial_comment=text,
             )
             return
