@@ -35,6 +35,7 @@ from bot.store import CommitResult, Entry, Store
 
 LINK_CODE_TTL_S = 15 * 60  # a link code is good for this long, once
 DELETE_CONFIRM_S = 10 * 60  # a delete's confirmation button is good for this long
+DECISIONS = "decisions"  # the archive's decisions.csv and decisions.md
 UNITS = {"day": "days", "week": "weeks", "month": "months", "year": "years"}
 
 
@@ -146,8 +147,8 @@ async def archive(store: Store, content: Content, pid: str, now: datetime) -> tu
         ):
             zf.writestr(f"{stream}.json", _json([_entry(e) for e in entries]))
             zf.writestr(f"{stream}.csv", _history_csv(entries))
-        zf.writestr("decisions.csv", decisions_csv(ctx))
-        zf.writestr("decisions.md", decisions_markdown(ctx))
+        zf.writestr(f"{DECISIONS}.csv", decisions_csv(ctx))
+        zf.writestr(f"{DECISIONS}.md", decisions_markdown(ctx))
         if p.is_set_up:
             zf.writestr("report.md", progress_report(p, content, now, zone))
         zf.writestr("redis.json", _json({"keys": dumped, "indexes": indexes}))
