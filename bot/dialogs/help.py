@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.dialogs.base import Args, Context, command
 
-TOPICS = ("setup", "scorecard", "decisions", "tactics")
+TOPICS = ("setup", "scorecard", "decisions", "tactics", "records")
 
 
 @command("help", "?")
