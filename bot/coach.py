@@ -266,9 +266,7 @@ class Coach:
                 elif kind == "retention":
                     await self.store.set_retained(pid, bool(effect["on"]))
                 elif kind == "archive":
-                    name, data = await records.archive(
-                        self.store, self.content, pid, self.clock()
-                    )
+                    name, data = await records.archive(self.store, self.content, pid, self.clock())
                     attachment = Attachment.of_bytes(name, data, "application/zip")
                     text = self.content.prompts.render(
                         "records.archive_ready", partnership=ctx.partnership.name, file=name

@@ -4,12 +4,14 @@ Keys of one partnership carry its id as a Redis Cluster hash tag, so every multi
 on it stays in one slot:
 
     {prefix}:{<pid>}:rev            a counter, bumped by every commit that changes something
-    {prefix}:{<pid>}:<section>      one hash per section of `Partnership` (meta, orgs, members, …)
+    {prefix}:{<pid>}:<section>      one hash per section of `Partnership` (meta, orgs, members, …;
+                                    `records`: linked conversations, link code, retention, hold)
     {prefix}:{<pid>}:decision-log   stream: every propose / endorse / object / revise, append-only
     {prefix}:{<pid>}:journal        stream: ratings, discussion answers and other things that moved
     {prefix}:{<pid>}:seen:<event>   marks a platform event id as handled (expires)
     {prefix}:conversation:<conv>    the partnership a conversation belongs to, where it is not
-                                    the conversation's own (so one partnership can span several)
+                                    the conversation's own (so one partnership can span several:
+                                    `link CODE`; a partnership's id is its home conversation's)
     {prefix}:user:<platform>:<workspace>:<user>
                                     set: the partnerships a user has joined (App Home lists
                                     them; each is checked against its members when shown)
@@ -29,7 +31,8 @@ on it stays in one slot:
     {prefix}:{<pid>}:sending:<token>
                                     hash: when the worker first and last began sending a
                                     check-in (or its reminders), so a re-run knows to look for
-                                    it before sending
+                                    it before sending; "delivered:<conv>" for each of the
+                                    partnership's conversations that has it already
     {prefix}:{<conv>}:transcript    stream: what the worker posted into a console conversation
                                     (the console's stand-in for a platform's message history)
     {prefix}:{<conv>}:messages      a platform's ids for the coach's messages in a conversation:
@@ -427,7 +430,6 @@ class Store:
 
     async def ping(self) -> bool:
         return bool(await self.redis.ping())
-
 
     # --- linked conversations and records (bot.records) ----------------------------------------
 

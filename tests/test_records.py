@@ -179,12 +179,18 @@ lead2: decide "Meet monthly"
     assert [e["type"] for e in await store.journal(PID)][-3:] == ["linked", "link-code", "unlinked"]
 
 
-async def test_an_empty_partnership_is_replaced_when_its_conversation_links(coach, store):
-    city, field = Convo(coach, "hall"), Convo(coach, "yard")
+async def test_an_empty_partnership_is_replaced_when_its_conversation_links(coach, store, content):
+    city, field, third = Convo(coach, "hall"), Convo(coach, "yard"), Convo(coach, "third")
     await city.script(SETUP_SCRIPT)
     await field('lead2: setup "Placeholder"')
+    await field("lead2: link")
+    await third(f"x: link {await link_code(store)}")  # the placeholder has a channel linked
     await city("city_lead: link")
-    await field(f"lead2: link {await link_code(store)}")
+    code = (await store.scan(f"{store.prefix}:link-code:*"))[0].rsplit(":", 1)[1]
+    out = await field(f"lead2: link {code}")
+    assert said(content, "records.link_has_links", partnership="Placeholder") in out
+    await field("lead2: unlink 2")
+    await field(f"lead2: link {code}")
     assert await store.partnership_of(FIELD) == PID
     assert await store.revision(FIELD.conversation) == 0  # nothing of it is left
     assert FIELD.conversation not in await store.partnership_ids()
@@ -413,3 +419,27 @@ async def test_the_command_line_lists_exports_and_deletes(
     assert await keys_about(store, PID, FIELD.conversation) == set()
     listed = await asyncio.to_thread(cli, redis_socket, prefix, "list")
     assert listed.stdout.strip() == said(content, "records.cli_none")
+
+
+async def test_turns_from_two_conversations_at_once_lose_nothing(linked, coach, store, content):
+    """Endorsements typed in both conversations at the same instant: in one process they take
+    turns on the partnership's lock; across processes (a second coach), the commit's revision
+    check makes the later one reload and apply on top."""
+    from bot.coach import Coach
+    from bot.model import Turn, User
+
+    city, _ = linked
+    await city('chamber_rep: decide "Meet monthly"')
+    await city('chamber_rep: decide "Share one dashboard"')
+    other_process = Coach(store, content, clock=coach.clock)
+    turns = [
+        (coach, CITY, "city_lead", "endorse D1"),
+        (other_process, FIELD, "ngo_rep", "endorse D1"),
+        (coach, FIELD, "chamber_rep", "endorse D1"),
+        (other_process, CITY, "city_lead", "endorse D2"),
+        (coach, FIELD, "ngo_rep", "endorse D2"),
+    ]
+    await asyncio.gather(*(c.handle(Turn(a, User(u, u), t)) for c, a, u, t in turns))
+    p = (await store.load_partnership(PID)).partnership
+    assert p.decisions["D1"].agreed_at is not None
+    assert sorted(p.decisions["D2"].endorsed_by()) == ["city-of-sacramento", "clean-air-coalition"]

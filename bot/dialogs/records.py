@@ -77,6 +77,8 @@ def _join(ctx: Context, code: str) -> None:
             ctx.fail("records.link_facilitators_only", partnership=joining.name, facilitators=names)
         if len(joining.decisions) or len(joining.ratings):
             ctx.fail("records.link_has_records", partnership=joining.name)
+        if len(records.conversations(joining)) > 1:  # its other conversations would be lost
+            ctx.fail("records.link_has_links", partnership=joining.name)
         if records.hold_on(joining):  # replacing it would delete it
             ctx.fail("records.delete_on_hold", partnership=joining.name)
         replaces = joining.id
