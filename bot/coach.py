@@ -3,11 +3,16 @@
 handle(turn)
   1 check the text            too long, control characters: a clear reply, nothing changes
   2 parse the command          unknown word: a clear reply
-  3 load the snapshot          the partnership of the turn's conversation; for words written
-                               to the coach privately, the partnership the person last acted in
+  3 load the snapshot          the partnership of the turn's conversation (its own, or the one
+                               it is linked to); for words written to the coach privately, the
+                               partnership the person last acted in; for `link CODE`, the
+                               partnership the code names
   4 run the handler            pure: it changes a copy and collects replies and log entries
   5 commit                     atomically, only if nobody else committed since step 3;
                                otherwise back to 3 (the handler runs again on fresh state)
+  6 after the commit           indexes; the effects a handler asked for (a link, the archive, a
+                               deletion: bot.records); a decision's card addressed to every
+                               conversation the partnership lives in
 """
 
 from __future__ import annotations
@@ -102,9 +107,8 @@ class Coach:
             code = None if turn.private else _link_code(turn.text)
             if code is not None:  # `link CODE`: acts on the partnership the code names
                 target = await self.store.link_code(code)
-                joining, pid = pid, target or pid
-                if target is None:
-                    joining = None  # the handler says the code is unknown, expired or used
+                if target is not None:  # else the handler says it is unknown, expired or used
+                    joining, pid = pid, target
             # Turns on one partnership take turns within this process, so they do not fight
             # over its revision; across processes the commit's revision check still decides.
             lock = self._locks.get(pid)

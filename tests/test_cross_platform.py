@@ -19,8 +19,8 @@ from tests.test_checkins import shared_redis_env
 from tests.test_records import said
 from tests.test_slack import SECRET, Slack, set_up_three_partners
 from tests.test_slack import slack as slack  # the fixture
+from tests.test_teams import BOT, TENANT, Teams
 from tests.test_teams import CHANNEL as TEAMS_CHANNEL
-from tests.test_teams import TENANT, Teams
 from tests.test_teams import teams as teams  # the fixture
 
 SLACK_HERE = Address("slack", "T1", "C1")
@@ -128,3 +128,34 @@ async def test_a_slack_channel_and_a_teams_channel_share_one_partnership(
     assert len(new_teams) == 1 and new_teams[0].startswith(opening)
     assert slack_checkins[0]["text"].startswith(opening)
     assert last["conversations"] == f"{SLACK_HERE.conversation},{TEAMS_HERE.conversation}"
+
+
+async def test_two_teams_channels_share_one_partnership(teams: Teams, store, content):
+    other = "19:field-team@thread.tacv2"
+
+    def in_other(user: str, text: str) -> dict:
+        mention = {"type": "mention", "mentioned": BOT, "text": "<at>Coach</at>"}
+        activity = teams.activity(user, text=f"<at>Coach</at> {text}", entities=[mention])
+        activity["conversation"] = activity["conversation"] | {"id": other}
+        return activity
+
+    await teams.say("city", 'setup "Trails"')
+    await teams.say("city", 'partner add "City" government')
+    await teams.say("city", 'partner add "Acme" business')
+    await teams.say("city", 'join "City"')
+    await teams.say("city", "link")
+    assert await teams.post(in_other("acme", f"link {await link_code(store)}")) == 201
+    assert await teams.post(in_other("acme", 'join "Acme"')) == 201
+    assert await teams.post(in_other("acme", 'decide "Meet monthly"')) == 201
+    posted = [s for s in teams.connector.sent if s.method == "POST"][-2:]
+    assert sorted(s.conversation for s in posted) == sorted([other, TEAMS_CHANNEL])
+    home_card = await store.message_id(TEAMS_HERE, "decision:D1")
+    await teams.say("city", "endorse D1")
+    assert await teams.post(in_other("acme", "endorse D1")) == 201
+    updates = [(s.conversation, s.activity_id) for s in teams.connector.sent if s.method == "PUT"]
+    assert (TEAMS_CHANNEL, home_card) in updates and len(updates) == 4  # each card, twice
+    assert (
+        (await store.load_partnership(TEAMS_HERE.conversation))
+        .partnership.decisions["D1"]
+        .agreed_at
+    )

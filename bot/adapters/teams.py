@@ -208,7 +208,10 @@ class TeamsChannel:  # a botbuilder Bot by shape: CloudAdapter calls its on_turn
             return
         turn = replace(turn, user=await self._person(context, address, turn.user))
         for reply in await self.coach.handle(turn):
-            await self._deliver(context, address, reply)
+            if reply.where is not None and reply.where.conversation != address.conversation:
+                await self.deliver(turn, reply)  # another conversation: a card in a linked one
+            else:
+                await self._deliver(context, address, reply)
 
     def _turn(self, activity: Activity, address: Address) -> Turn | None:
         user = activity.from_property

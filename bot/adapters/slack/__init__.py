@@ -348,7 +348,11 @@ class SlackChannel:
                 person = await self.delivery.person(client, turn.address, turn.user.id)
                 turn = replace(turn, user=person)
                 for reply in await self.coach.handle(turn):
-                    await self._deliver(client, turn, reply)
+                    where = reply.where
+                    if where is not None and where.workspace != turn.address.workspace:
+                        await self.deliver(turn, reply)  # with that workspace's own token
+                    else:
+                        await self._deliver(client, turn, reply)
             except Exception:
                 logger.exception(
                     "Slack turn failed after its ack: conversation=%s user=%s",
