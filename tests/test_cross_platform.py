@@ -68,6 +68,16 @@ async def test_a_slack_channel_and_a_teams_channel_share_one_partnership(
     assert await store.partnership_of(TEAMS_HERE) == PID
     assert await teams.say("city", 'join "City of Sacramento"') == 201
 
+    # the archive: a zip file in Slack; in Teams the reply says how an operator writes it
+    await slack.command("ULEAD", "export archive")
+    (upload,) = slack.fake.uploads.values()
+    assert upload[:2] == b"PK" and b"redis.json" in upload
+    await slack.command("ULEAD", "facilitator add 29:city")  # a facilitator on the other side
+    await teams.say("city", "export archive")
+    assert teams.connector.texts()[-1].startswith(
+        said(content, "records.archive_ready", partnership="x", file="y").split('"')[0]
+    )
+
     # proposed in Slack: the card is posted in both channels
     await slack.command("UCHAMBER", 'decide "Share one air-quality dashboard"')
     slack_card = await store.message_id(SLACK_HERE, "decision:D1")
