@@ -130,7 +130,7 @@ async def archive(store: Store, content: Content, pid: str, now: datetime) -> tu
             for section in SECTIONS
         },
     }
-    zone = ZoneInfo((p.schedule or {}).get("zone") or "UTC")
+    zone = ZoneInfo((p.schedule or {}).get("tz") or "UTC")
     slug = pid.replace(":", "-").replace("/", "-")
     stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     name = f"archive-{slug}-{stamp}.zip"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot import records
 from bot.dialogs.base import Args, Context, command
@@ -126,10 +127,19 @@ def _listed(ctx: Context, p: Partnership) -> str:
                     platform=address.platform,
                     conversation=conversation,
                     user=link.get("by_name", ""),
-                    at=link.get("at", ""),
+                    at=_local(p, str(link.get("at", ""))),
                 )
             )
     return "\n".join(lines)
+
+
+def _local(p: Partnership, stamp: str) -> str:
+    """A time as people read it: in the partnership's time zone (UTC before it has one)."""
+    try:
+        zone = ZoneInfo((p.schedule or {}).get("tz") or "UTC")
+        return datetime.fromisoformat(stamp).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    except (ValueError, KeyError):
+        return stamp
 
 
 @command("unlink")
