@@ -34,6 +34,12 @@ async def link_code(store) -> str:
     return key.rsplit(":", 1)[1]
 
 
+async def posts_with(store, address: Address, token: str) -> int:
+    """How many posts the worker made under `token` into a console conversation."""
+    key = f"{store.prefix}:{{{address.conversation}}}:transcript"
+    return sum(fields.get("token") == token for _, fields in await store.redis.xrange(key))
+
+
 async def transcript(store, address: Address) -> list[Reply]:
     return [Reply.from_json(r) for _, r in await store.transcript(address, "0-0", block_ms=None)]
 
@@ -89,7 +95,7 @@ async def test_two_conversations_act_on_one_partnership(linked, coach, store, co
     assert await send_checkin(coach, couriers, PID, due, due + timedelta(minutes=2)) == "already"
     token = f"checkin:{due.isoformat()}"
     for address in (CITY, FIELD):
-        assert await store.posted_parts(address, token) == {0}
+        assert await posts_with(store, address, token) == 1
     last = (await store.load_partnership(PID)).partnership.last_checkin
     assert last is not None and last["conversations"] == f"{CITY.conversation},{FIELD.conversation}"
 
@@ -112,7 +118,7 @@ async def test_a_conversation_that_fails_does_not_hold_up_the_others(linked, coa
     failing.clear()
     assert await send_checkin(coach, couriers, PID, due, due + timedelta(minutes=2)) == "sent"
     for address in (CITY, FIELD):  # the retry sent only where it was missing
-        assert await store.posted_parts(address, token) == {0}
+        assert await posts_with(store, address, token) == 1
 
 
 async def test_bad_link_input_gets_a_clear_reply_and_changes_nothing(coach, store, content, clock):
@@ -443,3 +449,19 @@ async def test_turns_from_two_conversations_at_once_lose_nothing(linked, coach, 
     p = (await store.load_partnership(PID)).partnership
     assert p.decisions["D1"].agreed_at is not None
     assert sorted(p.decisions["D2"].endorsed_by()) == ["city-of-sacramento", "clean-air-coalition"]
+
+
+async def test_measure_reminders_reach_every_linked_conversation(linked, coach, store, clock):
+    from bot.scheduler import send_reminders
+
+    city, _ = linked
+    await city("city_lead: checkins weekly tue 09:00 America/Chicago")
+    await city('chamber_rep: measure add "Ozone alert days" --baseline 18 --target 10')
+    due = (await store.due(clock.now + timedelta(days=8)))[0][1]
+    couriers = {"console": city.channel.send}
+    assert await send_reminders(coach, couriers, PID, due, due - timedelta(hours=20)) == 1
+    assert await send_reminders(coach, couriers, PID, due, due - timedelta(hours=19)) == 1
+    token = f"reminder:{due.isoformat()}"
+    for address in (CITY, FIELD):  # once each, though asked twice
+        assert await posts_with(store, address, token) == 1
+    assert await store.delivered(PID, token) == {CITY.conversation, FIELD.conversation}
