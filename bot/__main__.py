@@ -1,4 +1,5 @@
-"""The `coach` command line: run, console, serve, content check."""
+"""The `coach` command line: run, console, serve, worker, content check, teams package,
+partnership list / export / delete."""
 
 from __future__ import annotations
 
@@ -44,6 +45,15 @@ def main(argv: list[str] | None = None) -> int:
     package.add_argument("--app-id", required=True, help="the bot's Microsoft App ID")
     package.add_argument("--website", required=True, help="an https URL about your deployment")
     package.add_argument("--out", default="partnering-coach-teams.zip", help="the zip to write")
+    partnership = commands.add_parser("partnership", help="list, export or delete partnerships")
+    partnership_commands = partnership.add_subparsers(dest="partnership_command", required=True)
+    partnership_commands.add_parser("list", help="one line per partnership, its id first")
+    export = partnership_commands.add_parser("export", help="write a partnership's archive (zip)")
+    export.add_argument("id", help="the partnership's id, as `coach partnership list` shows it")
+    export.add_argument("--out", help="the zip to write (default: a name with the id and time)")
+    delete = partnership_commands.add_parser("delete", help="delete a partnership entirely")
+    delete.add_argument("id", help="the partnership's id, as `coach partnership list` shows it")
+    delete.add_argument("--yes", action="store_true", help="do not ask first")
     args = parser.parse_args(argv)
 
     try:
@@ -69,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         return content_check(loaded)
     if args.command == "teams":
         return teams_package(args.app_id, args.website, args.out)
+    if args.command == "partnership":
+        return asyncio.run(partnership_command(settings, loaded, args))
     if args.command == "serve":
         return serve_web(settings, loaded, args.host, args.port)
     if args.command == "worker":
@@ -107,6 +119,53 @@ def content_check(content: Content) -> int:
     return 0
 
 
+async def partnership_command(
+    settings: Settings, content: Content, args: argparse.Namespace
+) -> int:
+    """`coach partnership list | export ID | delete ID [--yes]`: what an operator does for a
+    public-records request or a deletion, with no chat platform involved."""
+    from datetime import UTC, datetime
+
+    from bot import records
+
+    say = content.prompts.render
+    async with coach_for(settings, content) as coach:
+        store = coach.store
+        if args.partnership_command == "list":
+            found = await records.summaries(store)
+            for pid, name, count in found:
+                print(say("records.cli_list_line", id=pid, name=name, count=count))
+            if not found:
+                print(say("records.cli_none"))
+            return 0
+        p = (await store.load_partnership(args.id)).partnership
+        if not p.is_set_up:
+            print(say("records.cli_unknown", id=args.id), file=sys.stderr)
+            return 1
+        operator = f"operator:{os.environ.get('USER', 'cli')}"
+        now = datetime.now(UTC)
+        if args.partnership_command == "export":
+            await records.record_act(store, args.id, "archive", operator, now)
+            name, data = await records.archive(store, content, args.id, now)
+            path = Path(args.out or name)
+            await asyncio.to_thread(path.write_bytes, data)
+            print(say("records.cli_wrote", path=str(path), size=len(data)))
+            return 0
+        if records.hold_on(p):
+            print(say("records.cli_on_hold", id=args.id, name=p.name), file=sys.stderr)
+            return 1
+        if not args.yes:
+            answer = await asyncio.to_thread(
+                input, say("records.cli_confirm", id=args.id, name=p.name)
+            )
+            if answer.strip().lower() not in ("y", "yes"):
+                print(say("records.cli_kept"))
+                return 1
+        count = await records.delete(store, args.id)
+        print(say("records.cli_deleted", id=args.id, name=p.name, count=count))
+        return 0
+
+
 @asynccontextmanager
 async def coach_for(settings: Settings, content: Content) -> AsyncIterator[Coach]:
     async with open_redis(settings) as redis:
@@ -142,6 +201,7 @@ async def run_console(settings: Settings, content: Content, channel: str) -> int
         console = ConsoleChannel(
             coach, sys.stdout, channel=channel, files=settings.data_dir / "files"
         )
+        coach.platforms["console"] = console
         # posts from now on: taken before the worker starts
         start = await coach.conversations.transcript_end(console.address)
         async with embedded_worker(coach, settings):

@@ -22,15 +22,20 @@ import weakref
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
+from bot import records
 from bot.content import Content
 from bot.conversations import Conversations
 from bot.dialogs import Args, Command, Commands, Context, Found, default_commands, tokenize
 from bot.dialogs.practice import SPACES, home_id, practice_id
 from bot.errors import FormError, UserFacingError
-from bot.model import Address, Reply, Turn
+from bot.model import Address, Attachment, Reply, Turn
 from bot.partnership import Partnership
-from bot.store import CommitResult, Snapshot, Store
+from bot.store import CommitResult, Store
+
+if TYPE_CHECKING:
+    from bot.adapters.base import Platform
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +75,9 @@ class Coach:
         self.clock = clock
         self.conversations = Conversations(store)
         self.commands = commands if commands is not None else default_commands()
+        # the platforms this process runs, by name (the web app fills it): a card for a linked
+        # conversation on another platform is delivered through it
+        self.platforms: dict[str, Platform] = {}
         # only while some turn holds or awaits it: entries vanish with their last user
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -84,23 +92,36 @@ class Coach:
         partnership the person last acted in on that platform: where they last spoke to the
         coach in a channel, or the one the coach last wrote to them privately about. Its public
         replies carry the partnership's conversation as `Reply.where`.
+
+        A conversation linked to a partnership elsewhere (`link CODE`) acts on that partnership.
+        A decision's card goes to every conversation the partnership lives in: the returned
+        replies are those for the turn's own platform (with `where` naming another of its
+        conversations where needed); those for another platform are delivered here, through
+        `platforms`, by that platform.
         """
         try:
-            pid = None
             if turn.private:
                 pid = await self.store.acting_in(
                     turn.address.platform, turn.address.workspace, turn.user.id
                 )
                 if pid is None:
                     return [self._reply("errors.no_partnership_privately", turn)]
+            else:
+                pid = await self.store.partnership_of(turn.address)
+            joining = None
+            code = None if turn.private else _link_code(turn.text)
+            if code is not None:  # `link CODE`: acts on the partnership the code names
+                target = await self.store.link_code(code)
+                if target is not None:  # else the handler says it is unknown, expired or used
+                    joining, pid = pid, target
             # Turns on one partnership take turns within this process, so they do not fight
             # over its revision; across processes the commit's revision check still decides.
-            name = pid or turn.address.conversation
-            lock = self._locks.get(name)
+            lock = self._locks.get(pid)
             if lock is None:
-                lock = self._locks[name] = asyncio.Lock()
+                lock = self._locks[pid] = asyncio.Lock()
             async with lock:
-                return await self._handle(turn, pid)
+                replies = await self._handle(turn, pid, joining)
+            return await self._route(turn, replies)
         except Exception:
             logger.exception(
                 "turn failed: conversation=%s user=%s event=%s",
@@ -110,12 +131,32 @@ class Coach:
             )
             return [self._reply("errors.sorry", turn)]
 
-    async def _load(self, turn: Turn, pid: str | None, with_history: bool) -> Snapshot:
-        if pid is not None:
-            return await self.store.load_partnership(pid, with_history=with_history)
-        return await self.store.load(turn.address, with_history=with_history)
+    async def _route(self, turn: Turn, replies: list[Reply]) -> list[Reply]:
+        """The replies for the turn's own platform; those for another one (a card in a linked
+        conversation elsewhere) are delivered by that platform now, when this process runs it,
+        and a failure there is logged without holding up the rest."""
+        mine = []
+        for reply in replies:
+            platform = (reply.where or turn.address).platform
+            if reply.private or platform == turn.address.platform:
+                mine.append(reply)
+                continue
+            other = self.platforms.get(platform)
+            if other is None:
+                logger.warning(
+                    "this process does not run %s: %s is not updated in %s",
+                    platform,
+                    reply.key or "a reply",
+                    reply.where.conversation if reply.where else "?",
+                )
+                continue
+            try:
+                await other.deliver(turn, reply)
+            except Exception:
+                logger.exception("could not deliver to %s", platform)
+        return mine
 
-    async def _handle(self, turn: Turn, pid: str | None) -> list[Reply]:
+    async def _handle(self, turn: Turn, pid: str, joining: str | None) -> list[Reply]:
         refusal: UserFacingError | None = None
         found = Found(None)
         try:
@@ -137,7 +178,9 @@ class Coach:
                 await asyncio.sleep(random.uniform(0, CONFLICT_BACKOFF_S * attempt))
             history = bool(known and known.needs_history)
             space = SPACES.get(known.words[0]) if known else None
-            snapshot = await self._load(turn, pid, history and space != "practice")
+            snapshot = await self.store.load_partnership(
+                pid, with_history=history and space != "practice"
+            )
             other = None
             if space is not None:  # a workshop command: it sees the practice run's space too
                 practice = await self.store.load_partnership(
@@ -158,6 +201,12 @@ class Coach:
                 commands=self.commands,
                 command=known.name if known else "",
                 other=other,
+                # `link CODE`: what the joining conversation holds now
+                joining=(
+                    (await self.store.load_partnership(joining)).partnership
+                    if joining is not None
+                    else None
+                ),
             )
             try:
                 if refusal is not None:
@@ -170,6 +219,7 @@ class Coach:
                 changed = None
                 ctx.log.clear()
                 ctx.journal.clear()
+                ctx.effects.clear()
                 replies = [self._reply(error.key, turn, **error.variables)]
             result = await self.store.commit(
                 snapshot,
@@ -182,10 +232,8 @@ class Coach:
             )
             if result is CommitResult.DONE:
                 await self._after_commit(turn, ctx, replies)
-                if pid is not None:  # public replies belong in the partnership's conversation
-                    home = Address.of_conversation(pid)
-                    replies = [r if r.private else replace(r, where=home) for r in replies]
-                return replies
+                replies = replies + await self._apply_effects(turn, ctx)
+                return self._addressed(turn, ctx, replies)
             if result is CommitResult.DUPLICATE:
                 logger.info("event %s was handled already", turn.event_id)
                 return []
@@ -193,6 +241,69 @@ class Coach:
             "gave up after %d conflicting commits: %s", COMMIT_ATTEMPTS, turn.address.conversation
         )
         return [self._reply("errors.busy", turn)]
+
+    def _addressed(self, turn: Turn, ctx: Context, replies: list[Reply]) -> list[Reply]:
+        """Where each reply goes. Public replies to words written privately go to the
+        partnership's home conversation; a decision's card (a reply with a key) also goes to
+        every other conversation the partnership lives in, where it updates the card shown
+        there (each platform keeps its message ids per conversation)."""
+        p = ctx.partnership
+        home = Address.of_conversation(home_id(p.id))  # a practice run's: its partnership's
+        practice = p.id != home_id(p.id)
+        everywhere = records.conversations(p) if p.is_set_up and not practice else [home_id(p.id)]
+        addressed = []
+        for reply in replies:
+            if reply.private:
+                addressed.append(reply)
+                continue
+            if turn.private:
+                reply = replace(reply, where=home)
+            addressed.append(reply)
+            if reply.key:
+                here = (reply.where or turn.address).conversation
+                addressed += [
+                    replace(reply, where=Address.of_conversation(c), thread=None)
+                    for c in everywhere
+                    if c != here
+                ]
+        return addressed
+
+    async def _apply_effects(self, turn: Turn, ctx: Context) -> list[Reply]:
+        """What the handler asked for outside the partnership's own keys, after its commit:
+        link codes, conversation links, the retention index, the archive, a deletion. A
+        failure is logged; the act itself is recorded already."""
+        pid = ctx.partnership.id
+        replies = []
+        for effect in ctx.effects:
+            kind = effect["type"]
+            try:
+                if kind == "link-code":
+                    await self.store.put_link_code(effect["code"], pid, records.LINK_CODE_TTL_S)
+                elif kind == "link":
+                    conversation = Address.of_conversation(effect["conversation"])
+                    if effect["replaces"]:  # an empty partnership of its own: replaced
+                        await self.store.purge(
+                            effect["replaces"], [effect["replaces"]], keep_conversations=True
+                        )
+                    await self.store.link(conversation, pid)
+                    await self.store.take_link_code(effect["code"])
+                elif kind == "unlink":
+                    await self.store.unlink(effect["conversation"])
+                elif kind == "retention":
+                    await self.store.set_retained(pid, bool(effect["on"]))
+                elif kind == "archive":
+                    name, data = await records.archive(self.store, self.content, pid, self.clock())
+                    attachment = Attachment.of_bytes(name, data, "application/zip")
+                    text = self.content.prompts.render(
+                        "records.archive_ready", partnership=ctx.partnership.name, file=name
+                    )
+                    replies.append(Reply(text, attachment=attachment))
+                elif kind == "delete":
+                    await records.delete(self.store, pid)
+            except Exception:
+                logger.exception("could not %s for %s after a turn", kind, pid)
+                replies.append(self._reply("errors.sorry", turn))
+        return replies
 
     async def check_form(self, turn: Turn) -> dict[str, str]:
         """The problems a form turn (`turn.form`) would be refused for, by field, without
@@ -315,6 +426,17 @@ class Coach:
     def _reply(self, key: str, turn: Turn, **variables: object) -> Reply:
         """A reply only the turn's author sees."""
         return Reply(text=self.content.prompts.render(key, **variables), to=turn.user.id)
+
+
+def _link_code(text: str) -> str | None:
+    """The code of a `link CODE` turn, normalized; None for any other turn."""
+    try:
+        tokens = tokenize(text)
+    except UserFacingError:
+        return None
+    if len(tokens) != 2 or tokens[0].lower() != "link":
+        return None
+    return records.normalized_code(tokens[1]) or None
 
 
 def _check_text(text: str) -> str | None:

@@ -107,6 +107,11 @@ class Attachment:
         """What the file holds: its binary document, else its text."""
         return self.data if self.data is not None else self.content
 
+    @classmethod
+    def of_bytes(cls, filename: str, data: bytes, media_type: str) -> Attachment:
+        """A binary file (a zip), its name as the plain-text stand-in."""
+        return cls(filename, filename, media_type, data=data)
+
 
 @dataclass(frozen=True)
 class Reply:

@@ -22,7 +22,8 @@ STATUSES = ("proposed", "objected", "agreed", "withdrawn")
 PROGRESS = ("not_reported", "reached", "exceeded", "on_the_way", "flat", "moving_away")
 UTC = ZoneInfo("UTC")
 SECTIONS = (
-    "meta", "orgs", "members", "facilitators", "ratings", "decisions", "dialogs", "measures"
+    "meta", "orgs", "members", "facilitators", "ratings", "decisions", "dialogs", "measures",
+    "records",
 )  # fmt: skip
 META_FIELDS = (
     "name", "created_by", "created_at", "schedule", "checkins_paused", "skipped", "last_checkin"
@@ -181,6 +182,8 @@ class Partnership:
         default_factory=lambda: LazySection(_decision)
     )  # item id -> latest rating; decision id -> its current state
     dialogs: dict[str, dict[str, Any]] = field(default_factory=dict)  # dialog name -> its state
+    # linked conversations, link code, retention, legal hold, a pending delete (bot.records)
+    records: dict[str, Any] = field(default_factory=dict)
     measures: LazySection[Measure] = field(default_factory=lambda: LazySection(_measure))
     schedule: dict[str, Any] | None = None  # a bot.schedule.Schedule, as a dict
     checkins_paused: bool | None = None
@@ -264,6 +267,7 @@ class Partnership:
             "orgs": {k: _dump(v) for k, v in self.orgs.items()},
             "facilitators": {k: _dump(v) for k, v in self.facilitators.items()},
             "dialogs": {k: _dump(v) for k, v in self.dialogs.items()},
+            "records": {k: _dump(v) for k, v in self.records.items()},
         }
         result = {}
         for section, after in eager.items():
@@ -298,6 +302,7 @@ class Partnership:
             ratings=LazySection(_rating, sections.get("ratings", {})),
             decisions=LazySection(_decision, sections.get("decisions", {})),
             dialogs=load("dialogs"),
+            records=load("records"),
         )
 
 

@@ -29,7 +29,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from bot import nudges
+from bot import nudges, records
 from bot.coach import Coach
 from bot.config import Settings
 from bot.dialogs.checkins import upcoming
@@ -51,6 +51,7 @@ ENQUEUE_BATCH = 100  # jobs queued at once by the tick
 RETRY_UNDELIVERED_S = 120  # a check-in that could not be delivered is tried again this often
 STOP_GRACE_S = 10  # on shutdown, running jobs get this long to finish before they are canceled
 SETTLE_S = 5  # a re-run right after a canceled attempt waits this long before it looks
+TRIM_MINUTE = 17  # the worker trims history to each retention period hourly, at this minute
 MAX_TRIES = int(MAX_LATENESS.total_seconds() // RETRY_UNDELIVERED_S) + 2  # until it is late
 
 # Posts replies into a conversation; True once the platform has them all. With a receipt whose
@@ -81,9 +82,10 @@ async def send_checkin(
         await store.set_due(pid, upcoming(p, now))  # a facilitator changed the cadence since
         return "moved"
     say = coach.content.prompts.render
+    token = f"checkin:{due.isoformat()}"
     if due.isoformat() in (p.skipped or ()):
         outcome, replies, record = "skipped", [], last | {"due": due.isoformat()}
-    elif now - due > MAX_LATENESS:
+    elif now - due > MAX_LATENESS and not await store.delivered(pid, token):
         after = upcoming(p, now)
         when = _local(after, schedule) if after else "-"
         replies = [Reply(say("checkins.missed", skipped=_local(due, schedule), when=when))]
@@ -94,10 +96,15 @@ async def send_checkin(
         )
         checkin = nudges.compose(p, coach.content, decision_log, journal, now, due)
         outcome, replies, record = "sent", checkin.replies, checkin.record
-    delivered = await _deliver(coach, couriers, pid, f"checkin:{due.isoformat()}", replies)
+    delivered, reached = await _deliver(coach, couriers, p, token, replies)
     if replies and not delivered and outcome == "sent":
-        logger.error("check-in for %s due %s not delivered; will retry", pid, due.isoformat())
-        return "undelivered"
+        if not (reached and now - due > MAX_LATENESS):
+            logger.error("check-in for %s due %s not delivered; will retry", pid, due.isoformat())
+            return "undelivered"
+        # late, and some conversations have it: recorded, rather than a missed note to all
+        logger.error("check-in for %s due %s reached only some conversations", pid, due.isoformat())
+    if len(records.conversations(p)) > 1 and outcome == "sent":
+        record = record | {"conversations": ",".join(sorted(await store.delivered(pid, token)))}
     committed = await _record(coach, snapshot, record)
     await store.set_due(pid, upcoming(committed, max(due, now) if outcome == "missed" else due))
     logger.info("check-in %s for %s due %s", outcome, pid, due.isoformat())
@@ -105,26 +112,47 @@ async def send_checkin(
 
 
 async def _deliver(
-    coach: Coach, couriers: dict[str, Courier], pid: str, token: str, replies: list[Reply]
-) -> bool:
-    """Send `replies` under the receipt `token`, unless an earlier attempt got them out."""
+    coach: Coach, couriers: dict[str, Courier], p: Partnership, token: str, replies: list[Reply]
+) -> tuple[bool, bool]:
+    """Send `replies` under the receipt `token` to every conversation the partnership lives
+    in, unless an earlier attempt got them there. Returns whether every conversation has them
+    now, and whether any has. Each conversation's delivery is noted as it succeeds
+    (`Store.mark_delivered`), so a re-run sends only where they are missing, and the
+    conversations are served at once: one that fails or hangs holds up no other."""
     if not replies:
-        return True
-    address = Address.of_conversation(pid)
-    courier = couriers.get(address.platform)
-    if courier is None:
-        logger.error("this worker cannot reach %s: set its credentials", address.platform)
-        return False
+        return True, True
+    pid = p.id
     try:
+        done = await coach.store.delivered(pid, token)
+        targets = [c for c in records.conversations(p) if c not in done]
+        if not targets:
+            return True, True
         attempt = await coach.store.begin_sending(pid, token)
         if attempt.previous is not None:
             # a post the previous attempt made as it was cancelled may still be landing
             settle = (attempt.previous - attempt.now).total_seconds() + SETTLE_S  # same clock
             await asyncio.sleep(max(0.0, settle))
-        return await courier(address, replies, Receipt(token, attempt.first))
-    except Exception:  # a network failure, a platform outage: tried again later
-        logger.exception("delivery to %s failed", address.conversation)
-        return False
+    except Exception:  # Redis restarting: tried again later
+        logger.exception("could not begin sending %s to %s", token, pid)
+        return False, False
+
+    async def one(conversation: str) -> bool:
+        address = Address.of_conversation(conversation)
+        courier = couriers.get(address.platform)
+        if courier is None:
+            logger.error("this worker cannot reach %s: set its credentials", address.platform)
+            return False
+        try:
+            if not await courier(address, replies, Receipt(token, attempt.first)):
+                return False
+            await coach.store.mark_delivered(pid, token, conversation)
+            return True
+        except Exception:  # a network failure, a platform outage: tried again later
+            logger.exception("delivery to %s failed", address.conversation)
+            return False
+
+    results = await asyncio.gather(*(one(c) for c in targets))
+    return all(results), bool(done) or any(results)
 
 
 async def _record(coach: Coach, snapshot: Snapshot, record: dict[str, str]) -> Partnership:
@@ -136,6 +164,8 @@ async def _record(coach: Coach, snapshot: Snapshot, record: dict[str, str]) -> P
         if attempt:
             snapshot = await coach.store.load_partnership(pid)
         p: Partnership = snapshot.partnership
+        if not p.is_set_up:  # deleted meanwhile: nothing to record, nothing to bring back
+            return p
         p.last_checkin = record
         p.skipped = [s for s in (p.skipped or []) if s > record["due"]] or None
         if await coach.store.commit(snapshot, p) is CommitResult.DONE:
@@ -167,7 +197,8 @@ async def send_reminders(
         if m.owner in p.orgs and (not m.reports or m.reports[-1].at <= since)
     ]
     replies = [Reply("\n\n".join(asks))] if asks else []
-    if not await _deliver(coach, couriers, pid, f"reminder:{due.isoformat()}", replies):
+    delivered, _ = await _deliver(coach, couriers, p, f"reminder:{due.isoformat()}", replies)
+    if not delivered:
         logger.error("reminders for %s due %s could not be delivered", pid, due.isoformat())
         return None
     return len(asks)
@@ -203,6 +234,17 @@ async def tick(ctx: dict[str, Any]) -> int:
         batch = due[start : start + ENQUEUE_BATCH]
         queued += sum(await asyncio.gather(*(enqueue(pid, at) for pid, at in batch)))
     return queued
+
+
+async def trim_job(ctx: dict[str, Any]) -> int:
+    """Trim each partnership's history to its retention period (`records keep`); returns how
+    many entries were removed. Partnerships under a legal hold are left alone."""
+    coach: Coach = ctx["coach"]
+    trimmed = await records.trim(coach.store, datetime.now(UTC))
+    for pid, count in trimmed.items():
+        if count:
+            logger.info("trimmed %d history entries of %s", count, pid)
+    return sum(trimmed.values())
 
 
 async def reminder_job(ctx: dict[str, Any], pid: str, due: str) -> int | None:
@@ -266,7 +308,13 @@ def build_worker(
             func(checkin_job, name="checkin_job", timeout=job_timeout_s + 5, max_tries=MAX_TRIES),
             func(reminder_job, name="reminder_job", timeout=job_timeout_s + 5, max_tries=MAX_TRIES),
         ],
-        cron_jobs=[cron(tick, name=f"{queue}:tick", unique=True, run_at_startup=True)],
+        cron_jobs=[
+            cron(tick, name=f"{queue}:tick", unique=True, run_at_startup=True),
+            # hourly, and at start-up: retention is counted in days at the finest
+            cron(
+                trim_job, name=f"{queue}:trim", minute=TRIM_MINUTE, unique=True, run_at_startup=True
+            ),
+        ],
         redis_settings=redis_settings,
         queue_name=queue,
         on_startup=startup,

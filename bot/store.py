@@ -4,14 +4,16 @@ Keys of one partnership carry its id as a Redis Cluster hash tag, so every multi
 on it stays in one slot:
 
     {prefix}:{<pid>}:rev            a counter, bumped by every commit that changes something
-    {prefix}:{<pid>}:<section>      one hash per section of `Partnership` (meta, orgs, members, …)
+    {prefix}:{<pid>}:<section>      one hash per section of `Partnership` (meta, orgs, members, …;
+                                    `records`: linked conversations, link code, retention, hold)
     {prefix}:{<pid>}:decision-log   stream: every propose / endorse / object / revise, append-only
     {prefix}:{<pid>}:journal        stream: ratings, discussion answers and other things that moved
     {prefix}:{<pid>}:seen:<event>   marks a platform event id as handled (expires)
     {prefix}:{<pid>#practice}:…     a practice run's space: the same keys as a partnership's,
                                     under a hash tag of its own (bot/dialogs/practice.py)
     {prefix}:conversation:<conv>    the partnership a conversation belongs to, where it is not
-                                    the conversation's own (so one partnership can span several)
+                                    the conversation's own (so one partnership can span several:
+                                    `link CODE`; a partnership's id is its home conversation's)
     {prefix}:user:<platform>:<workspace>:<user>
                                     set: the partnerships a user has joined (App Home lists
                                     them; each is checked against its members when shown)
@@ -33,13 +35,24 @@ on it stays in one slot:
     {prefix}:{<pid>}:sending:<token>
                                     hash: when the worker first and last began sending a
                                     check-in (or its reminders), so a re-run knows to look for
-                                    it before sending
+                                    it before sending; "delivered:<conv>" for each of the
+                                    partnership's conversations that has it already
     {prefix}:{<conv>}:transcript    stream: what the worker posted into a console conversation
                                     (the console's stand-in for a platform's message history)
     {prefix}:{<conv>}:messages      a platform's ids for the coach's messages in a conversation:
                                     "key:<reply key>" -> message id and "id:<message id>" -> key
                                     (a decision's card, a dialog's thread), so a later reply can
                                     update the card or join the thread
+    {prefix}:link-code:<code>       the partnership a one-time link code joins (expires; deleted
+                                    when used; the partnership's `records` section holds its
+                                    hash and expiry, which decide whether it is still good)
+    {prefix}:retained               set: partnerships with a retention period, which the
+                                    worker trims (`records keep 7 years`)
+
+Queued check-in jobs are arq's: `arq:job:<id>`, `arq:result:<id>`, `arq:retry:<id>` and
+`arq:in-progress:<id>`, with ids `{prefix}:checkin_job:<pid>:<due>` (and `reminder_job`), in
+the queue `{prefix}:arq:queue` (a sorted set of job ids). `Store.purge` removes them with the
+partnership.
 
 Concurrency: a turn loads a snapshot (with its `rev`), the core computes the new state, and
 `commit` applies the difference in one Lua script only if `rev` is unchanged. Two members
@@ -458,6 +471,186 @@ class Store:
 
     async def ping(self) -> bool:
         return bool(await self.redis.ping())
+
+    # --- linked conversations and records (bot.records) ----------------------------------------
+
+    def _conversation_key(self, conversation: str) -> str:
+        return f"{self.prefix}:conversation:{conversation}"
+
+    async def partnership_of(self, address: Address) -> str:
+        """The id of the partnership the conversation at `address` belongs to: the one it is
+        linked to, else its own (a partnership's id is its home conversation's key)."""
+        found = await self.redis.get(self._conversation_key(address.conversation))
+        return str(found) if found else address.conversation
+
+    async def unlink(self, conversation: str) -> None:
+        """Detach a linked conversation: it holds no partnership afterwards."""
+        await self.redis.delete(self._conversation_key(conversation))
+
+    def _link_code_key(self, code: str) -> str:
+        return f"{self.prefix}:link-code:{code}"
+
+    async def put_link_code(self, code: str, pid: str, ttl_s: int) -> None:
+        await self.redis.set(self._link_code_key(code), pid, ex=ttl_s)
+
+    async def link_code(self, code: str) -> str | None:
+        """The partnership a link code joins, while it lasts."""
+        found = await self.redis.get(self._link_code_key(code))
+        return str(found) if found is not None else None
+
+    async def take_link_code(self, code: str) -> str | None:
+        """Read and delete a link code in one step (it is used once)."""
+        found = await self.redis.getdel(self._link_code_key(code))
+        return str(found) if found is not None else None
+
+    async def set_retained(self, pid: str, retained: bool) -> None:
+        """Whether the worker trims the partnership's history (it has a retention period)."""
+        if retained:
+            await self.redis.sadd(self._retained_key, pid)  # type: ignore[misc]
+        else:
+            await self.redis.srem(self._retained_key, pid)  # type: ignore[misc]
+
+    async def retained(self) -> list[str]:
+        return sorted(str(pid) for pid in await self.redis.smembers(self._retained_key))  # type: ignore[misc]
+
+    @property
+    def _retained_key(self) -> str:
+        return f"{self.prefix}:retained"
+
+    async def trim_history(self, pid: str, before: datetime) -> int:
+        """Remove both streams' entries older than `before` (XTRIM MINID); returns how many."""
+        minid = f"{int(before.timestamp() * 1000)}-0"
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for name in ("decision-log", "journal"):
+                pipe.xtrim(self._key(pid, name), minid=minid, approximate=False)
+            removed = await pipe.execute()
+        return sum(int(n) for n in removed)
+
+    async def mark_delivered(self, pid: str, token: str, conversation: str) -> None:
+        """Note that what the worker sends under `token` reached one of the partnership's
+        conversations, so a re-run sends it only where it is still missing."""
+        key = self._key(pid, f"sending:{token}")
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, f"delivered:{conversation}", "1")
+            pipe.expire(key, SENDING_TTL_S)
+            await pipe.execute()
+
+    async def delivered(self, pid: str, token: str) -> set[str]:
+        """The conversations that have what the worker sends under `token`."""
+        found = await self.redis.hkeys(self._key(pid, f"sending:{token}"))  # type: ignore[misc]
+        return {str(k).removeprefix("delivered:") for k in found if str(k).startswith("delivered:")}
+
+    async def partnership_ids(self) -> list[str]:
+        """Every partnership that has ever been committed, sorted."""
+        head, tail = f"{self.prefix}:{{", "}:rev"
+        found = {
+            str(key)[len(head) : -len(tail)]
+            async for key in self.redis.scan_iter(match=f"{_glob(head)}*{_glob(tail)}", count=1000)
+        }
+        return sorted(found)
+
+    async def scan(self, pattern: str) -> list[str]:
+        return sorted({str(k) async for k in self.redis.scan_iter(match=pattern, count=1000)})
+
+    async def keys_of(self, pid: str, conversations: Sequence[str]) -> list[str]:
+        """Every key that belongs to the partnership `pid` and its conversations: its state,
+        streams and markers, each conversation's link, reference, message map and transcript,
+        and its link codes. (Index entries that name it are in `indexes_of`.)"""
+        keys = set(await self.scan(f"{_glob(self._key(pid, ''))}*"))
+        for conversation in conversations:
+            if conversation != pid:
+                keys |= set(await self.scan(f"{_glob(self._key(conversation, ''))}*"))
+            keys |= set(await self.scan(_glob(self._conversation_key(conversation))))
+        for key in await self.scan(f"{_glob(self._link_code_key(''))}*"):
+            if await self.redis.get(key) == pid:
+                keys.add(key)
+        return sorted(keys)
+
+    async def indexes_of(self, pid: str) -> dict[str, list[str]]:
+        """The index entries that name the partnership: membership sets (`user:`), where people
+        last acted (`acting:`), the check-in schedule and the retention set."""
+        found: dict[str, list[str]] = {}
+        for key in await self.scan(f"{_glob(self.prefix)}:user:*"):
+            if await self.redis.sismember(key, pid):  # type: ignore[misc]
+                found.setdefault("user", []).append(key)
+        for key in await self.scan(f"{_glob(self.prefix)}:acting:*"):
+            if await self.redis.get(key) == pid:
+                found.setdefault("acting", []).append(key)
+        if await self.redis.zscore(self._due_key, pid) is not None:
+            found["checkins-due"] = [self._due_key]
+        if await self.redis.sismember(self._retained_key, pid):  # type: ignore[misc]
+            found["retained"] = [self._retained_key]
+        return found
+
+    async def dump(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Each key's type, value and time to live, as plain JSON-able data (the archive)."""
+        dumped: dict[str, dict[str, Any]] = {}
+        for key in keys:
+            kind = str(await self.redis.type(key))
+            value: Any
+            if kind == "string":
+                value = await self.redis.get(key)
+            elif kind == "hash":
+                value = await self.redis.hgetall(key)  # type: ignore[misc]
+            elif kind == "stream":
+                value = [[i, f] for i, f in await self.redis.xrange(key)]
+            elif kind == "set":
+                value = sorted(await self.redis.smembers(key))  # type: ignore[misc]
+            elif kind == "zset":
+                value = await self.redis.zrange(key, 0, -1, withscores=True)
+            elif kind == "list":
+                value = await self.redis.lrange(key, 0, -1)  # type: ignore[misc]
+            else:
+                continue  # gone since it was listed
+            dumped[key] = {"type": kind, "value": value, "ttl": await self.redis.ttl(key)}
+        return dumped
+
+    async def purge(
+        self, pid: str, conversations: Sequence[str], *, keep_conversations: bool = False
+    ) -> int:
+        """Remove every key of the partnership `pid` and of its `conversations`, its entries in
+        every index, and its queued check-in jobs (arq's keys and queue entries). With
+        `keep_conversations`, each conversation's own keys (its Teams reference, message map
+        and transcript) stay: the conversation lives on in another partnership."""
+        keys = await self.keys_of(pid, conversations)
+        if keep_conversations:
+            own = {self._key(c, n) for c in conversations for n in _CONVERSATION_KEYS}
+            links = {self._conversation_key(c) for c in conversations}
+            keys = [k for k in keys if k not in own and k not in links]
+        indexes = await self.indexes_of(pid)
+        jobs = [
+            key
+            for job in _JOBS
+            for key in await self.scan(f"arq:*{_glob(f'{self.prefix}:{job}:{pid}:')}*")
+        ]
+        queue = f"{self.prefix}:arq:queue"
+        queued = [
+            str(member)
+            for member in await self.redis.zrange(queue, 0, -1)
+            if any(str(member).startswith(f"{self.prefix}:{job}:{pid}:") for job in _JOBS)
+        ]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in keys + jobs:
+                pipe.delete(key)
+            for key in indexes.get("user", []):
+                pipe.srem(key, pid)
+            for key in indexes.get("acting", []):
+                pipe.delete(key)
+            pipe.zrem(self._due_key, pid)
+            pipe.srem(self._retained_key, pid)
+            if queued:
+                pipe.zrem(queue, *queued)
+            await pipe.execute()
+        return len(keys) + len(jobs)
+
+
+_CONVERSATION_KEYS = ("reference", "messages", "transcript")
+_JOBS = ("checkin_job", "reminder_job")
+
+
+def _glob(text: str) -> str:
+    """`text` matched literally in a SCAN pattern."""
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
 
 
 def _entries(stream: list[tuple[str, Entry]]) -> list[Entry]:

@@ -72,6 +72,7 @@ async def build_web_app(coach: Coach, settings: Settings) -> web.Application:
     session = ClientSession()
     platforms = {e.name: e.build(coach, settings, session) for e in enabled(settings)}
     app[PLATFORMS_KEY] = platforms
+    coach.platforms.update(platforms)  # a card for a linked conversation on another platform
     for platform in platforms.values():
         for method, path, handler in platform.routes():
             app.router.add_route(method, path, handler)

@@ -60,6 +60,17 @@ class ConsoleChannel:
         pass
 
     async def deliver(self, turn: Turn, reply: Reply) -> bool:
+        """Print a reply; one for another console conversation (a card in a linked one) goes
+        to that conversation's transcript, where its own console shows it."""
+        where = reply.where
+        if (
+            where is not None
+            and not reply.private
+            and where.platform == self.name
+            and where.conversation != self.address.conversation
+        ):
+            await self.coach.conversations.post(where, reply, "reply", 0)
+            return True
         self.render(reply)
         return True
 

@@ -8,6 +8,7 @@ from bot.dialogs import (
     measures,
     meetings,
     practice,
+    records,
     report,
     scorecard,
     setup,
@@ -46,4 +47,5 @@ def default_commands() -> Commands:
         report,
         exercises,
         practice,
+        records,
     )

@@ -140,6 +140,12 @@ class Context:
     # practice run's space, or the practice run's space while it is the real one (only for the
     # commands `bot.dialogs.practice.SPACES` names; None for every other command)
     other: Partnership | None = None
+    # `link CODE`: the partnership the joining conversation holds now (an empty one when it
+    # holds none); None when the code names no partnership
+    joining: Partnership | None = None
+    # what the core does after the commit, outside the partnership's hash slot: each has a
+    # "type" (link-code, link, unlink, retention, archive, delete; see Coach._apply_effects)
+    effects: list[Entry] = field(default_factory=list)
 
     @property
     def user_id(self) -> str:

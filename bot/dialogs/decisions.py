@@ -426,3 +426,13 @@ def _log(ctx: Context, decision: Decision, act: str, **fields: str) -> None:
             **fields,
         }
     )
+
+
+def decisions_csv(ctx: Context) -> str:
+    """Every decision as CSV (the archive's copy of `export decisions csv`)."""
+    return _csv(ctx, ctx.partnership.decisions_in_order())
+
+
+def decisions_markdown(ctx: Context) -> str:
+    """Every decision with its history as Markdown (needs `ctx.decision_log`)."""
+    return _markdown(ctx, ctx.partnership.decisions_in_order())

@@ -129,7 +129,9 @@ class SlackChannel:
         await self.drain()
 
     async def deliver(self, turn: Turn, reply: Reply) -> bool:
-        client = await self.client_for(turn.address.workspace)
+        # a public reply may belong in another conversation (a card in a linked channel)
+        where = turn.address if reply.private else (reply.where or turn.address)
+        client = await self.client_for(where.workspace)
         return client is not None and await self._deliver(client, turn, reply)
 
     async def send(self, address: Address, replies: list[Reply], receipt: Receipt) -> bool:
@@ -346,7 +348,11 @@ class SlackChannel:
                 person = await self.delivery.person(client, turn.address, turn.user.id)
                 turn = replace(turn, user=person)
                 for reply in await self.coach.handle(turn):
-                    await self._deliver(client, turn, reply)
+                    where = reply.where
+                    if where is not None and where.workspace != turn.address.workspace:
+                        await self.deliver(turn, reply)  # with that workspace's own token
+                    else:
+                        await self._deliver(client, turn, reply)
             except Exception:
                 logger.exception(
                     "Slack turn failed after its ack: conversation=%s user=%s",
