@@ -132,7 +132,7 @@ async def set_up_three_partners(slack: Slack) -> None:
 def test_a_reply_renders_as_block_kit():
     reply = Reply(
         text="Metro Chamber & <@U1> endorse D1 <!channel>",
-        choices=(Choice("Endorse", "endorse D1", "D1:r1"), Choice("Object", "object D1", "D1:r1")),
+        choices=(Choice("Endorse", "endorse D1", "D1:r1"), Choice("Object D1", "object D1", "D1:r1")),
         preformatted="Family  Item",
     )
     assert render_blocks(reply) == [
@@ -142,10 +142,11 @@ def test_a_reply_renders_as_block_kit():
         {"type": "actions", "elements": [
             {"type": "button", "action_id": "coach.choice.0",
              "text": {"type": "plain_text", "text": "Endorse"},
-             "value": '{"c": "endorse D1", "s": "D1:r1"}'},
+             "value": '{"c": "endorse D1", "s": "D1:r1"}',
+             "accessibility_label": "Endorse (endorse D1)"},  # what a screen reader says
             {"type": "button", "action_id": "coach.choice.1",
-             "text": {"type": "plain_text", "text": "Object"},
-             "value": '{"c": "object D1", "s": "D1:r1"}'},
+             "text": {"type": "plain_text", "text": "Object D1"},
+             "value": '{"c": "object D1", "s": "D1:r1"}'},  # the label says it all
         ]},
     ]  # fmt: skip
 

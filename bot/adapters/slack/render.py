@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from bot.model import Reply
+from bot.model import Choice, Reply
 
 SECTION_TEXT_LIMIT = 3000  # Block Kit's limit for a section's text
 BUTTON_LABEL_LIMIT = 75  # also the limit of a button's accessibility label
@@ -46,17 +46,29 @@ def render_blocks(reply: Reply) -> list[dict[str, Any]]:
             {
                 "type": "actions",
                 "elements": [
-                    {
-                        "type": "button",
-                        "action_id": f"coach.choice.{start + n}",
-                        "text": {"type": "plain_text", "text": c.label[:BUTTON_LABEL_LIMIT]},
-                        "value": json.dumps({"c": c.command, "s": c.step}),
-                    }
+                    _button(start + n, c)
                     for n, c in enumerate(chunk)
                 ],
             }
         )
     return blocks
+
+
+def _button(n: int, choice: Choice) -> dict[str, Any]:
+    """A choice as a button. Its accessibility label (what a screen reader says) adds the
+    command the button runs when the visible label does not name what it acts on: *Endorse*
+    on a decision's card is read as "Endorse (endorse D1)"."""
+    button: dict[str, Any] = {
+        "type": "button",
+        "action_id": f"coach.choice.{n}",
+        "text": {"type": "plain_text", "text": choice.label[:BUTTON_LABEL_LIMIT]},
+        "value": json.dumps({"c": choice.command, "s": choice.step}),
+    }
+    label = choice.label.lower()
+    if any(word.lower() not in label for word in choice.command.split()[1:]):
+        described = f"{choice.label} ({choice.command})"
+        button["accessibility_label"] = described[:BUTTON_LABEL_LIMIT]
+    return button
 
 
 def _section(text: str) -> dict[str, Any]:
