@@ -80,3 +80,14 @@ async def test_a_verified_identity_tied_to_an_organization_confirms_a_join(
 
     out = await convo('chamber_rep: partner identity "Metro Chamber" domain x.org')
     assert "Only a facilitator" in out
+
+
+async def test_status_tells_those_who_may_confirm_a_join_about_it(three_partners):
+    convo = three_partners
+    await convo('newcomer: join "Metro Chamber"')
+    waiting = convo.channel.prompt(
+        "status.to_confirm", user="newcomer", org="Metro Chamber", id="newcomer"
+    )
+    assert waiting in await convo("chamber_rep: status")  # speaks for Metro Chamber
+    assert waiting in await convo("city_lead: status")  # a facilitator
+    assert waiting not in await convo("ngo_rep: status")  # speaks for another organization

@@ -57,6 +57,11 @@ def _on_you(ctx: Context, user_id: str) -> list[str]:
         for m in p.measures_in_order():
             if m.owner == org and (not m.reports or m.reports[-1].at <= since):
                 lines.append(ctx.text("status.to_report", measure=m.name, org=name))
+    lines += [  # joins this person may confirm
+        ctx.text("status.to_confirm", user=m.name, org=p.orgs[m.pending or ""].name, id=uid)
+        for uid, m in p.pending_joins()
+        if uid != user_id and p.can_confirm(user_id, m.pending or "")
+    ]
     item = current_item(ctx)
     if item is not None:
         lines.append(ctx.text("status.current_item", item=item.id, question=item.question))
