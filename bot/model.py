@@ -71,6 +71,25 @@ class Turn:
         """One field of the turn's form, empty when absent."""
         return dict(self.form or ()).get(name, "")
 
+    def to_json(self) -> str:
+        """The turn as JSON, for a queue any process can take it from (see `from_json`)."""
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> Turn:
+        """A turn written by `to_json`; raises ValueError (or TypeError, KeyError) for text
+        that is not one."""
+        fields = json.loads(text)
+        form = fields.pop("form")
+        return cls(
+            **fields
+            | {
+                "address": Address(**fields["address"]),
+                "user": User(**fields["user"]),
+                "form": tuple((str(k), str(v)) for k, v in form) if form is not None else None,
+            }
+        )
+
 
 @dataclass(frozen=True)
 class Choice:

@@ -32,6 +32,13 @@ on it stays in one slot:
                                     it before sending
     {prefix}:{<conv>}:transcript    stream: what the worker posted into a console conversation
                                     (the console's stand-in for a platform's message history)
+    {prefix}:turns:<platform>       stream: turns a platform acknowledged and no process has
+                                    finished yet (the durable turn queue, `bot/turnqueue.py`);
+                                    consumer group "coach": an entry is deleted once its turn is
+                                    done, so the stream holds only the backlog
+    {prefix}:undelivered            sorted set: replies a platform would not take after its
+                                    retries (JSON: platform, turn, reply, first failure) -> when
+                                    the worker tries them next
     {prefix}:{<conv>}:messages      a platform's ids for the coach's messages in a conversation:
                                     "key:<reply key>" -> message id and "id:<message id>" -> key
                                     (a decision's card, a dialog's thread), so a later reply can
@@ -54,6 +61,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from bot.model import Address, User
 from bot.partnership import SECTIONS, Partnership
@@ -106,6 +114,17 @@ return {first, last, now}
 """
 
 
+_TAKE_DUE = """
+-- KEYS[1] = a sorted set of things to try at a time; ARGV[1] = now, ARGV[2] = how many,
+-- ARGV[3] = when the taken ones come due again unless they are dealt with first (a lease)
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, member in ipairs(due) do
+  redis.call('ZADD', KEYS[1], 'XX', ARGV[3], member)
+end
+return due
+"""
+
+
 @dataclass(frozen=True)
 class Attempt:
     """One attempt at sending something the worker sends, on Redis's clock."""
@@ -149,6 +168,7 @@ class Store:
         self.prefix = prefix
         self._commit = redis.register_script(_COMMIT)
         self._begin_sending = redis.register_script(_BEGIN_SENDING)
+        self._take_due = redis.register_script(_TAKE_DUE)
 
     def _key(self, pid: str, name: str) -> str:
         return f"{self.prefix}:{{{pid}}}:{name}"
@@ -404,6 +424,86 @@ class Store:
     @property
     def _due_key(self) -> str:
         return f"{self.prefix}:checkins-due"
+
+    # --- the durable turn queue (one stream per platform, one consumer group) ------------------
+
+    def _queue_key(self, queue: str) -> str:
+        return f"{self.prefix}:turns:{queue}"
+
+    async def queue_create(self, queue: str, group: str) -> None:
+        """Make the queue's stream and consumer group, unless they exist."""
+        try:
+            await self.redis.xgroup_create(self._queue_key(queue), group, id="0", mkstream=True)
+        except ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+
+    async def queue_add(self, queue: str, fields: dict[str, str]) -> str:
+        """Append an entry to the queue; returns its id. Durable once this returns (with the
+        server's append-only file on)."""
+        return str(await self.redis.xadd(self._queue_key(queue), fields))  # type: ignore[arg-type]
+
+    async def queue_read(
+        self, queue: str, group: str, consumer: str, count: int, block_ms: int | None
+    ) -> list[tuple[str, dict[str, str]]]:
+        """Up to `count` entries no consumer of `group` has taken yet, now taken by
+        `consumer`; waits up to `block_ms` for one (None: not at all)."""
+        found = await self.redis.xreadgroup(
+            group, consumer, {self._queue_key(queue): ">"}, count=count, block=block_ms
+        )
+        return [(str(i), dict(f)) for _, entries in found or [] for i, f in entries]
+
+    async def queue_claim(
+        self, queue: str, group: str, consumer: str, min_idle_ms: int, count: int, start: str
+    ) -> tuple[str, list[tuple[str, dict[str, str]]]]:
+        """Take over up to `count` entries another consumer took and has not finished for
+        `min_idle_ms` (it died): XAUTOCLAIM from `start`; returns where to go on from ("0-0":
+        the scan went round) and the entries."""
+        found = await self.redis.xautoclaim(
+            self._queue_key(queue), group, consumer, min_idle_ms, start_id=start, count=count
+        )
+        after, entries = str(found[0]), found[1]
+        return after, [(str(i), dict(f)) for i, f in entries if f is not None]
+
+    async def queue_done(self, queue: str, group: str, entry_id: str) -> None:
+        """The entry's work is finished: acknowledge and delete it, in one transaction."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xack(self._queue_key(queue), group, entry_id)
+            pipe.xdel(self._queue_key(queue), entry_id)
+            await pipe.execute()
+
+    async def queue_length(self, queue: str) -> int:
+        """Entries not finished yet: waiting, or taken and still running."""
+        return int(await self.redis.xlen(self._queue_key(queue)))
+
+    # --- replies a platform would not take, for the worker to try again -------------------------
+
+    async def keep_reply(self, entry: str, at: datetime) -> None:
+        """Keep an undelivered reply (`entry`, JSON) to be tried again at `at`."""
+        await self.redis.zadd(self._undelivered_key, {entry: at.timestamp()})
+
+    async def replies_due(self, now: datetime, lease_s: int, limit: int) -> list[str]:
+        """Kept replies due at `now`, earliest first; each comes due again `lease_s` later
+        unless it is forgotten or kept anew first (a worker that dies with it loses nothing)."""
+        found = await self._take_due(
+            keys=[self._undelivered_key], args=[now.timestamp(), limit, now.timestamp() + lease_s]
+        )
+        return [str(entry) for entry in found]
+
+    async def replace_reply(self, entry: str, retry: str | None, at: datetime) -> None:
+        """Forget the kept `entry`; with `retry`, keep that instead, due at `at`."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(self._undelivered_key, entry)
+            if retry is not None:
+                pipe.zadd(self._undelivered_key, {retry: at.timestamp()})
+            await pipe.execute()
+
+    async def replies_kept(self) -> int:
+        return int(await self.redis.zcard(self._undelivered_key))
+
+    @property
+    def _undelivered_key(self) -> str:
+        return f"{self.prefix}:undelivered"
 
     async def revision(self, pid: str) -> int:
         """How many commits have changed the partnership `pid`."""

@@ -1,0 +1,149 @@
+"""The durable turn queue: what a platform was told we received is in Redis before the
+acknowledgement goes out, and any process finishes it.
+
+    listener   queue.add(entry)            XADD to {prefix}:turns:<platform>; then the ack
+    consumer   (every process that serves the platform, from `start()` to `close()`)
+               XREADGROUP ">"               entries nobody has taken, as many as it has room for
+               XAUTOCLAIM                   entries a consumer took and did not finish within
+                                            `claim_after_s`: it died (SIGKILL, a lost machine)
+               run(entry)                   the platform's own work: the turn, its replies
+               XACK + XDEL                  done: the stream holds only the backlog
+
+It is a Redis Stream with one consumer group rather than arq's queue: the ack waits for one
+XADD (arq's enqueue is a WATCH/MULTI transaction), consumers wait on a blocking read instead of
+polling, the web processes that already hold the platform's clients run the turns, and Redis
+itself tracks which consumer holds which entry. An entry may run twice (its consumer died after
+the work and before XACK, or outlived `claim_after_s`); a turn is still done once, because the
+commit refuses an event id it has seen (`Store.commit`), and every queued turn carries one.
+
+A process holds at most `concurrency` entries at a time, so its memory stays bounded under any
+load: the backlog waits in Redis, where another process can take it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+
+from redis.exceptions import RedisError, ResponseError
+
+from bot.store import Store
+
+logger = logging.getLogger(__name__)
+
+GROUP = "coach"
+READ_BLOCK_MS = 1000  # a blocking read returns at least this often, to look for abandoned work
+CLAIM_EVERY_S = 5.0  # how often a consumer looks for entries whose consumer died
+IDLE_POLL_S = 0.005
+RETRY_AFTER_ERROR_S = 1.0
+
+Run = Callable[[dict[str, str]], Awaitable[None]]
+
+
+class TurnQueue:
+    """One platform's queue of acknowledged work, and this process's consumer of it.
+
+    Args:
+        store: where the stream lives.
+        name: the platform (`slack`): the stream is `{prefix}:turns:<name>`.
+        run: does one entry's work; it should not raise (a failure is logged, and the entry
+            is done either way: a turn's failure is answered with the apology, never retried).
+        concurrency: entries this process runs at once.
+        claim_after_s: an entry taken this long ago and not done is taken over.
+
+    Example:
+        queue = TurnQueue(store, "slack", run, concurrency=32, claim_after_s=30)
+        await queue.start()
+        await queue.add({"turn": turn.to_json()})   # before the ack
+    """
+
+    def __init__(
+        self, store: Store, name: str, run: Run, *, concurrency: int, claim_after_s: float
+    ) -> None:
+        self.store = store
+        self.name = name
+        self.consumer = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._run = run
+        self._concurrency = concurrency
+        self._claim_after_ms = int(claim_after_s * 1000)
+        self._running: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.Task[None] | None = None
+
+    async def add(self, fields: dict[str, str]) -> str:
+        """Queue one entry; durable when this returns. Raises when Redis cannot take it: then
+        do not acknowledge, so the platform sends it again or tells its user."""
+        return await self.store.queue_add(self.name, fields)
+
+    async def start(self) -> None:
+        await self.store.queue_create(self.name, GROUP)
+        self._loop = asyncio.get_running_loop().create_task(self._consume())
+
+    async def close(self) -> None:
+        """Stop taking entries, and finish the ones taken (the rest wait for another process)."""
+        if self._loop is not None:
+            self._loop.cancel()
+            await asyncio.gather(self._loop, return_exceptions=True)
+            self._loop = None
+        while self._running:
+            await asyncio.gather(*list(self._running), return_exceptions=True)
+
+    async def idle(self) -> None:
+        """Wait until every entry queued so far is done, by any process (tests, benchmarks)."""
+        while self._running or await self.store.queue_length(self.name):  # noqa: ASYNC110
+            await asyncio.sleep(IDLE_POLL_S)  # other processes' work too: nothing to wait on
+
+    @property
+    def running(self) -> int:
+        return len(self._running)
+
+    async def _consume(self) -> None:
+        claim_at = 0.0  # at once: a process starting after a crash takes over its work
+        cursor = "0-0"
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                room = self._concurrency - len(self._running)
+                if room <= 0:
+                    await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                if loop.time() >= claim_at:
+                    cursor, entries = await self.store.queue_claim(
+                        self.name, GROUP, self.consumer, self._claim_after_ms, room, cursor
+                    )
+                    if cursor == "0-0":  # looked at every entry taken: next round later
+                        claim_at = loop.time() + CLAIM_EVERY_S
+                    for entry_id, _ in entries:
+                        logger.info("%s queue: taking over entry %s", self.name, entry_id)
+                else:
+                    entries = await self.store.queue_read(
+                        self.name, GROUP, self.consumer, room, READ_BLOCK_MS
+                    )
+                for entry_id, fields in entries:
+                    task = loop.create_task(self._work(entry_id, fields))
+                    self._running.add(task)
+                    task.add_done_callback(self._running.discard)
+            except ResponseError as error:
+                if "NOGROUP" in str(error):  # the stream was deleted under us: make it again
+                    await self.store.queue_create(self.name, GROUP)
+                    continue
+                await self._pause(error)
+            except (RedisError, OSError) as error:
+                await self._pause(error)
+
+    async def _pause(self, error: Exception) -> None:
+        logger.warning("%s queue: cannot read from Redis (%r); trying again", self.name, error)
+        await asyncio.sleep(RETRY_AFTER_ERROR_S)
+
+    async def _work(self, entry_id: str, fields: dict[str, str]) -> None:
+        try:
+            await self._run(fields)
+        except Exception:
+            logger.exception("%s queue: entry %s failed", self.name, entry_id)
+        try:
+            await self.store.queue_done(self.name, GROUP, entry_id)
+        except Exception as error:  # taken over later; its event id makes the re-run a no-op
+            logger.warning("%s queue: could not mark %s done (%r)", self.name, entry_id, error)
