@@ -272,14 +272,17 @@ class SlackChannel:
             return web.Response(status=401, text="invalid request")
         try:
             bolt_request = await to_bolt_request(request)
+            # Bolt's error handling reads the payload again, so a payload of an unexpected
+            # shape can make it raise from there too
+            response = await self.app.async_dispatch(bolt_request)
         except SHAPE_ERRORS as error:  # signed, yet not a body Bolt can read
             logger.warning(
                 "Slack request with a malformed body refused (%s, %s)",
                 request.content_type,
-                type(error).__name__,
+                bounded(repr(error)),
             )
             return web.Response(status=400, text="malformed request body")
-        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+        return await to_aiohttp_response(response)
 
     def _unsigned(self, request: web.Request, raw: bytes) -> str | None:
         """Why the request is not signed by Slack with the signing secret, or None."""
@@ -465,17 +468,19 @@ class SlackChannel:
         frame = error.__traceback__
         while frame is not None and frame.tb_next is not None:
             frame = frame.tb_next
-        where = f"{frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}" if frame else "?"
+        where = "/".join(frame.tb_frame.f_code.co_filename.split("/")[-2:]) if frame else "?"
+        where += f":{frame.tb_lineno}" if frame else ""
         kind = body.get("type") if isinstance(body, dict) else None
-        logger.error(
-            "Slack request failed: %s (type %s, at %s)",
+        malformed = isinstance(error, SHAPE_ERRORS)
+        logger.log(
+            logging.WARNING if malformed else logging.ERROR,
+            "Slack request %s: %s (type %s, at %s)",
+            "with a malformed payload refused" if malformed else "failed",
             bounded(repr(error)),
             bounded(str(kind)),
             where,
         )
-        if isinstance(error, SHAPE_ERRORS):
-            return BoltResponse(status=400, body="malformed request body")
-        return None
+        return BoltResponse(status=400, body="malformed request body") if malformed else None
 
     # --- queued work, in whichever process takes it ---------------------------------------------
 
