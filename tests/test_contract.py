@@ -160,9 +160,7 @@ async def test_a_private_reply_to_another_person_reaches_only_them(chat, content
     users = await set_up(chat)
     before = len(chat.public())
     turn = Turn(chat.here, User(users["lead"], "lead"), "partners")
-    await chat.deliver(
-        turn, Reply("Your confidential brief: the Metro Chamber role.", to=users["ngo"])
-    )
+    await chat.deliver(turn, Reply("Your confidential brief: the Metro Chamber role.", to=users["ngo"]))
 
     assert chat.private(users["ngo"]) == ["Your confidential brief: the Metro Chamber role."]
     assert chat.private(users["chamber"]) == []

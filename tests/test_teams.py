@@ -245,9 +245,7 @@ async def test_a_check_in_can_be_sent_later_from_any_process(teams, coach, store
         CHANNEL,
         "Time for this week's check-in.",
     )
-    assert not await elsewhere.send(
-        Address("teams", TENANT, "19:never-seen"), [Reply("x")], Receipt("t")
-    )
+    assert not await elsewhere.send(Address("teams", TENANT, "19:never-seen"), [Reply("x")], Receipt("t"))
 
 
 async def test_a_guest_from_a_partner_tenant_is_offered_their_organization(teams, store):
@@ -281,9 +279,7 @@ async def test_check_ins_go_to_the_channel_not_the_last_thread(teams, coach, sto
     assert teams.connector.sent[-1].conversation == CHANNEL
 
     teams.connector.failures = [500] * 4
-    assert not await teams.channel.send(
-        HERE, [Reply("Another")], Receipt("t")
-    )  # failures are reported
+    assert not await teams.channel.send(HERE, [Reply("Another")], Receipt("t"))  # failures are reported
 
 
 async def test_meeting_events_where_no_partnership_is_set_up_stay_quiet(teams):

@@ -50,8 +50,5 @@ def test_a_walk_saved_in_the_earlier_shape_is_read():
                                "step": 4, "thread": "discussion:4"}  # fmt: skip
     walk = walk_of(p, "discussion")
     assert (walk.topic, walk.index, walk.answered, walk.token) == (
-        ("tell-the-story",),
-        2,
-        3,
-        "discussion:4",
+        ("tell-the-story",), 2, 3, "discussion:4"
     )
