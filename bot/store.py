@@ -438,10 +438,13 @@ class Store:
             if "BUSYGROUP" not in str(error):
                 raise
 
-    async def queue_add(self, queue: str, fields: dict[str, str]) -> str:
-        """Append an entry to the queue; returns its id. Durable once this returns (with the
-        server's append-only file on)."""
-        return str(await self.redis.xadd(self._queue_key(queue), fields))  # type: ignore[arg-type]
+    async def queue_add(self, queue: str, entries: Sequence[dict[str, str]]) -> list[str]:
+        """Append entries to the queue, in one round trip; returns their ids. Durable once
+        this returns (with the server's append-only file on)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for fields in entries:
+                pipe.xadd(self._queue_key(queue), fields)  # type: ignore[arg-type]
+            return [str(entry_id) for entry_id in await pipe.execute()]
 
     async def queue_read(
         self, queue: str, group: str, consumer: str, count: int, block_ms: int | None
@@ -465,11 +468,12 @@ class Store:
         after, entries = str(found[0]), found[1]
         return after, [(str(i), dict(f)) for i, f in entries if f is not None]
 
-    async def queue_done(self, queue: str, group: str, entry_id: str) -> None:
-        """The entry's work is finished: acknowledge and delete it, in one transaction."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.xack(self._queue_key(queue), group, entry_id)
-            pipe.xdel(self._queue_key(queue), entry_id)
+    async def queue_done(self, queue: str, group: str, entry_ids: Sequence[str]) -> None:
+        """The entries' work is finished: acknowledge and delete them, in one round trip (an
+        entry acknowledged and not deleted is only a little garbage: never run again)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.xack(self._queue_key(queue), group, *entry_ids)
+            pipe.xdel(self._queue_key(queue), *entry_ids)
             await pipe.execute()
 
     async def queue_length(self, queue: str) -> int:

@@ -17,7 +17,9 @@ the work and before XACK, or outlived `claim_after_s`); a turn is still done onc
 commit refuses an event id it has seen (`Store.commit`), and every queued turn carries one.
 
 A process holds at most `concurrency` entries at a time, so its memory stays bounded under any
-load: the backlog waits in Redis, where another process can take it.
+load: the backlog waits in Redis, where another process can take it. Adds (and marks of work
+done) made while one is on its way to Redis go together in the next round trip: under load an
+ack waits for one pipelined XADD among many, not for a round trip of its own.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
 
 from redis.exceptions import RedisError, ResponseError
 
@@ -42,6 +45,43 @@ IDLE_POLL_S = 0.005
 RETRY_AFTER_ERROR_S = 1.0
 
 Run = Callable[[dict[str, str]], Awaitable[None]]
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Batched(Generic[T, R]):
+    """Calls of `send` for one item each, gathered: those made while a batch is on its way
+    go together in the next one. `send` takes a list and returns one result per item."""
+
+    def __init__(self, send: Callable[[list[T]], Awaitable[Sequence[R]]]) -> None:
+        self._send = send
+        self._waiting: list[tuple[T, asyncio.Future[R]]] = []
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def __call__(self, item: T) -> R:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[R] = loop.create_future()
+        self._waiting.append((item, future))
+        if self._flushing is None:
+            self._flushing = loop.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    results = await self._send([item for item, _ in batch])
+                except Exception as error:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(error)
+                    continue
+                for (_, future), result in zip(batch, results, strict=True):
+                    if not future.done():  # its caller may have given up
+                        future.set_result(result)
+        finally:
+            self._flushing = None
 
 
 class TurnQueue:
@@ -72,11 +112,19 @@ class TurnQueue:
         self._claim_after_ms = int(claim_after_s * 1000)
         self._running: set[asyncio.Task[None]] = set()
         self._loop: asyncio.Task[None] | None = None
+        self._add: Batched[dict[str, str], str] = Batched(
+            lambda entries: store.queue_add(name, entries)
+        )
+        self._done: Batched[str, None] = Batched(self._mark_done)
 
     async def add(self, fields: dict[str, str]) -> str:
         """Queue one entry; durable when this returns. Raises when Redis cannot take it: then
         do not acknowledge, so the platform sends it again or tells its user."""
-        return await self.store.queue_add(self.name, fields)
+        return await self._add(fields)
+
+    async def _mark_done(self, entry_ids: list[str]) -> list[None]:
+        await self.store.queue_done(self.name, GROUP, entry_ids)
+        return [None] * len(entry_ids)
 
     async def start(self) -> None:
         await self.store.queue_create(self.name, GROUP)
@@ -144,6 +192,6 @@ class TurnQueue:
         except Exception:
             logger.exception("%s queue: entry %s failed", self.name, entry_id)
         try:
-            await self.store.queue_done(self.name, GROUP, entry_id)
+            await self._done(entry_id)
         except Exception as error:  # taken over later; its event id makes the re-run a no-op
             logger.warning("%s queue: could not mark %s done (%r)", self.name, entry_id, error)
