@@ -23,7 +23,8 @@ on it stays in one slot:
                                     the platform's id of the coach's direct conversation with
                                     a person (a Slack IM channel, a Teams 1:1 chat)
     {prefix}:record:<kind>:<name>   small named records: Slack installations (per workspace and
-                                    per installing user), one-time OAuth states (expire)
+                                    per installing user), one-time OAuth states (expire), who
+                                    opened Slack's setup form where (expire after a day)
     {prefix}:{<conv>}:reference     how to reach the conversation proactively (Teams)
     {prefix}:checkins-due           sorted set: partnership -> when its next check-in is due
     {prefix}:{<pid>}:sending:<token>

@@ -109,9 +109,11 @@ class TurnQueue:
         self.consumer = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._run = run
         self._concurrency = concurrency
+        self._batch = max(1, concurrency // 4)  # the fewest entries a busy consumer reads
         self._claim_after_ms = int(claim_after_s * 1000)
         self._running: set[asyncio.Task[None]] = set()
         self._loop: asyncio.Task[None] | None = None
+        self._can_claim = True  # XAUTOCLAIM needs Redis 6.2
         self._add: Batched[dict[str, str], str] = Batched(
             lambda entries: store.queue_add(name, entries)
         )
@@ -155,10 +157,10 @@ class TurnQueue:
         while True:
             try:
                 room = self._concurrency - len(self._running)
-                if room <= 0:
+                if room < self._batch and self._running:  # busy: read a few at a time
                     await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
                     continue
-                if loop.time() >= claim_at:
+                if self._can_claim and loop.time() >= claim_at:
                     cursor, entries = await self.store.queue_claim(
                         self.name, GROUP, self.consumer, self._claim_after_ms, room, cursor
                     )
@@ -177,6 +179,14 @@ class TurnQueue:
             except ResponseError as error:
                 if "NOGROUP" in str(error):  # the stream was deleted under us: make it again
                     await self.store.queue_create(self.name, GROUP)
+                    continue
+                if "xautoclaim" in str(error).lower():
+                    self._can_claim = False
+                    logger.error(
+                        "%s queue: this Redis has no XAUTOCLAIM (before 6.2): turns a dead "
+                        "process had taken are not taken over",
+                        self.name,
+                    )
                     continue
                 await self._pause(error)
             except (RedisError, OSError) as error:

@@ -378,3 +378,17 @@ async def test_a_web_process_killed_right_after_acking_50_turns_loses_none(
     cards = [m["text"] for m in fake.messages(CHANNEL) if "proposes" in m["text"]]
     assert len(cards) == 50
     assert "taking over entry" in second.read_text()
+
+
+def test_a_turn_crosses_the_queue_as_json_with_every_field():
+    from dataclasses import asdict, fields
+
+    turn = Turn(
+        Address("slack", TEAM, CHANNEL, "1.2"), User("U1", "Ann", "Metro Chamber"), "decide",
+        step="D1:r1", event_id="Ev1", body="Meet monthly", form=(("name", "Trails"),), private=True,
+    )  # fmt: skip
+    assert Turn.from_json(turn.to_json()) == turn
+    assert json.loads(turn.to_json()) == json.loads(json.dumps(asdict(turn)))
+    assert list(json.loads(turn.to_json())) == [f.name for f in fields(Turn)]
+    plain = Turn(Address("slack", TEAM, CHANNEL), User("U1", "U1"), "help")
+    assert Turn.from_json(plain.to_json()) == plain
