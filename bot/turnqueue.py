@@ -111,7 +111,9 @@ class TurnQueue:
         self._concurrency = concurrency
         self._batch = max(1, concurrency // 4)  # the fewest entries a busy consumer reads
         self._claim_after_ms = int(claim_after_s * 1000)
-        self._running: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()  # entries' work, and marking it done
+        self._busy = 0  # entries whose work is running: what `concurrency` bounds
+        self._freed = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
         self._can_claim = True  # XAUTOCLAIM needs Redis 6.2
         self._add: Batched[dict[str, str], str] = Batched(
@@ -138,17 +140,17 @@ class TurnQueue:
             self._loop.cancel()
             await asyncio.gather(self._loop, return_exceptions=True)
             self._loop = None
-        while self._running:
-            await asyncio.gather(*list(self._running), return_exceptions=True)
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def idle(self) -> None:
         """Wait until every entry queued so far is done, by any process (tests, benchmarks)."""
-        while self._running or await self.store.queue_length(self.name):  # noqa: ASYNC110
+        while self._tasks or await self.store.queue_length(self.name):  # noqa: ASYNC110
             await asyncio.sleep(IDLE_POLL_S)  # other processes' work too: nothing to wait on
 
     @property
     def running(self) -> int:
-        return len(self._running)
+        return self._busy
 
     async def _consume(self) -> None:
         claim_at = 0.0  # at once: a process starting after a crash takes over its work
@@ -156,9 +158,10 @@ class TurnQueue:
         loop = asyncio.get_running_loop()
         while True:
             try:
-                room = self._concurrency - len(self._running)
-                if room < self._batch and self._running:  # busy: read a few at a time
-                    await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
+                room = self._concurrency - self._busy
+                if room < self._batch and self._busy:  # busy: read a few at a time
+                    self._freed.clear()
+                    await self._freed.wait()
                     continue
                 if self._can_claim and loop.time() >= claim_at:
                     cursor, entries = await self.store.queue_claim(
@@ -174,8 +177,9 @@ class TurnQueue:
                     )
                 for entry_id, fields in entries:
                     task = loop.create_task(self._work(entry_id, fields))
-                    self._running.add(task)
-                    task.add_done_callback(self._running.discard)
+                    self._busy += 1
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
             except ResponseError as error:
                 if "NOGROUP" in str(error):  # the stream was deleted under us: make it again
                     await self.store.queue_create(self.name, GROUP)
@@ -201,6 +205,9 @@ class TurnQueue:
             await self._run(fields)
         except Exception:
             logger.exception("%s queue: entry %s failed", self.name, entry_id)
+        finally:  # the slot is free while the entry is marked done
+            self._busy -= 1
+            self._freed.set()
         try:
             await self._done(entry_id)
         except Exception as error:  # taken over later; its event id makes the re-run a no-op
