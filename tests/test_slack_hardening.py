@@ -392,3 +392,42 @@ def test_a_turn_crosses_the_queue_as_json_with_every_field():
     assert list(json.loads(turn.to_json())) == [f.name for f in fields(Turn)]
     plain = Turn(Address("slack", TEAM, CHANNEL), User("U1", "U1"), "help")
     assert Turn.from_json(plain.to_json()) == plain
+
+
+async def test_a_flood_of_turns_waits_in_redis_and_a_process_holds_a_bounded_number(slack, store):
+    from bot.adapters.slack import MAX_CONCURRENT_TURNS
+
+    await set_up_three_partners(slack)
+    slack.fake.delays["chat.postMessage"] = 0.05  # Slack answers slowly: turns pile up
+    held = 0
+
+    async def watch() -> None:
+        nonlocal held
+        while True:
+            held = max(held, slack.channel.queue.running)
+            await asyncio.sleep(0)
+
+    async def send(n: int) -> int:
+        body = command_body(("UCHAMBER", "UNGO")[n % 2], f'decide "Proposal {n}"')
+        headers = {"Content-Type": FORM, **signed_headers(SECRET, body)}
+        async with slack.http.post("/slack/events", data=body.encode(), headers=headers) as r:
+            return r.status
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        assert await asyncio.gather(*(send(n) for n in range(120))) == [200] * 120  # all acked
+        await slack.channel.drain()
+    finally:
+        watcher.cancel()
+    assert 0 < held <= MAX_CONCURRENT_TURNS
+    assert len((await store.load(HERE)).partnership.decisions) == 120
+    assert await store.queue_length("slack") == 0
+
+
+def test_the_worker_runs_the_redelivery_of_kept_replies(coach):
+    from arq.connections import RedisSettings
+
+    from bot.scheduler import build_worker
+
+    worker = build_worker(coach, {}, RedisSettings(), job_timeout_s=5, handle_signals=False)
+    assert any(job.name.endswith(":redeliver") for job in worker.cron_jobs)
