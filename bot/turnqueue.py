@@ -25,6 +25,7 @@ ack waits for one pipelined XADD among many, not for a round trip of its own.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -182,7 +183,8 @@ class TurnQueue:
                     task.add_done_callback(self._tasks.discard)
             except ResponseError as error:
                 if "NOGROUP" in str(error):  # the stream was deleted under us: make it again
-                    await self.store.queue_create(self.name, GROUP)
+                    with contextlib.suppress(RedisError, OSError):
+                        await self.store.queue_create(self.name, GROUP)
                     continue
                 if "xautoclaim" in str(error).lower():
                     self._can_claim = False
@@ -195,6 +197,9 @@ class TurnQueue:
                 await self._pause(error)
             except (RedisError, OSError) as error:
                 await self._pause(error)
+            except Exception:  # a bug: logged, and the consumer goes on
+                logger.exception("%s queue: the consumer failed; going on", self.name)
+                await asyncio.sleep(RETRY_AFTER_ERROR_S)
 
     async def _pause(self, error: Exception) -> None:
         logger.warning("%s queue: cannot read from Redis (%r); trying again", self.name, error)

@@ -58,16 +58,16 @@ async def refuse_hostile_bodies(request: web.Request, handler: Handler) -> web.S
         return await handler(request)
     length = request.content_length
     if length is not None and length > MAX_BODY_BYTES:
-        logger.warning("refused a %d-byte body to %s: too large", length, request.path)
+        logger.warning("refused a %d-byte body to %.100s: too large", length, request.path)
         raise web.HTTPRequestEntityTooLarge(MAX_BODY_BYTES, length)
     try:
         body = await request.read()  # read at most client_max_size, then cached for the handler
     except web.HTTPRequestEntityTooLarge:
-        logger.warning("refused a body to %s: over %d bytes", request.path, MAX_BODY_BYTES)
+        logger.warning("refused a body to %.100s: over %d bytes", request.path, MAX_BODY_BYTES)
         raise
     if _too_deep(request, body):
         logger.warning(
-            "refused a %d-byte body to %s: JSON nested over %d deep",
+            "refused a %d-byte body to %.100s: JSON nested over %d deep",
             len(body),
             request.path,
             MAX_JSON_DEPTH,
