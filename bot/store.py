@@ -37,6 +37,9 @@ on it stays in one slot:
                                     finished yet (the durable turn queue, `bot/turnqueue.py`);
                                     consumer group "coach": an entry is deleted once its turn is
                                     done, so the stream holds only the backlog
+    {prefix}:turns:<platform>:notes hash: entry id -> what its work noted on the way (a turn's
+                                    replies while they are posted), for a process taking the
+                                    entry over; deleted with the entry
     {prefix}:undelivered            sorted set: replies a platform would not take after its
                                     retries (JSON: platform, turn, reply, first failure) -> when
                                     the worker tries them next
@@ -470,12 +473,27 @@ class Store:
         return after, [(str(i), dict(f)) for i, f in entries if f is not None]
 
     async def queue_done(self, queue: str, group: str, entry_ids: Sequence[str]) -> None:
-        """The entries' work is finished: acknowledge and delete them, in one round trip (an
-        entry acknowledged and not deleted is only a little garbage: never run again)."""
+        """The entries' work is finished: acknowledge and delete them and their notes, in one
+        round trip (an entry acknowledged and not deleted is only a little garbage: never run
+        again)."""
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.xack(self._queue_key(queue), group, *entry_ids)
             pipe.xdel(self._queue_key(queue), *entry_ids)
+            pipe.hdel(self._queue_key(queue) + ":notes", *entry_ids)
             await pipe.execute()
+
+    async def queue_note(self, queue: str, notes: Sequence[tuple[str, str]]) -> None:
+        """Note how far the work of entries got: (entry id, note), in one round trip."""
+        key = self._queue_key(queue) + ":notes"
+        await self.redis.hset(key, mapping=dict(notes))  # type: ignore[misc]
+
+    async def queue_notes(self, queue: str, entry_ids: Sequence[str]) -> list[str | None]:
+        """The notes of entries (None where there is none)."""
+        if not entry_ids:
+            return []
+        key = self._queue_key(queue) + ":notes"
+        found = await self.redis.hmget(key, list(entry_ids))  # type: ignore[misc]
+        return [str(note) if note is not None else None for note in found]
 
     async def queue_length(self, queue: str) -> int:
         """Entries not finished yet: waiting, or taken and still running."""

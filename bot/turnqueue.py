@@ -7,6 +7,8 @@ acknowledgement goes out, and any process finishes it.
                XAUTOCLAIM                   entries a consumer took and did not finish within
                                             `claim_after_s`: it died (SIGKILL, a lost machine)
                run(entry)                   the platform's own work: the turn, its replies
+                 note(entry, text)          how far it got (a turn's replies, once it is
+                                            committed), for a process that takes it over
                XACK + XDEL                  done: the stream holds only the backlog
 
 It is a Redis Stream with one consumer group rather than arq's queue: the ack waits for one
@@ -31,6 +33,7 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from redis.exceptions import RedisError, ResponseError
@@ -45,7 +48,18 @@ CLAIM_EVERY_S = 5.0  # how often a consumer looks for entries whose consumer die
 IDLE_POLL_S = 0.005
 RETRY_AFTER_ERROR_S = 1.0
 
-Run = Callable[[dict[str, str]], Awaitable[None]]
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of the queue: its id, its fields, and, when it is taken over from a process
+    that died, what that process's work noted about it (`TurnQueue.note`)."""
+
+    id: str
+    fields: dict[str, str]
+    note: str | None = None
+
+
+Run = Callable[[Entry], Awaitable[None]]
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -121,11 +135,21 @@ class TurnQueue:
             lambda entries: store.queue_add(name, entries)
         )
         self._done: Batched[str, None] = Batched(self._mark_done)
+        self._note: Batched[tuple[str, str], None] = Batched(self._write_notes)
 
     async def add(self, fields: dict[str, str]) -> str:
         """Queue one entry; durable when this returns. Raises when Redis cannot take it: then
         do not acknowledge, so the platform sends it again or tells its user."""
         return await self._add(fields)
+
+    async def note(self, entry_id: str, note: str) -> None:
+        """Note how far an entry's work got: a process that takes the entry over (this one
+        died) gets the note with it, and can go on from there instead of from the start."""
+        await self._note((entry_id, note))
+
+    async def _write_notes(self, notes: list[tuple[str, str]]) -> list[None]:
+        await self.store.queue_note(self.name, notes)
+        return [None] * len(notes)
 
     async def _mark_done(self, entry_ids: list[str]) -> list[None]:
         await self.store.queue_done(self.name, GROUP, entry_ids)
@@ -165,19 +189,24 @@ class TurnQueue:
                     await self._freed.wait()
                     continue
                 if self._can_claim and loop.time() >= claim_at:
-                    cursor, entries = await self.store.queue_claim(
+                    cursor, claimed = await self.store.queue_claim(
                         self.name, GROUP, self.consumer, self._claim_after_ms, room, cursor
                     )
                     if cursor == "0-0":  # looked at every entry taken: next round later
                         claim_at = loop.time() + CLAIM_EVERY_S
-                    for entry_id, _ in entries:
-                        logger.info("%s queue: taking over entry %s", self.name, entry_id)
+                    notes = await self.store.queue_notes(self.name, [i for i, _ in claimed])
+                    entries = [
+                        Entry(i, f, note) for (i, f), note in zip(claimed, notes, strict=True)
+                    ]
+                    for entry in entries:
+                        logger.info("%s queue: taking over entry %s", self.name, entry.id)
                 else:
-                    entries = await self.store.queue_read(
+                    read = await self.store.queue_read(
                         self.name, GROUP, self.consumer, room, READ_BLOCK_MS
                     )
-                for entry_id, fields in entries:
-                    task = loop.create_task(self._work(entry_id, fields))
+                    entries = [Entry(i, f) for i, f in read]
+                for entry in entries:
+                    task = loop.create_task(self._work(entry))
                     self._busy += 1
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
@@ -205,9 +234,10 @@ class TurnQueue:
         logger.warning("%s queue: cannot read from Redis (%r); trying again", self.name, error)
         await asyncio.sleep(RETRY_AFTER_ERROR_S)
 
-    async def _work(self, entry_id: str, fields: dict[str, str]) -> None:
+    async def _work(self, entry: Entry) -> None:
+        entry_id = entry.id
         try:
-            await self._run(fields)
+            await self._run(entry)
         except Exception:
             logger.exception("%s queue: entry %s failed", self.name, entry_id)
         finally:  # the slot is free while the entry is marked done

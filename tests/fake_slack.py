@@ -93,6 +93,8 @@ class FakeSlack:
         method = request.match_info["method"]
         if self.delays.get(method):
             await asyncio.sleep(self.delays[method])
+            if request.transport is None or request.transport.is_closing():
+                return web.Response(status=499)  # the caller went away (was killed): not done
         raw = await request.read() if request.content_type != "multipart/form-data" else b""
         if request.content_type == "application/json":
             params = json.loads(raw or b"{}")

@@ -328,15 +328,22 @@ async def wait_healthy(http: ClientSession, port: int, process, log_path) -> Non
 
 
 @pytest.mark.skipif(os.environ.get("REDIS_URL") is not None, reason="uses the embedded server")
+@pytest.mark.parametrize(
+    "stuck_in",
+    [
+        "users.info",  # before its turns are committed
+        "chat.postMessage",  # once they are committed, while their replies are posted
+    ],
+)
 async def test_a_web_process_killed_right_after_acking_50_turns_loses_none(
-    coach, store, redis_socket, prefix, tmp_path
+    coach, store, redis_socket, prefix, tmp_path, stuck_in
 ):
     here = Address("slack", TEAM, CHANNEL)
     for text in ('setup "Trails"', 'partner add "City" government', 'join "City"'):
         await coach.handle(Turn(here, User("ULEAD", "lead"), text))
     fake = FakeSlack()
     await fake.start()
-    fake.delays["users.info"] = 60  # the doomed process's turns are all still running
+    fake.delays[stuck_in] = 60  # the doomed process's turns are all still running
     http = ClientSession()
     first, second = tmp_path / "first.log", tmp_path / "second.log"
     try:
@@ -354,7 +361,9 @@ async def test_a_web_process_killed_right_after_acking_50_turns_loses_none(
                 assert response.status == 200  # acked
         doomed.send_signal(signal.SIGKILL)
         doomed.wait(timeout=10)
-        assert (await store.load(here)).partnership.decisions == {}  # none was done
+        if stuck_in == "users.info":
+            assert (await store.load(here)).partnership.decisions == {}  # none was done
+        assert fake.messages(CHANNEL) == []  # nothing was posted
         assert await store.queue_length("slack") == 50
 
         fake.delays.clear()
@@ -378,6 +387,8 @@ async def test_a_web_process_killed_right_after_acking_50_turns_loses_none(
     cards = [m["text"] for m in fake.messages(CHANNEL) if "proposes" in m["text"]]
     assert len(cards) == 50
     assert "taking over entry" in second.read_text()
+    if stuck_in == "chat.postMessage":  # replies noted on the entries, posted by the survivor
+        assert "(taken over)" in second.read_text()
 
 
 def test_a_turn_crosses_the_queue_as_json_with_every_field():

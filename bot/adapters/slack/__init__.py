@@ -57,6 +57,7 @@ from bot.adapters.slack.setup_form import FIELDS, SETUP_VIEW, form_turn, setup_v
 from bot.coach import Coach
 from bot.config import Settings
 from bot.model import Address, Receipt, Reply, Turn, User
+from bot.turnqueue import Entry
 
 __all__ = ["CLOCK_SKEW_S", "SlackChannel", "build", "render_blocks"]
 
@@ -397,11 +398,12 @@ class SlackChannel:
             await self._enqueue("reaction", turn, request, context)
         await ack()
 
-    async def _endorse_by_reaction(self, client: AsyncWebClient, turn: Turn) -> None:
+    async def _endorse_by_reaction(self, client: AsyncWebClient, turn: Turn, entry: Entry) -> None:
         key = await self.coach.conversations.message_key(turn.address, turn.body or "")
         if key is None or not key.startswith("decision:"):
             return  # a tick on a message that is not a decision card is just a tick
-        await self._run(client, replace(turn, text=f"endorse {key.split(':', 1)[1]}", body=None))
+        turn = replace(turn, text=f"endorse {key.split(':', 1)[1]}", body=None)
+        await self._run(client, turn, entry)
 
     async def _open_form(
         self, client: AsyncWebClient, trigger_id: str, view: dict[str, Any], grant: str
@@ -484,8 +486,9 @@ class SlackChannel:
 
     # --- queued work, in whichever process takes it ---------------------------------------------
 
-    async def _run_entry(self, fields: dict[str, str]) -> None:
+    async def _run_entry(self, entry: Entry) -> None:
         """One entry of the turn queue: a turn, an endorsing reaction, or App Home to refresh."""
+        fields = entry.fields
         team, kind = fields.get("team", ""), fields.get("kind")
         turn = Turn.from_json(fields["turn"])
         client = await self.client_for(team)
@@ -494,18 +497,29 @@ class SlackChannel:
             return
         if kind == "home":
             await self._publish_home(client, turn.address.workspace, turn.user.id)
+        elif entry.note is not None:  # a turn done by a process that died while posting
+            turn, replies = _unnoted(entry.note)
+            logger.info("posting the replies of %s again (taken over)", turn.address.conversation)
+            for reply in replies:  # at least once: some may have been posted before it died
+                await self._deliver(client, turn, reply)
         elif kind == "reaction":
-            await self._endorse_by_reaction(client, turn)
+            await self._endorse_by_reaction(client, turn, entry)
         else:
-            await self._run(client, turn)
+            await self._run(client, turn, entry)
 
-    async def _run(self, client: AsyncWebClient, turn: Turn) -> None:
+    async def _run(self, client: AsyncWebClient, turn: Turn, entry: Entry) -> None:
         # Slack has had its ack; from here nothing may be lost silently: a failure is logged
         # with the conversation, and the person gets the apology if it can still be posted.
+        # Once the turn is committed its replies are noted on its queue entry: a process
+        # killed while posting them leaves them to the one that takes the entry over (the
+        # commit would refuse the turn as done, and answer nothing).
         try:
             person = await self.delivery.person(client, turn.address, turn.user.id)
             turn = replace(turn, user=person)
-            for reply in await self.coach.handle(turn):
+            replies = await self.coach.handle(turn)
+            if replies:
+                await self.queue.note(entry.id, _noted(turn, replies))
+            for reply in replies:
                 await self._deliver(client, turn, reply)
         except Exception:
             logger.exception(
@@ -558,6 +572,15 @@ def request_id(request: AsyncBoltRequest) -> str:
     check, within its five minutes, so a replay has the same id."""
     raw = request.raw_body or json.dumps(request.body, sort_keys=True)  # Socket Mode: no raw body
     return "slack-request:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def _noted(turn: Turn, replies: list[Reply]) -> str:
+    return json.dumps({"turn": turn.to_json(), "replies": [r.to_json() for r in replies]})
+
+
+def _unnoted(note: str) -> tuple[Turn, list[Reply]]:
+    found = json.loads(note)
+    return Turn.from_json(found["turn"]), [Reply.from_json(r) for r in found["replies"]]
 
 
 def _form_grant(team: str, user: str, channel: str) -> str:
