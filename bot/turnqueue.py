@@ -46,6 +46,7 @@ GROUP = "coach"
 READ_BLOCK_MS = 1000  # a blocking read returns at least this often, to look for abandoned work
 CLAIM_EVERY_S = 5.0  # how often a consumer looks for entries whose consumer died
 IDLE_POLL_S = 0.005
+ADDS_IN_FLIGHT = 4  # pipelined XADDs on their way at once: an ack waits for fewer of them
 RETRY_AFTER_ERROR_S = 1.0
 
 
@@ -65,38 +66,41 @@ R = TypeVar("R")
 
 
 class Batched(Generic[T, R]):
-    """Calls of `send` for one item each, gathered: those made while a batch is on its way
-    go together in the next one. `send` takes a list and returns one result per item."""
+    """Calls of `send` for one item each, gathered: those made while `in_flight` batches are
+    on their way go together in the next one. `send` takes a list and returns one result per
+    item."""
 
-    def __init__(self, send: Callable[[list[T]], Awaitable[Sequence[R]]]) -> None:
+    def __init__(
+        self, send: Callable[[list[T]], Awaitable[Sequence[R]]], in_flight: int = 1
+    ) -> None:
         self._send = send
+        self._in_flight = in_flight
         self._waiting: list[tuple[T, asyncio.Future[R]]] = []
-        self._flushing: asyncio.Task[None] | None = None
+        self._flushing: set[asyncio.Task[None]] = set()
 
     async def __call__(self, item: T) -> R:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[R] = loop.create_future()
         self._waiting.append((item, future))
-        if self._flushing is None:
-            self._flushing = loop.create_task(self._flush())
+        if len(self._flushing) < self._in_flight:
+            task = loop.create_task(self._flush())
+            self._flushing.add(task)
+            task.add_done_callback(self._flushing.discard)
         return await future
 
     async def _flush(self) -> None:
-        try:
-            while self._waiting:
-                batch, self._waiting = self._waiting, []
-                try:
-                    results = await self._send([item for item, _ in batch])
-                except Exception as error:
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(error)
-                    continue
-                for (_, future), result in zip(batch, results, strict=True):
-                    if not future.done():  # its caller may have given up
-                        future.set_result(result)
-        finally:
-            self._flushing = None
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                results = await self._send([item for item, _ in batch])
+            except Exception as error:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():  # its caller may have given up
+                    future.set_result(result)
 
 
 class TurnQueue:
@@ -132,7 +136,7 @@ class TurnQueue:
         self._loop: asyncio.Task[None] | None = None
         self._can_claim = True  # XAUTOCLAIM needs Redis 6.2
         self._add: Batched[dict[str, str], str] = Batched(
-            lambda entries: store.queue_add(name, entries)
+            lambda entries: store.queue_add(name, entries), in_flight=ADDS_IN_FLIGHT
         )
         self._done: Batched[str, None] = Batched(self._mark_done)
         self._note: Batched[tuple[str, str], None] = Batched(self._write_notes)
