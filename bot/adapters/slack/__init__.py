@@ -11,6 +11,7 @@
         setup_form.py  the setup modal, and its submission as one form turn
       the turn queue (bot.turnqueue, consumed in every process that serves Slack)
         Coach.handle(turn) -> replies   (the commit refuses an event id it has seen)
+        the replies noted on the entry  (a process taking it over posts them)
         delivery.py    post, ephemeral, direct message, update, thread, file; the worker's courier
         render.py      Block Kit (pure)
         oauth.py       installations and OAuth states for many workspaces, in Redis
