@@ -22,11 +22,13 @@ after a 1-second warm-up that is not timed:
    under Slack's 3-second limit). Latency counts from each request's scheduled send time, so a
    stalled server cannot hide queued requests.
 
-After each coach phase the benchmark waits for the background turns (`SlackChannel.drain`) and
-reports how far behind they were: replies not yet posted when the load stopped, the time to post
-them, turns completed per second, and turns that failed. It also reports the servers' CPU time
-per request. The exit status is 0 whether or not the targets are met; 2 if the set-up fails or
-the coach refuses the benchmark's commands.
+After each coach phase the benchmark waits for the queued turns (`SlackChannel.drain`) and
+reports how far behind they were: replies not yet posted when the load stopped (and how many
+of them waited in Redis's turn queue rather than in this process), the time to post them, turns
+completed per second, and turns that failed. It also reports the servers' CPU time per request,
+and the servers' process memory (RSS, sampled every 20 ms) before the phase and at its peak,
+with the most turns held in the process at once. The exit status is 0 whether or not the
+targets are met; 2 if the set-up fails or the coach refuses the benchmark's commands.
 """
 
 from __future__ import annotations
@@ -372,6 +374,47 @@ class LogCounter(logging.Handler):
                 target.propagate = propagate
 
 
+def rss_mib() -> float:
+    """This process's resident memory (Linux), in MiB; NaN where /proc is not there."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+class MemorySampler:
+    """The servers' process memory, and the turns it holds (running or waiting in memory),
+    sampled every `SAMPLE_S` while a phase runs."""
+
+    SAMPLE_S = 0.02
+
+    def __init__(self, channel: Any) -> None:
+        self.channel = channel
+        self.before = rss_mib()
+        self.peak = self.before
+        self.held = 0
+        self._task = asyncio.ensure_future(self._sample())
+
+    def _holding(self) -> int:
+        queue = getattr(self.channel, "queue", None)  # before the turn queue: tasks in memory
+        return queue.running if queue is not None else len(self.channel._tasks)
+
+    async def _sample(self) -> None:
+        while True:
+            self.peak = max(self.peak, rss_mib())
+            self.held = max(self.held, self._holding())
+            await asyncio.sleep(self.SAMPLE_S)
+
+    async def stop(self) -> dict[str, float]:
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        return {"rss_before_mib": self.before, "rss_peak_mib": self.peak, "held_max": self.held}
+
+
 class Servers:
     def __init__(
         self,
@@ -426,6 +469,8 @@ class Servers:
         """Wait for the background turns; how far behind they were when the load stopped."""
         ended = time.perf_counter()
         posted_at_end, _ = await self.turns_posted()
+        length = getattr(self.store, "queue_length", None)
+        queued_at_end = await length("slack") if length is not None else 0
         drain = asyncio.ensure_future(self.channel.drain())
         done, _ = await asyncio.wait({drain}, timeout=DRAIN_TIMEOUT_S)
         drained = time.perf_counter()
@@ -434,6 +479,7 @@ class Servers:
             await drain
         return {
             "posted_at_end": posted_at_end,
+            "queued_at_end": queued_at_end,
             "posted": posted,
             "private": private,
             "drain_s": drained - ended,
@@ -448,9 +494,11 @@ async def coach_phase(
     posted_before, private_before = await servers.turns_posted()
     rev_before = await servers.revision()
     started, cpu = time.perf_counter(), time.process_time()
+    memory = MemorySampler(servers.channel)
     result = await client.ask(job)
     drained = await servers.drain(started)
     cpu = time.process_time() - cpu
+    sampled = await memory.stop()
     rev = await servers.revision()
     acks = sum(result["acked"].values())  # warm-up included: those turns run too
     turns = drained["posted"] - posted_before
@@ -463,6 +511,7 @@ async def coach_phase(
     return {
         **summarize(result, label),
         "server_cpu_ms": cpu * 1000 / acks if acks else float("nan"),
+        "memory": sampled,
         "next_n": result["next_n"],
         "turns": {
             "acked": acks,
@@ -472,6 +521,7 @@ async def coach_phase(
             "sorry": sorry,
             "log": servers.log.take(),
             "behind_at_end": acks - (drained["posted_at_end"] - posted_before),
+            "queued_at_end": drained["queued_at_end"],
             "drain_s": drained["drain_s"],
             "drained": drained["drained"],
             "completed": turns,
@@ -656,12 +706,14 @@ def render(r: dict[str, Any]) -> str:
         f"Phase 1: throughput, closed loop, {r['concurrency']} connections",
         *_table([HEADER, _cells(bare, bare["label"]), _cells(coach, "coach")]),
         *_behind(coach["turns"]),
+        _memory(coach["memory"]),
         "",
         f"Phase 2: paced, open loop at {r['paced_rate']:g} requests/s against the coach "
         "(latency from each request's scheduled send time)",
         *_table([HEADER, _cells(paced, "coach")]),
         f"client send lag max {paced['max_lag_ms']:.1f} ms",
         *_behind(paced["turns"]),
+        _memory(paced["memory"]),
         "",
     ]
     ratio, p99 = targets["throughput_ratio"], targets["paced_p99_ms"]
@@ -694,13 +746,22 @@ def _verdict(met: bool) -> str:
     return "MET" if met else "NOT MET"
 
 
+def _memory(m: dict[str, float]) -> str:
+    return (
+        f"servers' process memory: {m['rss_before_mib']:.0f} MiB before the phase, peak "
+        f"{m['rss_peak_mib']:.0f} MiB (+{m['rss_peak_mib'] - m['rss_before_mib']:.0f}); "
+        f"at most {m['held_max']:.0f} turns held in the process at once"
+    )
+
+
 def _behind(t: dict[str, Any]) -> list[str]:
     drained = f"drained {t['drain_s']:.2f} s after the load stopped"
     if not t["drained"]:
         drained = f"NOT drained {DRAIN_TIMEOUT_S:g} s after the load stopped"
     lines = [
-        f"background turns: {t['acked']} acked (warm-up included), {t['behind_at_end']} not yet "
-        f"posted when the load stopped, {drained}",
+        f"queued turns: {t['acked']} acked (warm-up included), {t['behind_at_end']} not yet "
+        f"posted when the load stopped ({t['queued_at_end']} of them waiting in Redis), "
+        f"{drained}",
         f"  {t['completed']} completed, {t['per_s']:.0f} turns/s (load start to drained); "
         f"ratings committed: {t['ratings_committed']} of {t['ratings_acked']}",
         f"  turns that failed: {t['busy']} 'busy' (gave up on conflicts), "

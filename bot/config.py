@@ -189,6 +189,7 @@ class Settings:
     teams_emulator: bool = False
     job_timeout_s: int = 60  # a check-in job taking longer is abandoned and run again
     public_url: str = ""  # https://coach.example.gov: where /files/<token> links point
+    turn_claim_after_s: int = 30  # a queued turn taken this long ago and not done is taken over
 
     @property
     def slack_oauth_enabled(self) -> bool:
@@ -241,6 +242,12 @@ class Settings:
             teams_emulator=env.get("TEAMS_EMULATOR", "false", _flag, "Expected true or false."),
             job_timeout_s=env.get(
                 "COACH_JOB_TIMEOUT_S", "60", _positive_int, "Expected a whole number of seconds."
+            ),
+            turn_claim_after_s=env.get(
+                "COACH_TURN_CLAIM_AFTER_S",
+                "30",
+                _positive_int,
+                "Expected a whole number of seconds.",
             ),
             slack_client_id=env.get("SLACK_CLIENT_ID", ""),
             slack_client_secret=Secret(env.get("SLACK_CLIENT_SECRET", "")),

@@ -11,14 +11,19 @@ Adapters never reach into the store: they ask `coach.conversations` for
     records                  small named records an adapter keeps (Slack installations)
     transcripts              what the worker posted into a console conversation (the
                              console's stand-in for a platform's message history)
+    the turn queue           acknowledged work, durable before the ack (`bot.turnqueue`)
+    undelivered replies      kept for the worker to try again (`bot.redelivery`)
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
-from bot.model import Address, Reply, User
+from bot import redelivery
+from bot.model import Address, Reply, Turn, User
 from bot.store import Store
+from bot.turnqueue import Run, TurnQueue
 
 
 class Conversations:
@@ -91,3 +96,15 @@ class Conversations:
     async def put_file(self, filename: str, media_type: str, data: bytes) -> str:
         """Keep a document for download (a day); returns the token of its link."""
         return await self._store.put_file(filename, media_type, data)
+
+    def queue(
+        self, platform: str, run: Run, *, concurrency: int, claim_after_s: float
+    ) -> TurnQueue:
+        """The platform's durable queue of acknowledged work (see `bot.turnqueue`)."""
+        return TurnQueue(
+            self._store, platform, run, concurrency=concurrency, claim_after_s=claim_after_s
+        )
+
+    async def keep_undelivered(self, platform: str, turn: Turn, reply: Reply) -> None:
+        """A reply the platform would not take after its retries: the worker tries it again."""
+        await redelivery.keep(self._store, platform, turn, reply, datetime.now(UTC))

@@ -11,6 +11,10 @@
         more than a day late (downtime)?        -> send a note instead, move on
         otherwise compose, send, then record the check-in and move the schedule on
 
+    every minute (arq cron, unique=True: one worker runs it)
+      redeliver: replies a platform refused after its retries, kept in Redis
+                 (bot.redelivery), go to the platform again, until they are an hour old
+
 A worker killed mid-job leaves the job in arq's queue; after its timeout another worker runs it
 again and finds what was recorded. Killed after the platform accepted the message but before
 the record, the re-run must not send it again: before sending, the worker notes in Redis that
@@ -29,7 +33,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from bot import nudges, records
+from bot import nudges, records, redelivery
 from bot.coach import Coach
 from bot.config import Settings
 from bot.dialogs.checkins import upcoming
@@ -41,6 +45,8 @@ from bot.store import CommitResult, Snapshot
 if TYPE_CHECKING:
     from arq.connections import RedisSettings
     from arq.worker import Worker
+
+    from bot.adapters.base import Platform
 
 logger = logging.getLogger(__name__)
 
@@ -247,6 +253,12 @@ async def trim_job(ctx: dict[str, Any]) -> int:
     return sum(trimmed.values())
 
 
+async def redeliver(ctx: dict[str, Any]) -> int:
+    """Try the kept replies that are due once more; returns how many got through."""
+    coach: Coach = ctx["coach"]
+    return await redelivery.redeliver(coach.store, ctx["deliverers"], datetime.now(UTC))
+
+
 async def reminder_job(ctx: dict[str, Any], pid: str, due: str) -> int | None:
     from arq.worker import Retry
 
@@ -291,16 +303,24 @@ def build_worker(
     *,
     job_timeout_s: int,
     handle_signals: bool,
+    deliverers: dict[str, redelivery.Deliver] | None = None,
 ) -> Worker:
     """An arq Worker running the tick every minute (and at start-up, to catch up after
-    downtime) and the check-in jobs, on a queue named after the coach's key prefix."""
+    downtime) and the check-in jobs, on a queue named after the coach's key prefix; with
+    `deliverers` (each platform's `deliver`), also the kept replies' redelivery."""
     from arq.cron import cron
     from arq.worker import Worker, func
 
     queue = f"{coach.store.prefix}:arq:queue"
 
     async def startup(ctx: dict[str, Any]) -> None:
-        ctx.update(coach=coach, couriers=couriers, queue_name=queue, send_timeout_s=job_timeout_s)
+        ctx.update(
+            coach=coach,
+            couriers=couriers,
+            deliverers=deliverers or {},
+            queue_name=queue,
+            send_timeout_s=job_timeout_s,
+        )
 
     return Worker(
         functions=[
@@ -314,6 +334,7 @@ def build_worker(
             cron(
                 trim_job, name=f"{queue}:trim", minute=TRIM_MINUTE, unique=True, run_at_startup=True
             ),
+            cron(redeliver, name=f"{queue}:redeliver", unique=True),
         ],
         redis_settings=redis_settings,
         queue_name=queue,
@@ -327,8 +348,9 @@ def build_worker(
 
 
 @asynccontextmanager
-async def couriers_for(coach: Coach, settings: Settings) -> AsyncIterator[dict[str, Courier]]:
-    """How to deliver a check-in on each platform this process can reach (bot.adapters)."""
+async def platforms_for(coach: Coach, settings: Settings) -> AsyncIterator[dict[str, Platform]]:
+    """Each platform this process can reach (bot.adapters), to deliver through: their `send`
+    (check-ins) and `deliver` (kept replies)."""
     from aiohttp import ClientSession
 
     from bot.adapters import enabled
@@ -336,7 +358,7 @@ async def couriers_for(coach: Coach, settings: Settings) -> AsyncIterator[dict[s
     async with ClientSession() as session:
         platforms = [entry.build(coach, settings, session) for entry in enabled(settings)]
         try:
-            yield {platform.name: platform.send for platform in platforms}
+            yield {platform.name: platform for platform in platforms}
         finally:
             for platform in platforms:
                 await platform.close()
@@ -350,13 +372,14 @@ async def running_worker(
     default, and `coach worker`)."""
     from bot.redis_server import arq_redis_settings
 
-    async with couriers_for(coach, settings) as couriers:
+    async with platforms_for(coach, settings) as platforms:
         worker = build_worker(
             coach,
-            couriers,
+            {name: platform.send for name, platform in platforms.items()},
             arq_redis_settings(settings, coach.store.redis),
             job_timeout_s=settings.job_timeout_s,
             handle_signals=handle_signals,
+            deliverers={name: platform.deliver for name, platform in platforms.items()},
         )
         task = asyncio.ensure_future(worker.async_run())
         try:

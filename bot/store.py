@@ -27,7 +27,8 @@ on it stays in one slot:
                                     the platform's id of the coach's direct conversation with
                                     a person (a Slack IM channel, a Teams 1:1 chat)
     {prefix}:record:<kind>:<name>   small named records: Slack installations (per workspace and
-                                    per installing user), one-time OAuth states (expire)
+                                    per installing user), one-time OAuth states (expire), who
+                                    opened Slack's setup form where (expire after a day)
     {prefix}:{<conv>}:reference     how to reach the conversation proactively (Teams)
     {prefix}:file:<token>           a document offered by a download link (Teams), as JSON with
                                     its bytes in base64 (expires after FILE_TTL_S)
@@ -39,6 +40,16 @@ on it stays in one slot:
                                     partnership's conversations that has it already
     {prefix}:{<conv>}:transcript    stream: what the worker posted into a console conversation
                                     (the console's stand-in for a platform's message history)
+    {prefix}:turns:<platform>       stream: turns a platform acknowledged and no process has
+                                    finished yet (the durable turn queue, `bot/turnqueue.py`);
+                                    consumer group "coach": an entry is deleted once its turn is
+                                    done, so the stream holds only the backlog
+    {prefix}:turns:<platform>:notes hash: entry id -> what its work noted on the way (a turn's
+                                    replies while they are posted), for a process taking the
+                                    entry over; deleted with the entry
+    {prefix}:undelivered            sorted set: replies a platform would not take after its
+                                    retries (JSON: platform, turn, reply, first failure) -> when
+                                    the worker tries them next
     {prefix}:{<conv>}:messages      a platform's ids for the coach's messages in a conversation:
                                     "key:<reply key>" -> message id and "id:<message id>" -> key
                                     (a decision's card, a dialog's thread), so a later reply can
@@ -73,6 +84,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from bot.model import Address, User
 from bot.partnership import SECTIONS, Partnership
@@ -126,6 +138,17 @@ return {first, last, now}
 """
 
 
+_TAKE_DUE = """
+-- KEYS[1] = a sorted set of things to try at a time; ARGV[1] = now, ARGV[2] = how many,
+-- ARGV[3] = when the taken ones come due again unless they are dealt with first (a lease)
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, member in ipairs(due) do
+  redis.call('ZADD', KEYS[1], 'XX', ARGV[3], member)
+end
+return due
+"""
+
+
 @dataclass(frozen=True)
 class Attempt:
     """One attempt at sending something the worker sends, on Redis's clock."""
@@ -169,6 +192,7 @@ class Store:
         self.prefix = prefix
         self._commit = redis.register_script(_COMMIT)
         self._begin_sending = redis.register_script(_BEGIN_SENDING)
+        self._take_due = redis.register_script(_TAKE_DUE)
 
     def _key(self, pid: str, name: str) -> str:
         return f"{self.prefix}:{{{pid}}}:{name}"
@@ -458,6 +482,105 @@ class Store:
     @property
     def _due_key(self) -> str:
         return f"{self.prefix}:checkins-due"
+
+    # --- the durable turn queue (one stream per platform, one consumer group) ------------------
+
+    def _queue_key(self, queue: str) -> str:
+        return f"{self.prefix}:turns:{queue}"
+
+    async def queue_create(self, queue: str, group: str) -> None:
+        """Make the queue's stream and consumer group, unless they exist."""
+        try:
+            await self.redis.xgroup_create(self._queue_key(queue), group, id="0", mkstream=True)
+        except ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+
+    async def queue_add(self, queue: str, entries: Sequence[dict[str, str]]) -> list[str]:
+        """Append entries to the queue, in one round trip; returns their ids. Durable once
+        this returns (with the server's append-only file on)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for fields in entries:
+                pipe.xadd(self._queue_key(queue), fields)  # type: ignore[arg-type]
+            return [str(entry_id) for entry_id in await pipe.execute()]
+
+    async def queue_read(
+        self, queue: str, group: str, consumer: str, count: int, block_ms: int | None
+    ) -> list[tuple[str, dict[str, str]]]:
+        """Up to `count` entries no consumer of `group` has taken yet, now taken by
+        `consumer`; waits up to `block_ms` for one (None: not at all)."""
+        found = await self.redis.xreadgroup(
+            group, consumer, {self._queue_key(queue): ">"}, count=count, block=block_ms
+        )
+        return [(str(i), dict(f)) for _, entries in found or [] for i, f in entries]
+
+    async def queue_claim(
+        self, queue: str, group: str, consumer: str, min_idle_ms: int, count: int, start: str
+    ) -> tuple[str, list[tuple[str, dict[str, str]]]]:
+        """Take over up to `count` entries another consumer took and has not finished for
+        `min_idle_ms` (it died): XAUTOCLAIM from `start`; returns where to go on from ("0-0":
+        the scan went round) and the entries."""
+        found = await self.redis.xautoclaim(
+            self._queue_key(queue), group, consumer, min_idle_ms, start_id=start, count=count
+        )
+        after, entries = str(found[0]), found[1]
+        return after, [(str(i), dict(f)) for i, f in entries if f is not None]
+
+    async def queue_done(self, queue: str, group: str, entry_ids: Sequence[str]) -> None:
+        """The entries' work is finished: acknowledge and delete them and their notes, in one
+        round trip (an entry acknowledged and not deleted is only a little garbage: never run
+        again)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.xack(self._queue_key(queue), group, *entry_ids)
+            pipe.xdel(self._queue_key(queue), *entry_ids)
+            pipe.hdel(self._queue_key(queue) + ":notes", *entry_ids)
+            await pipe.execute()
+
+    async def queue_note(self, queue: str, notes: Sequence[tuple[str, str]]) -> None:
+        """Note how far the work of entries got: (entry id, note), in one round trip."""
+        key = self._queue_key(queue) + ":notes"
+        await self.redis.hset(key, mapping=dict(notes))  # type: ignore[misc]
+
+    async def queue_notes(self, queue: str, entry_ids: Sequence[str]) -> list[str | None]:
+        """The notes of entries (None where there is none)."""
+        if not entry_ids:
+            return []
+        key = self._queue_key(queue) + ":notes"
+        found = await self.redis.hmget(key, list(entry_ids))  # type: ignore[misc]
+        return [str(note) if note is not None else None for note in found]
+
+    async def queue_length(self, queue: str) -> int:
+        """Entries not finished yet: waiting, or taken and still running."""
+        return int(await self.redis.xlen(self._queue_key(queue)))
+
+    # --- replies a platform would not take, for the worker to try again -------------------------
+
+    async def keep_reply(self, entry: str, at: datetime) -> None:
+        """Keep an undelivered reply (`entry`, JSON) to be tried again at `at`."""
+        await self.redis.zadd(self._undelivered_key, {entry: at.timestamp()})
+
+    async def replies_due(self, now: datetime, lease_s: int, limit: int) -> list[str]:
+        """Kept replies due at `now`, earliest first; each comes due again `lease_s` later
+        unless it is forgotten or kept anew first (a worker that dies with it loses nothing)."""
+        found = await self._take_due(
+            keys=[self._undelivered_key], args=[now.timestamp(), limit, now.timestamp() + lease_s]
+        )
+        return [str(entry) for entry in found]
+
+    async def replace_reply(self, entry: str, retry: str | None, at: datetime) -> None:
+        """Forget the kept `entry`; with `retry`, keep that instead, due at `at`."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(self._undelivered_key, entry)
+            if retry is not None:
+                pipe.zadd(self._undelivered_key, {retry: at.timestamp()})
+            await pipe.execute()
+
+    async def replies_kept(self) -> int:
+        return int(await self.redis.zcard(self._undelivered_key))
+
+    @property
+    def _undelivered_key(self) -> str:
+        return f"{self.prefix}:undelivered"
 
     async def revision(self, pid: str) -> int:
         """How many commits have changed the partnership `pid`."""

@@ -1,16 +1,24 @@
 """The aiohttp application: `/healthz`, `/files/<token>` (documents offered by link), and the
 routes of every platform the settings enable (Slack's `/slack/events`, Teams' `/api/messages`),
-read from the table in `bot.adapters`."""
+read from the table in `bot.adapters`.
+
+Every POST body is checked before anything parses it, whoever sent it: at most
+`MAX_BODY_BYTES` (413), and JSON (a JSON body, or the `payload` field of a form, as Slack
+sends clicks and forms) nested at most `MAX_JSON_DEPTH` deep (400). A refusal is one log line
+that never quotes the body.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+from itertools import accumulate
+from urllib.parse import parse_qsl
 
 from aiohttp import ClientSession, web
 
 from bot.adapters import enabled
-from bot.adapters.base import Platform
+from bot.adapters.base import Handler, Platform
 from bot.coach import Coach
 from bot.config import Settings
 
@@ -18,6 +26,55 @@ logger = logging.getLogger(__name__)
 
 COACH_KEY = web.AppKey("coach", Coach)
 PLATFORMS_KEY = web.AppKey("platforms", dict[str, Platform])
+MAX_BODY_BYTES = 1024**2  # Slack's and Teams' largest payloads (a modal's state) are far smaller
+MAX_JSON_DEPTH = 64  # Slack's deepest payloads (a modal's blocks) nest about 12 deep
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')  # a string, escapes included
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def nested_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the JSON text `body` nests arrays and objects deeper than `limit`, told without
+    parsing it, in linear time (text that is not JSON may be answered True: it is refused
+    anyway)."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False  # the usual case: two scans in C
+    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    steps = (1 if b in b"[{" else -1 for b in brackets)
+    return max(accumulate(steps, initial=0)) > limit
+
+
+def _too_deep(request: web.Request, body: bytes) -> bool:
+    if request.content_type == "application/x-www-form-urlencoded":
+        if body.count(b"[") + body.count(b"{") + body.count(b"%") <= MAX_JSON_DEPTH:
+            return False
+        fields = parse_qsl(body.decode("utf-8", "replace"))
+        return any(nested_too_deep(v.encode()) for k, v in fields if k == "payload")
+    return nested_too_deep(body)
+
+
+@web.middleware
+async def refuse_hostile_bodies(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse a POST body that is too large or nested too deep, before any parser sees it."""
+    if request.method != "POST" or request.path == "/healthz":
+        return await handler(request)
+    length = request.content_length
+    if length is not None and length > MAX_BODY_BYTES:
+        logger.warning("refused a %d-byte body to %.100s: too large", length, request.path)
+        raise web.HTTPRequestEntityTooLarge(MAX_BODY_BYTES, length)
+    try:
+        body = await request.read()  # read at most client_max_size, then cached for the handler
+    except web.HTTPRequestEntityTooLarge:
+        logger.warning("refused a body to %.100s: over %d bytes", request.path, MAX_BODY_BYTES)
+        raise
+    if _too_deep(request, body):
+        logger.warning(
+            "refused a %d-byte body to %.100s: JSON nested over %d deep",
+            len(body),
+            request.path,
+            MAX_JSON_DEPTH,
+        )
+        raise web.HTTPBadRequest(text="malformed request body")
+    return await handler(request)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -65,7 +122,7 @@ async def build_web_app(coach: Coach, settings: Settings) -> web.Application:
     Example:
         web.run_app(build_web_app(coach, settings), host="0.0.0.0", port=3978)
     """
-    app = web.Application(client_max_size=1024**2)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[refuse_hostile_bodies])
     app[COACH_KEY] = coach
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/files/{token}", download)

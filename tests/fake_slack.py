@@ -43,6 +43,7 @@ class FakeSlack:
     uploads: dict[str, bytes] = field(default_factory=dict)
     external_users: dict[str, str] = field(default_factory=dict)  # Slack Connect: user -> team
     teams: dict[str, str] = field(default_factory=dict)  # team id -> workspace name
+    delays: dict[str, float] = field(default_factory=dict)  # method -> seconds before answering
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def start(self) -> None:
@@ -90,6 +91,10 @@ class FakeSlack:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        if self.delays.get(method):
+            await asyncio.sleep(self.delays[method])
+            if request.transport is None or request.transport.is_closing():
+                return web.Response(status=499)  # the caller went away (was killed): not done
         raw = await request.read() if request.content_type != "multipart/form-data" else b""
         if request.content_type == "application/json":
             params = json.loads(raw or b"{}")

@@ -495,6 +495,7 @@ async def test_a_setup_form_with_any_mistake_sets_nothing_up(slack, store, conte
         (setup_submission("Trails", "Acme, business", "weekly tue 9am"), "checkins", render("schedule.missing_tz", cadence="weekly", weekday="tue", time="09:00")),
         (setup_submission("Trails", "Acme, business", "weekly tue"), "checkins", render("schedule.missing_time", cadence="weekly", weekday="tue")),
     ]  # fmt: skip
+    await slack.command("ULEAD", "setup")  # opens the form
     for submission, field, message in cases:
         assert await slack.interact(submission) == 200
         errors = json.loads(slack.answer)["errors"]
@@ -503,9 +504,22 @@ async def test_a_setup_form_with_any_mistake_sets_nothing_up(slack, store, conte
     assert slack.said() == []
 
 
+async def test_a_setup_form_counts_only_from_who_opened_it_in_that_channel(slack, store):
+    """Issue 14, item 6: the form names its channel in `private_metadata`; a submission from
+    anyone who did not open it there with /coach setup changes nothing."""
+    await slack.command("ULEAD", "setup", channel="C2")  # opened elsewhere
+    await slack.command("UOTHER", "setup")  # opened here, by someone else
+    assert await slack.interact(setup_submission("Taken over", "Acme, business")) == 200
+    errors = json.loads(slack.answer)["errors"]
+    assert "opened it with /coach setup" in errors["name"]
+    assert await store.revision(HERE.conversation) == 0
+    assert slack.said() == []
+
+
 async def test_only_a_facilitator_can_submit_the_setup_form_for_a_set_up_channel(slack, store):
     await set_up_three_partners(slack)
     revision = await store.revision(HERE.conversation)
+    await slack.command("UCHAMBER", "setup")  # a member opens the form in the channel
     form = setup_submission("Taken over", "Acme, business")
     form["user"] = {"id": "UCHAMBER", "team_id": "T1"}
     assert await slack.interact(form) == 200

@@ -2,52 +2,89 @@
 
     POST /slack/events (or Socket Mode)
       Bolt AsyncApp: signature check (401 before any listener), url_verification
-      listener: await ack() first, then the turn runs in a background task   (3-second rule)
+      SlackChannel.handle: the signature, checked on the raw body before anything parses it
+                           (401, one log line); a body Bolt cannot read is a 400
+      Bolt AsyncApp: url_verification, the listener
+      listener: the request -> a Turn, with an event id (Slack's, or a digest of the signed
+                body: a replayed request is the same turn); queued in Redis; then the ack
         listeners.py   each kind of request -> a Turn (pure)
         setup_form.py  the setup modal, and its submission as one form turn
-      Coach.handle(turn) -> replies
+      the turn queue (bot.turnqueue, consumed in every process that serves Slack)
+        Coach.handle(turn) -> replies   (the commit refuses an event id it has seen)
+        the replies noted on the entry  (a process taking it over posts them)
         delivery.py    post, ephemeral, direct message, update, thread, file; the worker's courier
         render.py      Block Kit (pure)
         oauth.py       installations and OAuth states for many workspaces, in Redis
 
-Each request's Web API client (with its workspace's token, under OAuth) is passed along
-explicitly to everything that answers it. Slack's 429 answers are retried after Retry-After; a
-post that still fails is logged with its conversation, never dropped silently.
+Each queued turn carries its workspace, whose Web API client (with its token, under OAuth) is
+passed along explicitly to everything that answers it. Slack's 429 answers are retried after
+Retry-After, its 500 and 503 with backoff, a dropped connection once; a reply still refused
+then is kept in Redis for the worker to try again (`bot.redelivery`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import replace
 from typing import Any
 
-from aiohttp import ClientSession, web
+from aiohttp import ClientError, ClientSession, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
 )
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.base import Route
 from bot.adapters.slack import listeners
 from bot.adapters.slack.delivery import CLOCK_SKEW_S, SlackDelivery
 from bot.adapters.slack.render import home_view, render_blocks
-from bot.adapters.slack.setup_form import SETUP_VIEW, form_turn, setup_view
+from bot.adapters.slack.setup_form import FIELDS, SETUP_VIEW, form_turn, setup_view
 from bot.coach import Coach
 from bot.config import Settings
 from bot.model import Address, Receipt, Reply, Turn, User
+from bot.turnqueue import Entry
 
 __all__ = ["CLOCK_SKEW_S", "SlackChannel", "build", "render_blocks"]
 
 logger = logging.getLogger(__name__)
+LOG_LINE_LIMIT = 300  # characters of one log line about a request from outside
+
+
+class OneBoundedLine(logging.Filter):
+    """Bolt's log records as one line of at most `LOG_LINE_LIMIT` characters: some of its
+    warnings quote a request's whole body (with sample code, over many lines)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if len(text) > LOG_LINE_LIMIT or "\n" in text:
+            record.msg, record.args = bounded(text), None
+        return True
+
+
+def bounded(text: str) -> str:
+    """`text` on one line, cut to `LOG_LINE_LIMIT` characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= LOG_LINE_LIMIT else line[: LOG_LINE_LIMIT - 1] + "…"
+
+
+bolt_logger = logging.getLogger(f"{__name__}.bolt")  # Bolt copies its filters to its own loggers
+bolt_logger.addFilter(OneBoundedLine())
 
 Ack = Callable[..., Awaitable[None]]
 
@@ -56,9 +93,16 @@ INSTALL_PATH = "/slack/install"
 OAUTH_REDIRECT_PATH = "/slack/oauth_redirect"
 EVENTS_PATH = "/slack/events"
 LOG_AS_DECISION = "coach_log_as_decision"  # the message shortcut's callback id
+SETUP_FORM = "setup-form"  # a record: who opened the setup form, for which conversation
+SETUP_FORM_TTL_S = 24 * 3600  # a modal left open overnight can still be submitted
 RATE_LIMIT_RETRIES = 3
-MAX_CONCURRENT_TURNS = 32  # turns running after their acks, per process; the rest wait
+SERVER_ERROR_RETRIES = 2  # Slack's 500 and 503, after 0.5 s and 1 s (plus jitter)
+MAX_CONCURRENT_TURNS = 32  # queued turns running at once, per process; the rest wait in Redis
 SOCKET_MODE_CONNECT_TIMEOUT_S = 30
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+# Bolt's errors while reading a signed payload of an unexpected shape (a list where a string
+# belongs): the request is refused, with one log line
+SHAPE_ERRORS = (AttributeError, IndexError, KeyError, TypeError, ValueError)
 
 
 def build(coach: Coach, settings: Settings, session: ClientSession) -> SlackChannel:
@@ -86,22 +130,31 @@ class SlackChannel:
             retry_handlers=[
                 AsyncConnectionErrorRetryHandler(),
                 AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+                AsyncServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
             ],
         )
         self.delivery = SlackDelivery(coach.conversations)
-        # process_before_response: the listener runs inline (no 10 ms ack polling) and each
-        # listener acks first and hands the turn to a background task.
+        # The signature is checked in `handle`, on the raw body, before Bolt parses it (Socket
+        # Mode requests come over the coach's own websocket and carry none).
+        secret = settings.slack_signing_secret
+        self._verifier = SignatureVerifier(secret) if secret else None
+        # process_before_response: the listener runs inline (no 10 ms ack polling); it queues
+        # the turn in Redis and acks.
         self.app = AsyncApp(
             client=self.client,
-            # Socket Mode requests come over the coach's own websocket and carry no signature
             signing_secret=settings.slack_signing_secret or None,
-            request_verification_enabled=not settings.slack_app_token,
+            request_verification_enabled=False,
             process_before_response=True,
-            logger=logger,
+            logger=bolt_logger,
             oauth_flow=self._oauth_flow(coach, settings) if settings.slack_oauth_enabled else None,
         )
+        self.queue = coach.conversations.queue(
+            self.name,
+            self._run_entry,
+            concurrency=MAX_CONCURRENT_TURNS,
+            claim_after_s=settings.turn_claim_after_s,
+        )
         self._tasks: set[asyncio.Task[None]] = set()
-        self._turns = asyncio.Semaphore(MAX_CONCURRENT_TURNS)
         self._socket_mode: Any = None
         self._register()
 
@@ -119,6 +172,7 @@ class SlackChannel:
         return routes
 
     async def start(self) -> None:
+        await self.queue.start()
         if self.settings.slack_app_token:
             await self.start_socket_mode(self.settings.slack_app_token)
             logger.info("Slack: connected over Socket Mode")
@@ -126,13 +180,17 @@ class SlackChannel:
     async def close(self) -> None:
         if self._socket_mode is not None:
             await self._socket_mode.close_async()
-        await self.drain()
+        await self.queue.close()  # the turns taken finish; the rest wait in Redis
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def deliver(self, turn: Turn, reply: Reply) -> bool:
+        """One reply to a turn from outside its listener (a card in a linked channel, the
+        worker's redelivery): False when Slack still refuses it."""
         # a public reply may belong in another conversation (a card in a linked channel)
         where = turn.address if reply.private else (reply.where or turn.address)
         client = await self.client_for(where.workspace)
-        return client is not None and await self._deliver(client, turn, reply)
+        return client is not None and await self._deliver(client, turn, reply, keep=False)
 
     async def send(self, address: Address, replies: list[Reply], receipt: Receipt) -> bool:
         """What the worker sends, with the workspace's own token. Only 429s are retried here:
@@ -208,13 +266,40 @@ class SlackChannel:
         return await to_aiohttp_response(await flow.handle_callback(bolt_request))
 
     async def handle(self, request: web.Request) -> web.Response:
-        """The aiohttp handler for POST /slack/events."""
+        """The aiohttp handler for POST /slack/events: the signature first, on the raw body
+        (every failure a 401), then Bolt."""
+        raw = await request.read()  # at most the app's client_max_size (bot.web)
+        refusal = self._unsigned(request, raw)
+        if refusal:
+            logger.warning(
+                "Slack request refused: %s (%d bytes from %s)", refusal, len(raw), request.remote
+            )
+            return web.Response(status=401, text="invalid request")
         try:
             bolt_request = await to_bolt_request(request)
-        except ValueError:  # Bolt parses the body before it checks the signature
-            logger.warning("Slack request with a malformed body (%s)", request.content_type)
+            # Bolt's error handling reads the payload again, so a payload of an unexpected
+            # shape can make it raise from there too
+            response = await self.app.async_dispatch(bolt_request)
+        except SHAPE_ERRORS as error:  # signed, yet not a body Bolt can read
+            logger.warning(
+                "Slack request with a malformed body refused (%s, %s)",
+                request.content_type,
+                bounded(repr(error)),
+            )
             return web.Response(status=400, text="malformed request body")
-        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+        return await to_aiohttp_response(response)
+
+    def _unsigned(self, request: web.Request, raw: bytes) -> str | None:
+        """Why the request is not signed by Slack with the signing secret, or None."""
+        if self._verifier is None:
+            return "no signing secret is set"
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        signature = request.headers.get("X-Slack-Signature", "")
+        if not _TIMESTAMP.fullmatch(timestamp):
+            return "no timestamp"
+        if not self._verifier.is_valid(raw, timestamp, signature):
+            return "bad or stale signature"
+        return None
 
     async def start_socket_mode(self, app_token: str) -> None:
         """Reach Slack over Socket Mode (a websocket the coach opens): no public URL needed."""
@@ -229,7 +314,9 @@ class SlackChannel:
         await asyncio.wait_for(self._socket_mode.connect_async(), SOCKET_MODE_CONNECT_TIMEOUT_S)
 
     async def drain(self) -> None:
-        """Wait for the turns still running after their acks (tests; shutdown)."""
+        """Wait until every turn queued so far is done, and the forms are open (tests,
+        benchmarks)."""
+        await self.queue.idle()
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
@@ -239,7 +326,7 @@ class SlackChannel:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    # --- listeners: ack first, then hand the turn to a background task -----------------------
+    # --- listeners: queue the turn in Redis, then ack ------------------------------------------
 
     def _register(self) -> None:
         app = self.app
@@ -253,79 +340,124 @@ class SlackChannel:
         app.event("app_home_opened")(self._on_home_opened)
         app.error(self._on_error)
 
+    async def _enqueue(
+        self, kind: str, turn: Turn, request: AsyncBoltRequest, context: AsyncBoltContext
+    ) -> None:
+        """Queue a turn in Redis (durable before the ack; any process runs it), with an event
+        id: Slack's own for events, else a digest of the signed body, so a replayed request is
+        the same turn and the commit counts it once. It also carries the workspace whose
+        client answers it."""
+        if turn.event_id is None:
+            turn = replace(turn, event_id=request_id(request))
+        team = context.team_id or turn.address.workspace
+        await self.queue.add({"kind": kind, "team": team, "turn": turn.to_json()})
+
     def _on_event(
         self, to_turn: Callable[[dict[str, Any]], Turn | None]
-    ) -> Callable[[Ack, dict[str, Any], AsyncWebClient], Awaitable[None]]:
-        """A listener: ack, convert the body with `to_turn`, run the turn after the ack."""
+    ) -> Callable[..., Awaitable[None]]:
+        """A listener: convert the body with `to_turn`, queue the turn, ack."""
 
-        async def listener(ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
-            await ack()
+        async def listener(
+            ack: Ack, body: dict[str, Any], request: AsyncBoltRequest, context: AsyncBoltContext
+        ) -> None:
             turn = to_turn(body)
             if turn is not None:
-                self._spawn(self._run(client, turn))
+                await self._enqueue("turn", turn, request, context)
             elif to_turn is not listeners.direct_message_turn:  # most messages are not for us
                 logger.warning("Slack %s not shaped as expected; ignored", to_turn.__name__)
+            await ack()
 
         return listener
 
-    async def _on_command(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
+    async def _on_command(
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        request: AsyncBoltRequest,
+        context: AsyncBoltContext,
+    ) -> None:
         if listeners.wants_setup_form(body):
-            view = setup_view(self.coach.prompt, str(body.get("channel_id", "")))
-            self._spawn(self._open_form(client, str(body["trigger_id"]), view))
+            await ack()  # a form opens within Slack's 3 s of its trigger or never: not queued
+            channel, user = str(body.get("channel_id", "")), str(body.get("user_id", ""))
+            view = setup_view(self.coach.prompt, channel)
+            grant = _form_grant(str(body.get("team_id", "")), user, channel)
+            self._spawn(self._open_form(client, str(body["trigger_id"]), view, grant))
             return
         turn = listeners.command_turn(body)
         if turn is None:
             logger.warning("Slack command not shaped as expected; ignored")
-            return
-        self._spawn(self._run(client, turn))
-
-    async def _on_reaction(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
+        else:
+            await self._enqueue("turn", turn, request, context)
         await ack()
+
+    async def _on_reaction(
+        self, ack: Ack, body: dict[str, Any], request: AsyncBoltRequest, context: AsyncBoltContext
+    ) -> None:
         found = listeners.reaction(body)
         if found is not None:
-            self._spawn(self._endorse_by_reaction(client, *found))
+            address, ts, user, event_id = found
+            # the message's ts rides in the turn's body until the consumer looks it up
+            turn = Turn(address, User(user, user), "", event_id=event_id, body=ts)
+            await self._enqueue("reaction", turn, request, context)
+        await ack()
 
-    async def _endorse_by_reaction(
-        self, client: AsyncWebClient, address: Address, ts: str, user: str, event_id: str | None
-    ) -> None:
-        key = await self.coach.conversations.message_key(address, ts)
+    async def _endorse_by_reaction(self, client: AsyncWebClient, turn: Turn, entry: Entry) -> None:
+        key = await self.coach.conversations.message_key(turn.address, turn.body or "")
         if key is None or not key.startswith("decision:"):
             return  # a tick on a message that is not a decision card is just a tick
-        turn = Turn(address, User(user, user), f"endorse {key.split(':', 1)[1]}", event_id=event_id)
-        await self._run(client, turn)
+        turn = replace(turn, text=f"endorse {key.split(':', 1)[1]}", body=None)
+        await self._run(client, turn, entry)
 
     async def _open_form(
-        self, client: AsyncWebClient, trigger_id: str, view: dict[str, Any]
+        self, client: AsyncWebClient, trigger_id: str, view: dict[str, Any], grant: str
     ) -> None:
+        # who opened the form for which conversation: its submission must match
+        await self.coach.conversations.put_record(SETUP_FORM, grant, "1", ttl_s=SETUP_FORM_TTL_S)
         try:
             await client.views_open(trigger_id=trigger_id, view=view)
         except SlackApiError as error:
-            logger.error("could not open the setup form: %s", error.response)
+            logger.error("could not open the setup form: %s", error.response.get("error"))
 
     async def _on_setup_submitted(
-        self, ack: Ack, body: dict[str, Any], client: AsyncWebClient
+        self, ack: Ack, body: dict[str, Any], request: AsyncBoltRequest, context: AsyncBoltContext
     ) -> None:
-        """The setup modal: checked by the core before the ack, so problems show beside their
-        fields; applied as one turn after it."""
+        """The setup modal: checked before the ack, so problems show beside their fields;
+        applied as one queued turn after it. Only the person who opened the form with
+        `/coach setup` in a conversation can submit it for that conversation."""
         turn = form_turn(body)
         if turn is None:
             await ack()
             logger.warning("Slack setup form not shaped as expected; ignored")
             return
+        address = turn.address
+        grant = _form_grant(address.workspace, turn.user.id, address.channel)
+        if await self.coach.conversations.get_record(SETUP_FORM, grant) is None:
+            logger.warning(
+                "Slack setup form for %s refused: %s did not open it there",
+                address.conversation,
+                turn.user.id,
+            )
+            problem = self.coach.prompt("slack.setup_not_opened_here")
+            await ack(response_action="errors", errors={FIELDS[0]: problem})
+            return
         errors = await self.coach.check_form(turn)
         if errors:  # answered in the form itself; nothing is set up until it is all right
             await ack(response_action="errors", errors=errors)
             return
+        await self._enqueue("turn", turn, request, context)
         await ack()
-        self._spawn(self._run(client, turn))
 
-    async def _on_home_opened(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        event = body.get("event") or {}
+    async def _on_home_opened(
+        self, ack: Ack, body: dict[str, Any], request: AsyncBoltRequest, context: AsyncBoltContext
+    ) -> None:
+        event = body.get("event")
+        event = event if isinstance(event, dict) else {}
         team, user = body.get("team_id"), event.get("user")
         if event.get("tab") == "home" and isinstance(team, str) and isinstance(user, str):
-            self._spawn(self._publish_home(client, team, user))
+            turn = Turn(Address(self.name, team, user), User(user, user), "")
+            await self._enqueue("home", turn, request, context)
+        await ack()
 
     async def _publish_home(self, client: AsyncWebClient, team: str, user: str) -> None:
         replies = await self.coach.overview("slack", team, user)
@@ -335,43 +467,102 @@ class SlackChannel:
         except SlackApiError as error:
             logger.error("could not publish App Home for %s: %s", user, error.response)
 
-    async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
-        logger.error("Slack request failed: %r (type %s)", error, body.get("type"))
+    async def _on_error(self, error: Exception, body: Any) -> BoltResponse | None:
+        """Bolt's errors, in its middleware or a listener: one line each. A signed payload of
+        an unexpected shape is refused with a 400; anything else (Redis down before the ack)
+        is a 500, so Slack sends the event again."""
+        frame = error.__traceback__
+        while frame is not None and frame.tb_next is not None:
+            frame = frame.tb_next
+        where = "/".join(frame.tb_frame.f_code.co_filename.split("/")[-2:]) if frame else "?"
+        where += f":{frame.tb_lineno}" if frame else ""
+        kind = body.get("type") if isinstance(body, dict) else None
+        malformed = isinstance(error, SHAPE_ERRORS)
+        logger.log(
+            logging.WARNING if malformed else logging.ERROR,
+            "Slack request %s: %s (type %s, at %s)",
+            "with a malformed payload refused" if malformed else "failed",
+            bounded(repr(error)),
+            bounded(str(kind)),
+            where,
+        )
+        return BoltResponse(status=400, body="malformed request body") if malformed else None
 
-    # --- a turn after its ack ------------------------------------------------------------------
+    # --- queued work, in whichever process takes it ---------------------------------------------
 
-    async def _run(self, client: AsyncWebClient, turn: Turn) -> None:
+    async def _run_entry(self, entry: Entry) -> None:
+        """One entry of the turn queue: a turn, an endorsing reaction, or App Home to refresh."""
+        fields = entry.fields
+        team, kind = fields.get("team", ""), fields.get("kind")
+        turn = Turn.from_json(fields["turn"])
+        client = await self.client_for(team)
+        if client is None:
+            logger.warning("the coach is not installed in %s; a queued %s is dropped", team, kind)
+            return
+        if kind == "home":
+            await self._publish_home(client, turn.address.workspace, turn.user.id)
+        elif entry.note is not None:  # a turn done by a process that died while posting
+            turn, replies = _unnoted(entry.note)
+            logger.info("posting the replies of %s again (taken over)", turn.address.conversation)
+            for reply in replies:  # at least once: some may have been posted before it died
+                await self._deliver(client, turn, reply)
+        elif kind == "reaction":
+            await self._endorse_by_reaction(client, turn, entry)
+        else:
+            await self._run(client, turn, entry)
+
+    async def _run(self, client: AsyncWebClient, turn: Turn, entry: Entry) -> None:
         # Slack has had its ack; from here nothing may be lost silently: a failure is logged
         # with the conversation, and the person gets the apology if it can still be posted.
-        async with self._turns:
-            try:
-                person = await self.delivery.person(client, turn.address, turn.user.id)
-                turn = replace(turn, user=person)
-                for reply in await self.coach.handle(turn):
-                    where = reply.where
-                    if where is not None and where.workspace != turn.address.workspace:
-                        await self.deliver(turn, reply)  # with that workspace's own token
-                    else:
-                        await self._deliver(client, turn, reply)
-            except Exception:
-                logger.exception(
-                    "Slack turn failed after its ack: conversation=%s user=%s",
-                    turn.address.conversation,
-                    turn.user.id,
-                )
+        # Once the turn is committed its replies are noted on its queue entry: a process
+        # killed while posting them leaves them to the one that takes the entry over (the
+        # commit would refuse the turn as done, and answer nothing).
+        try:
+            person = await self.delivery.person(client, turn.address, turn.user.id)
+            turn = replace(turn, user=person)
+            replies = await self.coach.handle(turn)
+            if replies:
+                await self.queue.note(entry.id, _noted(turn, replies))
+            for reply in replies:
+                where = reply.where
+                if where is not None and where.workspace != turn.address.workspace:
+                    await self.deliver(turn, reply)  # with that workspace's own token
+                else:
+                    await self._deliver(client, turn, reply)
+        except Exception:
+            logger.exception(
+                "Slack turn failed after its ack: conversation=%s user=%s",
+                turn.address.conversation,
+                turn.user.id,
+            )
 
-    async def _deliver(self, client: AsyncWebClient, turn: Turn, reply: Reply) -> bool:
+    async def _deliver(
+        self, client: AsyncWebClient, turn: Turn, reply: Reply, *, keep: bool = True
+    ) -> bool:
+        """Deliver one reply; False when Slack refused it. With `keep`, a reply refused for a
+        passing reason (5xx, 429, a dropped connection: still so after the client's own
+        retries) is kept for the worker to try again."""
+        where = (reply.where or turn.address).conversation
         try:
             await self.delivery.deliver(client, turn, reply)
+            return True
         except SlackApiError as error:
-            logger.error(
-                "could not post to Slack conversation %s (%s): %s",
-                (reply.where or turn.address).conversation,
-                reply.key or "reply",
-                error.response.get("error", error.response.status_code),
-            )
-            return False
-        return True
+            status = error.response.status_code
+            reason = str(error.response.get("error") or status)
+            passing = status == 429 or status >= 500
+        except (ClientError, TimeoutError) as error:
+            reason, passing = bounded(repr(error)), True
+        kept = passing and keep
+        logger.error(
+            "could not post to Slack conversation %s (%s): %s%s",
+            where,
+            reply.key or "reply",
+            reason,
+            "; kept for the worker to try again" if kept else "",
+        )
+        if kept:
+            await self.coach.conversations.keep_undelivered(self.name, turn, reply)
+        return False
 
 
 async def _logged(work: Coroutine[Any, Any, None]) -> None:
@@ -380,3 +571,25 @@ async def _logged(work: Coroutine[Any, Any, None]) -> None:
         await work
     except Exception:
         logger.exception("Slack work after an ack failed")
+
+
+def request_id(request: AsyncBoltRequest) -> str:
+    """An event id for a request Slack gives none (a command, a click, a form, a shortcut): a
+    digest of its signed body. Each request Slack sends differs (a `trigger_id`, an
+    `action_ts`), and a replay must repeat the body and its timestamp to pass the signature
+    check, within its five minutes, so a replay has the same id."""
+    raw = request.raw_body or json.dumps(request.body, sort_keys=True)  # Socket Mode: no raw body
+    return "slack-request:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def _noted(turn: Turn, replies: list[Reply]) -> str:
+    return json.dumps({"turn": turn.to_json(), "replies": [r.to_json() for r in replies]})
+
+
+def _unnoted(note: str) -> tuple[Turn, list[Reply]]:
+    found = json.loads(note)
+    return Turn.from_json(found["turn"]), [Reply.from_json(r) for r in found["replies"]]
+
+
+def _form_grant(team: str, user: str, channel: str) -> str:
+    return f"{team}:{user}:{channel}"

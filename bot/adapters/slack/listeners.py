@@ -82,7 +82,7 @@ def direct_message_turn(body: dict[str, Any]) -> Turn | None:
 def reaction(body: dict[str, Any]) -> tuple[Address, str, str, str | None] | None:
     """An endorsing reaction on a message: (conversation, message ts, user, event id)."""
     event, team = body.get("event"), _id(body, "team_id")
-    if not isinstance(event, dict) or event.get("reaction") not in ENDORSE_REACTIONS:
+    if not isinstance(event, dict) or _id(event, "reaction") not in ENDORSE_REACTIONS:
         return None
     item = event.get("item")
     channel, ts, user = _id(item, "channel"), _id(item, "ts"), _id(event, "user")

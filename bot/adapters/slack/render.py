@@ -14,6 +14,7 @@ SECTION_TEXT_LIMIT = 3000  # Block Kit's limit for a section's text
 BUTTON_LABEL_LIMIT = 75  # also the limit of a button's accessibility label
 BUTTONS_PER_ACTIONS_BLOCK = 25
 MAX_HOME_BLOCKS = 100  # Slack's limit for a Home tab
+MAX_BUTTON_VALUE = 2000  # Slack's limit for a button's value
 _OUR_MENTION = re.compile(r"(<@[UW][A-Z0-9]+>)")
 
 Prompt = Callable[..., str]  # renders a prompt key from the content
@@ -45,10 +46,7 @@ def render_blocks(reply: Reply) -> list[dict[str, Any]]:
         blocks.append(
             {
                 "type": "actions",
-                "elements": [
-                    _button(start + n, c)
-                    for n, c in enumerate(chunk)
-                ],
+                "elements": [_button(start + n, c) for n, c in enumerate(chunk)],
             }
         )
     return blocks
@@ -79,7 +77,9 @@ def _section(text: str) -> dict[str, Any]:
 
 def choice_from_value(value: object) -> tuple[str, str | None] | None:
     """A button's (command, step), or None when the value is not one the coach wrote."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > MAX_BUTTON_VALUE:
+        return None
+    if value.count("[") + value.count("{") > 32:  # the coach's own nest one deep: no parse
         return None
     try:
         data = json.loads(value)

@@ -58,20 +58,23 @@ def setup_view(prompt: Prompt, channel: str) -> dict[str, Any]:
 def form_turn(body: dict[str, Any]) -> Turn | None:
     """The submitted modal as one `setup` turn carrying every field; None when the payload is
     not shaped like the modal the coach opened."""
-    view = body.get("view")
-    team, user = body.get("team"), body.get("user")
+    view, team, user = body.get("view"), body.get("team"), body.get("user")
     if not (isinstance(view, dict) and isinstance(team, dict) and isinstance(user, dict)):
         return None
-    channel, values = view.get("private_metadata"), (view.get("state") or {}).get("values")
+    team_id, user_id = team.get("id"), user.get("id")
+    channel, state = view.get("private_metadata"), view.get("state")
+    values = state.get("values") if isinstance(state, dict) else None
     if not (isinstance(channel, str) and channel and isinstance(values, dict)):
+        return None
+    if not (isinstance(team_id, str) and team_id and isinstance(user_id, str) and user_id):
         return None
     fields = []
     for name in FIELDS:
-        value = ((values.get(name) or {}).get("value") or {}).get("value") or ""
+        block = values.get(name)
+        element = block.get("value") if isinstance(block, dict) else None
+        value = (element.get("value") if isinstance(element, dict) else None) or ""
         if not isinstance(value, str):
             return None
         fields.append((name, value.strip()))
-    address = Address("slack", str(team.get("id", "")), channel)
-    return Turn(
-        address, User(str(user.get("id", "")), str(user.get("id", ""))), "setup", form=tuple(fields)
-    )
+    address = Address("slack", team_id, channel)
+    return Turn(address, User(user_id, user_id), "setup", form=tuple(fields))
