@@ -1,7 +1,10 @@
-"""One typed walk (bot/dialogs/walk.py) under the scorecard round and tactic discussions:
-moving on, going back, and refusing a choice picked from an earlier question."""
+"""One typed walk (bot/dialogs/walk.py) under the scorecard round, tactic discussions and the
+workshop debriefs (bot/dialogs/questions.py): moving on, going back, and refusing a choice
+picked from an earlier question."""
 
 from __future__ import annotations
+
+import pytest
 
 from bot.dialogs.walk import Walk
 from bot.model import Turn, User
@@ -52,3 +55,57 @@ def test_a_walk_saved_in_the_earlier_shape_is_read():
     assert (walk.topic, walk.index, walk.answered, walk.token) == (
         ("tell-the-story",), 2, 3, "discussion:4"
     )
+
+
+# command -> how its walk of questions starts, how an answer is given, its buttons' prompt keys
+QUESTION_WALKS = {
+    "discuss": (
+        "city_lead: discuss build-a-common-fact-base",
+        'ngo_rep: answer "We share the air quality data"',
+        ("tactics.back_choice", "tactics.next_choice", "tactics.stop_choice"),
+        "tactics.at_first_question",
+    ),
+    "exercise": (
+        "city_lead: exercise sector-styles\ncity_lead: exercise close",
+        'ngo_rep: exercise answer "Approvals were slow"',
+        ("exercises.back_choice", "exercises.next_choice", "exercises.stop_choice"),
+        "exercises.at_first_question",
+    ),
+    "practice": (
+        "city_lead: practice transportation-air-quality\ncity_lead: practice debrief",
+        'ngo_rep: practice answer "Seats came first"',
+        ("exercises.back_choice", "exercises.next_choice", "practice.stop_choice"),
+        "exercises.at_first_question",
+    ),
+}
+
+
+@pytest.mark.parametrize("command", list(QUESTION_WALKS))
+async def test_each_walk_of_questions_offers_its_own_moves_and_refuses_a_stale_one(
+    three_partners, convo, command
+):
+    start, answer, (back, next_, stop), at_first = QUESTION_WALKS[command]
+    channel = convo.channel
+    await convo.script(start)
+    first = channel.choices
+    assert [(c.label, c.command) for c in first] == [
+        (channel.prompt(next_), f"{command} next"),
+        (channel.prompt(stop), f"{command} stop"),
+    ]
+    assert channel.prompt(at_first) in await convo(f"city_lead: {command} back")
+
+    await convo(answer)
+    assert channel.choices == first  # an answer offers the same moves again
+
+    await convo(f"city_lead: {command} next")
+    second = channel.choices
+    assert [(c.label, c.command) for c in second] == [
+        (channel.prompt(back), f"{command} back"),
+        (channel.prompt(next_), f"{command} next"),
+        (channel.prompt(stop), f"{command} stop"),
+    ]
+    assert {c.step for c in second} != {c.step for c in first}
+
+    turn = Turn(channel.address, User("city_lead", "city_lead"), first[0].command, step=first[0].step)
+    stale = await channel.coach.handle(turn)
+    assert [r.text for r in stale] == [channel.prompt("errors.stale")]

@@ -17,8 +17,9 @@ While people write, `partnership.dialogs["brainwriting"]` holds the run:
 
 Nothing ties a text to its author: the texts are kept in alphabetical order and the
 contributions are not journaled one by one. The reveal journals the grouped answers
-(`exercise-revealed`); the debrief is a `Walk` (kind `exercise-debrief`) whose answers are
-journaled as `exercise-answer`, so `exercise record` reads the whole run back.
+(`exercise-revealed`); the debrief is a `Walk` (kind `exercise-debrief`) walked as `Questions`
+(bot/dialogs/questions.py), whose answers are journaled as `exercise-answer`, so
+`exercise record` reads the whole run back.
 
 A time box closes lazily: after it ends a contribution is refused, and the next `exercise`
 command (the facilitator's `close`, or anyone's `exercise` status) reveals.
@@ -35,8 +36,9 @@ from zoneinfo import ZoneInfo
 from bot import themes
 from bot.content import SECTORS, Exercise
 from bot.dialogs.base import Args, Context, checked_text, command
+from bot.dialogs.questions import Questions
 from bot.dialogs.walk import Walk
-from bot.model import Attachment, Choice
+from bot.model import Attachment
 from bot.partnership import Partnership
 
 WRITING = "brainwriting"
@@ -45,6 +47,15 @@ TEXT_LIMIT = 500
 ANSWER_LIMIT = 2000
 MINUTES = (1, 240)
 MIN_PARTICIPANTS = 2
+QUESTIONS = Questions(
+    command="exercise",
+    question="exercises.debrief_question",
+    recorded="exercises.answer_recorded",
+    at_first="exercises.at_first_question",
+    next_choice="exercises.next_choice",
+    back_choice="exercises.back_choice",
+    stop_choice="exercises.stop_choice",
+)
 
 
 def participants(p: Partnership) -> list[str]:
@@ -307,15 +318,7 @@ def reveal(ctx: Context, state: dict[str, Any]) -> None:
 
 
 def ask(ctx: Context, walk: Walk) -> None:
-    found = ctx.content.exercises[walk.topic[0]]
-    ctx.say(
-        "exercises.debrief_question",
-        thread=walk.thread,
-        position=walk.index + 1,
-        total=len(found.debrief),
-        question=found.debrief[walk.index],
-        choices=_choices(ctx, walk),
-    )
+    QUESTIONS.ask(ctx, walk, ctx.content.exercises[walk.topic[0]].debrief)
 
 
 def answer(ctx: Context, args: Args) -> None:
@@ -324,53 +327,39 @@ def answer(ctx: Context, args: Args) -> None:
     if walk is None:
         ctx.fail("exercises.no_debrief")
     text = checked_text(ctx, args.rest(1), limit=ANSWER_LIMIT, usage="exercises.answer_usage")
-    index = walk.index
-    count = walk.count_answer()
-    walk.save(p)
     org = p.org_of(ctx.user_id)
-    ctx.remember(
-        "exercise-answer",
-        exercise=walk.topic[0],
-        run=walk.topic[1],
-        question=str(index + 1),
-        text=text,
-        name=ctx.user_name,
-        org=p.orgs[org].name if org else "",
-    )
-    ctx.say(
-        "exercises.answer_recorded",
-        thread=walk.thread,
-        user=ctx.user_name,
-        position=index + 1,
-        count=count,
-        choices=_choices(ctx, walk),
+    QUESTIONS.answer(
+        ctx,
+        walk,
+        lambda question: ctx.remember(
+            "exercise-answer",
+            exercise=walk.topic[0],
+            run=walk.topic[1],
+            question=question,
+            text=text,
+            name=ctx.user_name,
+            org=p.orgs[org].name if org else "",
+        ),
     )
 
 
 def move(ctx: Context, word: str) -> None:
-    p = ctx.require_setup()
+    ctx.require_setup()
     walk = _debrief(ctx)
     if walk is None:
         ctx.fail("exercises.no_debrief")
-    ctx.check_step(walk.token)
+    QUESTIONS.move(ctx, walk, word, ctx.content.exercises[walk.topic[0]].debrief, finish)
+
+
+def finish(ctx: Context, walk: Walk) -> None:
     found = ctx.content.exercises[walk.topic[0]]
-    if word == "back":
-        if not walk.back():
-            ctx.fail("exercises.at_first_question")
-    elif word != "stop":
-        walk.advance()
-    if word == "stop" or walk.index >= len(found.debrief):
-        walk.end(p)
-        ctx.remember(
-            "exercise-finished", exercise=found.id, run=walk.topic[1], answered=str(walk.answered)
-        )
-        ctx.say(
-            "exercises.debrief_finished", thread=walk.thread, exercise=found.title,
-            count=walk.answered,
-        )  # fmt: skip
-        return
-    walk.save(p)
-    ask(ctx, walk)
+    ctx.remember(
+        "exercise-finished", exercise=found.id, run=walk.topic[1], answered=str(walk.answered)
+    )
+    ctx.say(
+        "exercises.debrief_finished", thread=walk.thread, exercise=found.title,
+        count=walk.answered,
+    )  # fmt: skip
 
 
 def record(ctx: Context) -> None:
@@ -530,13 +519,3 @@ def _debrief(ctx: Context) -> Walk | None:
         walk.end(ctx.partnership)
         return None
     return walk
-
-
-def _choices(ctx: Context, walk: Walk) -> list[Choice]:
-    step = walk.token
-    back = [ctx.choice("exercises.back_choice", "exercise back", step)] if walk.index else []
-    return [
-        *back,
-        ctx.choice("exercises.next_choice", "exercise next", step),
-        ctx.choice("exercises.stop_choice", "exercise stop", step),
-    ]

@@ -37,6 +37,7 @@ from typing import Any
 from bot.content import Case
 from bot.dialogs import exercises
 from bot.dialogs.base import Args, Context, checked_text, command, user_ref
+from bot.dialogs.questions import Questions
 from bot.dialogs.scorecard import FAMILIES_TO_CHOOSE
 from bot.dialogs.walk import Walk
 from bot.model import Attachment, Choice, Reply
@@ -51,6 +52,15 @@ ANSWER_LIMIT = 2000
 PASSED_ON = {"scorecard", "rate", "decide", "propose", "endorse", "agree", "object", "revise",
              "decisions", "decision"}  # fmt: skip
 ACTS = {"rate", "decide", "propose", "endorse", "agree", "object", "revise"}
+QUESTIONS = Questions(  # the debrief: its buttons say `practice ...`
+    command="practice",
+    question="practice.debrief_question",
+    recorded="practice.answer_recorded",
+    at_first="exercises.at_first_question",
+    next_choice="exercises.next_choice",
+    back_choice="exercises.back_choice",
+    stop_choice="practice.stop_choice",
+)
 
 
 def practice_id(pid: str) -> str:
@@ -309,67 +319,43 @@ def debrief(ctx: Context) -> None:
     walk = Walk.start(p, DEBRIEF, (case.id, state["run"]))
     walk.thread = state["thread"]
     walk.save(p)
-    ask(ctx, walk, case)
-
-
-def ask(ctx: Context, walk: Walk, case: Case) -> None:
-    ctx.say(
-        "practice.debrief_question",
-        thread=walk.thread,
-        position=walk.index + 1,
-        total=len(case.debrief),
-        question=case.debrief[walk.index],
-        choices=_choices(ctx, walk),
-    )
+    QUESTIONS.ask(ctx, walk, case.debrief)
 
 
 def answer(ctx: Context, args: Args) -> None:
     _, case = _run(ctx)
     walk = _debrief_walk(ctx, case)
     text = checked_text(ctx, args.rest(1), limit=ANSWER_LIMIT, usage="practice.answer_usage")
-    index = walk.index
-    count = walk.count_answer()
-    walk.save(ctx.partnership)
     p = ctx.partnership
     member = p.members.get(ctx.user_id)
-    ctx.remember(
-        "practice-answer",
-        run=walk.topic[1],
-        question=str(index + 1),
-        text=text,
-        name=ctx.user_name,
-        role=p.org_name(member.org) if member and member.org else "",
-    )
-    ctx.say(
-        "practice.answer_recorded",
-        thread=walk.thread,
-        user=ctx.user_name,
-        position=index + 1,
-        count=count,
-        choices=_choices(ctx, walk),
+    QUESTIONS.answer(
+        ctx,
+        walk,
+        lambda question: ctx.remember(
+            "practice-answer",
+            run=walk.topic[1],
+            question=question,
+            text=text,
+            name=ctx.user_name,
+            role=p.org_name(member.org) if member and member.org else "",
+        ),
     )
 
 
 def move(ctx: Context, word: str) -> None:
-    state, case = _run(ctx)
+    _, case = _run(ctx)
     if word in {"next", "skip", "back", "stop"} and Walk.current(ctx.partnership, DEBRIEF) is None:
         pass_on(ctx, "scorecard", Args(("scorecard", word), {}))  # the scorecard's own moves
         return
     walk = _debrief_walk(ctx, case)
-    ctx.check_step(walk.token)
-    if word == "back":
-        if not walk.back():
-            ctx.fail("exercises.at_first_question")
-    elif word != "stop":
-        walk.advance()
-    if word == "stop" or walk.index >= len(case.debrief):
-        walk.end(ctx.partnership)
-        state["finished"] = True
-        ctx.remember("practice-finished", run=state["run"], answered=str(walk.answered))
-        summary(ctx)
-        return
-    walk.save(ctx.partnership)
-    ask(ctx, walk, case)
+    QUESTIONS.move(ctx, walk, word, case.debrief, finish)
+
+
+def finish(ctx: Context, walk: Walk) -> None:
+    state, _ = _run(ctx)
+    state["finished"] = True
+    ctx.remember("practice-finished", run=state["run"], answered=str(walk.answered))
+    summary(ctx)
 
 
 def summary(ctx: Context) -> None:
@@ -583,13 +569,3 @@ def _roles_text(ctx: Context, space: Partnership, case: Case) -> str:
 def _family_title(ctx: Context, family_id: str) -> str:
     family = ctx.content.family(family_id)
     return family.title if family else family_id
-
-
-def _choices(ctx: Context, walk: Walk) -> list[Choice]:
-    step = walk.token
-    back = [ctx.choice("exercises.back_choice", "practice back", step)] if walk.index else []
-    return [
-        *back,
-        ctx.choice("exercises.next_choice", "practice next", step),
-        ctx.choice("practice.stop_choice", "practice stop", step),
-    ]

@@ -1,7 +1,8 @@
 """The Toolkit's tactics: list them by stage, show one, and discuss one question at a time.
 
 A discussion is a `Walk` (bot/dialogs/walk.py) whose topic is the tactic discussed; its counts
-say how many answers each question had (the answers themselves are in the journal).
+say how many answers each question had (the answers themselves are in the journal). It is
+asked, answered and moved through as `Questions` (bot/dialogs/questions.py).
 """
 
 from __future__ import annotations
@@ -10,11 +11,20 @@ import difflib
 
 from bot.content import SECTORS, Tactic, kebab
 from bot.dialogs.base import CLOSE_ENOUGH, Args, Context, checked_text, command
+from bot.dialogs.questions import Questions
 from bot.dialogs.walk import Walk
-from bot.model import Choice
 
 ANSWER_LIMIT = 2000
 DIALOG = "discussion"
+DISCUSSION = Questions(
+    command="discuss",
+    question="tactics.question",
+    recorded="tactics.answer_recorded",
+    at_first="tactics.at_first_question",
+    next_choice="tactics.next_choice",
+    back_choice="tactics.back_choice",
+    stop_choice="tactics.stop_choice",
+)
 
 
 @command("tactics", topic="tactics", max_words=1, needs_partnership=False)
@@ -117,17 +127,8 @@ def discuss(ctx: Context, args: Args) -> None:
         if word == "":
             ask(ctx, current)
             return
-        ctx.check_step(current.token)
-        if word == "back":
-            if not current.back():
-                ctx.fail("tactics.at_first_question")
-        else:
-            current.advance()
-        if word == "stop" or current.index >= len(_tactic(ctx, current.topic[0]).questions):
-            finish(ctx, current)
-        else:
-            current.save(p)
-            ask(ctx, current)
+        t = _tactic(ctx, current.topic[0])
+        DISCUSSION.move(ctx, current, word, t.questions, finish, name=t.name)
         return
     t = _tactic(ctx, word)
     walk = Walk.start(p, DIALOG, (t.id,))  # each discussion gets a thread of its own
@@ -144,42 +145,27 @@ def answer(ctx: Context, args: Args) -> None:
         ctx.fail("tactics.no_discussion")
     text = checked_text(ctx, args.rest(0), limit=ANSWER_LIMIT, usage="tactics.answer_usage")
     t = _tactic(ctx, current.topic[0])
-    index = current.index
-    count = current.count_answer()
-    current.save(p)
     org = p.org_of(ctx.user_id)
-    ctx.remember(
-        "answer",
-        tactic=t.id,
-        question=str(index + 1),
-        text=text,
-        org=p.orgs[org].name if org else "",
-    )
-    ctx.say(
-        "tactics.answer_recorded",
-        thread=current.thread,
-        user=ctx.user_name,
-        position=index + 1,
-        count=count,
-        choices=_choices(ctx, current),
+    DISCUSSION.answer(
+        ctx,
+        current,
+        lambda question: ctx.remember(
+            "answer",
+            tactic=t.id,
+            question=question,
+            text=text,
+            org=p.orgs[org].name if org else "",
+        ),
     )
 
 
 def ask(ctx: Context, walk: Walk) -> None:
     t = _tactic(ctx, walk.topic[0])
-    ctx.say(
-        "tactics.question",
-        thread=walk.thread,
-        name=t.name,
-        position=walk.index + 1,
-        total=len(t.questions),
-        question=t.questions[walk.index],
-        choices=_choices(ctx, walk),
-    )
+    DISCUSSION.ask(ctx, walk, t.questions, name=t.name)
 
 
 def finish(ctx: Context, walk: Walk) -> None:
-    walk.end(ctx.partnership)
+    """The discussion has ended (bot/dialogs/questions.py): how many answers it had."""
     t = _tactic(ctx, walk.topic[0])
     ctx.say("tactics.discussion_finished", thread=walk.thread, name=t.name, count=walk.answered)
 
@@ -194,16 +180,6 @@ def _current(ctx: Context) -> Walk | None:
         walk.end(ctx.partnership)
         return None
     return walk
-
-
-def _choices(ctx: Context, walk: Walk) -> list[Choice]:
-    step = walk.token
-    choices = [ctx.choice("tactics.back_choice", "discuss back", step)] if walk.index else []
-    return [
-        *choices,
-        ctx.choice("tactics.next_choice", "discuss next", step),
-        ctx.choice("tactics.stop_choice", "discuss stop", step),
-    ]
 
 
 def _tactic(ctx: Context, tactic_id: str | None) -> Tactic:

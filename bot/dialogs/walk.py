@@ -10,7 +10,8 @@ A walk is kept in `partnership.dialogs[kind]` as plain JSON:
 
 Handlers get the walk under way with `Walk.current`, check a picked choice with `check`, move
 with `advance` / `back`, and `save` it back (or `end` it); `token` goes into the choices
-offered, so `Context.check_step` can tell a stale click.
+offered, so `Context.check_step` can tell a stale click. Dialogs that ask a list of questions
+in turn and record answers do all this through `Questions` (bot/dialogs/questions.py).
 """
 
 from __future__ import annotations
