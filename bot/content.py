@@ -60,10 +60,21 @@ class Rating:
 
 @dataclass(frozen=True)
 class Item:
+    """A scorecard item, asked one way while an agreement is drafted and another while one in
+    place is reviewed. `composed`: the item is the coach's own, not one of the Scorecard's
+    (the Scorecard's items for When?, How? and What if? could not be retrieved), and says so
+    wherever it appears."""
+
     id: str  # "<family>.<slug>"
     family: str
-    question: str
+    drafting: str
+    reviewing: str
     hint: str
+    composed: bool = False
+
+    def question(self, mode: str) -> str:
+        """The item's question for a partnership's scorecard mode (`Partnership.mode`)."""
+        return self.reviewing if mode == "reviewing" else self.drafting
 
 
 @dataclass(frozen=True)
@@ -209,6 +220,11 @@ class Content:
 
     def rating(self, rating_id: str) -> Rating | None:
         return next((r for r in self.ratings if r.id == rating_id), None)
+
+    @property
+    def scale(self) -> tuple[str, ...]:
+        """The rating ids, from the key's first (not relevant) to its last (fully in place)."""
+        return tuple(r.id for r in self.ratings)
 
     def stage(self, stage_id: str) -> Stage | None:
         return next((s for s in self.stages if s.id == stage_id), None)
@@ -375,6 +391,14 @@ class _File:
                 notes[sector] = self.text(raw, sector, (*at, "sector_notes"))
         return notes
 
+    def flag(self, obj: dict[str, Any], key: str, at: Path_) -> bool:
+        """An optional true/false field (false when absent)."""
+        value = obj.get(key, False)
+        if not isinstance(value, bool):
+            self.problem((*at, key), f"must be true or false, not {_kind(value)}")
+            return False
+        return value
+
     def ident(self, obj: dict[str, Any], key: str, at: Path_) -> str:
         value = self.text(obj, key, at)
         if value and not _ID.match(value):
@@ -532,7 +556,7 @@ class _Loader:
             obj = f.mapping(f.data, ()) if f.data is not None else None
             if obj is None:
                 continue
-            f.unknown_fields(obj, {"id", "title", "position", "about", "items"}, ())
+            f.unknown_fields(obj, {"id", "title", "position", "about", "composed", "items"}, ())
             family_id = f.ident(obj, "id", ())
             if family_id and family_id != path.stem:
                 f.problem(("id",), f"{family_id!r} must match the file name {path.stem!r}")
@@ -542,6 +566,7 @@ class _Loader:
             if not isinstance(position, int) or isinstance(position, bool):
                 f.problem(("position",), f"must be a whole number, not {_kind(position)}")
                 position = 0
+            composed = f.flag(obj, "composed", ())
             items: list[Item] = []
             raw_items = f.sequence(obj.get("items"), ("items",))
             if "items" in obj and not raw_items:
@@ -551,13 +576,15 @@ class _Loader:
                 it = f.mapping(raw, at)
                 if it is None:
                     continue
-                f.unknown_fields(it, {"id", "question", "hint"}, at)
+                f.unknown_fields(it, {"id", "drafting", "reviewing", "hint", "composed"}, at)
                 slug = f.ident(it, "id", at)
                 item = Item(
                     id=f"{family_id}.{slug}",
                     family=family_id,
-                    question=f.text(it, "question", at),
+                    drafting=f.text(it, "drafting", at),
+                    reviewing=f.text(it, "reviewing", at),
                     hint=f.text(it, "hint", at),
+                    composed=composed or f.flag(it, "composed", at),
                 )
                 if item.id in {x.id for x in items}:
                     f.problem((*at, "id"), f"{slug!r} is used by another item in this family")

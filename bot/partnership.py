@@ -9,7 +9,7 @@ with use (members, ratings, decisions) decode a field only when it is read.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -26,8 +26,13 @@ SECTIONS = (
     "records",
 )  # fmt: skip
 META_FIELDS = (
-    "name", "created_by", "created_at", "schedule", "checkins_paused", "skipped", "last_checkin"
+    "name", "created_by", "created_at", "schedule", "checkins_paused", "skipped", "last_checkin",
+    "scorecard_mode",
 )  # fmt: skip
+# How a scorecard item stands across the partner organizations (`Partnership.standing`).
+STANDINGS = ("not_rated", "partly", "differs", "agreed")
+# What the scorecard is used for: drafting an agreement, or reviewing one in place.
+SCORECARD_MODES = ("drafting", "reviewing")
 
 
 @dataclass
@@ -55,11 +60,43 @@ class Member:
 
 @dataclass
 class Rating:
+    """One rating of a scorecard item, by a member, for the organization they speak for."""
+
     rating: str
     note: str
     by: str
     by_name: str
     at: str
+    org: str = ""  # an org key; empty in ratings kept before organizations rated separately
+
+
+@dataclass
+class ItemRatings:
+    """Every rating of one scorecard item, oldest first. Each organization's latest counts for
+    it (`Partnership.org_ratings`); the earlier ones are its history."""
+
+    history: list[Rating] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """How a scorecard item stands across the partner organizations, derived, never stored.
+
+    state     one of STANDINGS: nobody rated it; some organizations did (and agree so far);
+              the organizations' ratings differ; every organization gives the same rating
+    ratings   each organization's latest rating, in the partnership's order of organizations
+    low, high the ends of the ratings given, in the key's order (equal unless they differ)
+    """
+
+    state: str
+    ratings: dict[str, Rating]
+    low: str | None = None
+    high: str | None = None
+
+    @property
+    def rating(self) -> str | None:
+        """The rating every organization gives, once they all agree on it."""
+        return self.low if self.state == "agreed" else None
 
 
 @dataclass
@@ -177,10 +214,9 @@ class Partnership:
     orgs: dict[str, Org] = field(default_factory=dict)
     members: LazySection[Member] = field(default_factory=lambda: LazySection(_member))
     facilitators: dict[str, str] = field(default_factory=dict)  # user id -> name
-    ratings: LazySection[Rating] = field(default_factory=lambda: LazySection(_rating))
-    decisions: LazySection[Decision] = field(
-        default_factory=lambda: LazySection(_decision)
-    )  # item id -> latest rating; decision id -> its current state
+    # item id -> its ratings; decision id -> its current state
+    ratings: LazySection[ItemRatings] = field(default_factory=lambda: LazySection(_ratings))
+    decisions: LazySection[Decision] = field(default_factory=lambda: LazySection(_decision))
     dialogs: dict[str, dict[str, Any]] = field(default_factory=dict)  # dialog name -> its state
     # linked conversations, link code, retention, legal hold, a pending delete (bot.records)
     records: dict[str, Any] = field(default_factory=dict)
@@ -189,6 +225,7 @@ class Partnership:
     checkins_paused: bool | None = None
     skipped: list[str] | None = None  # due times (ISO, UTC) of check-ins to skip
     last_checkin: dict[str, str] | None = None  # due, sent_at, and the stream ids seen then
+    scorecard_mode: str | None = None  # one of SCORECARD_MODES; drafting until one is chosen
 
     @property
     def is_set_up(self) -> bool:
@@ -219,6 +256,40 @@ class Partnership:
 
     def pending_joins(self) -> list[tuple[str, Member]]:
         return [(uid, m) for uid, m in self.members.items() if m.pending in self.orgs]
+
+    @property
+    def mode(self) -> str:
+        """What the scorecard is used for here (SCORECARD_MODES)."""
+        return self.scorecard_mode or SCORECARD_MODES[0]
+
+    def rate(self, item_id: str, rating: Rating) -> None:
+        """Record `rating` of an item for its organization; earlier ones stay in the history."""
+        kept = self.ratings.get(item_id) or ItemRatings()
+        self.ratings[item_id] = ItemRatings([*kept.history, rating])
+
+    def org_ratings(self, item_id: str) -> dict[str, Rating]:
+        """Each current organization's latest rating of an item, in the organizations' order.
+        A rating kept before organizations rated separately counts for its rater's org."""
+        kept = self.ratings.get(item_id)
+        latest: dict[str, Rating] = {}
+        for r in kept.history if kept else ():
+            org = r.org or self.org_of(r.by) or ""
+            if org in self.orgs:
+                latest[org] = r
+        return {org: latest[org] for org in self.orgs if org in latest}
+
+    def standing(self, item_id: str, scale: Sequence[str]) -> Standing:
+        """How an item stands across the organizations; `scale` is the key's rating ids, in
+        order (a rating the key no longer has sorts first)."""
+        ratings = self.org_ratings(item_id)
+        if not ratings:
+            return Standing("not_rated", ratings)
+        given = sorted({r.rating for r in ratings.values()}, key=lambda r: _rank(scale, r))
+        if len(given) > 1:
+            state = "differs"
+        else:
+            state = "agreed" if len(ratings) == len(self.orgs) else "partly"
+        return Standing(state, ratings, given[0], given[-1])
 
     def is_fully_endorsed(self, decision: Decision) -> bool:
         """Every current partner organization endorses the decision's current text."""
@@ -299,7 +370,7 @@ class Partnership:
             measures=LazySection(_measure, sections.get("measures", {})),
             members=LazySection(_member, sections.get("members", {})),
             facilitators=load("facilitators"),
-            ratings=LazySection(_rating, sections.get("ratings", {})),
+            ratings=LazySection(_ratings, sections.get("ratings", {})),
             decisions=LazySection(_decision, sections.get("decisions", {})),
             dialogs=load("dialogs"),
             records=load("records"),
@@ -401,12 +472,18 @@ class LazySection(MutableMapping[str, V]):
         return updates, [k for k in self._deleted if k in self._raw]
 
 
+def _rank(scale: Sequence[str], rating: str) -> int:
+    return scale.index(rating) if rating in scale else -1
+
+
 def _member(data: dict[str, Any]) -> Member:
     return Member(**data)
 
 
-def _rating(data: dict[str, Any]) -> Rating:
-    return Rating(**data)
+def _ratings(data: dict[str, Any]) -> ItemRatings:
+    if "rating" in data:  # kept before organizations rated separately: one rating, no org
+        return ItemRatings([Rating(**data)])
+    return ItemRatings([Rating(**r) for r in data["history"]])
 
 
 def _measure(data: dict[str, Any]) -> Measure:

@@ -141,7 +141,7 @@ def build(
     views = [_measure_view(facts, m, zone, since) for m in measures]
     on_track = sum(1 for v in views if v.progress in {"reached", "exceeded", "on_the_way"})
     unreported = sum(1 for v in views if v.progress == "not_reported")
-    rated = sum(1 for item in content.items if item in p.ratings)
+    rated = sum(1 for item in content.items if p.org_ratings(item))
     summary = " ".join(
         (
             say(
@@ -178,7 +178,7 @@ def build(
     )
     for status, listed in by_status.items():
         report.decisions[status] = [_decision_line(facts, d) for d in listed]
-    report.scorecard, report.differences = _scorecard(p, content, journal, zone)
+    report.scorecard, report.differences = _scorecard(p, content, zone)
     report.measures = views
     if moved is None:
         moved = moved_lines(p, content, decision_log, journal, zone, since)
@@ -257,40 +257,29 @@ def _decision_line(facts: Facts, d: Decision) -> str:
     return line
 
 
-def _scorecard(
-    p: Partnership, content: Content, journal: list[Entry], zone: ZoneInfo
-) -> tuple[list[Row], list[str]]:
-    """A row per rated item (rating, note, who, when), and the items on which organizations'
-    latest ratings differ, from the journal's rating history."""
+def _scorecard(p: Partnership, content: Content, zone: ZoneInfo) -> tuple[list[Row], list[str]]:
+    """A row per organization's latest rating of each item (rating, note, who, when), and the
+    items on which the organizations' ratings differ."""
     say = content.prompts.render
     labels = {r.id: r.label for r in content.ratings}
     rows = []
+    differences = []
     for item_id in content.items:
-        rating = p.ratings.get(item_id)
-        if rating is None:
-            continue
-        rows.append(
-            Row(
-                (
-                    item_id,
-                    labels.get(rating.rating, rating.rating),
-                    rating.note or "-",
-                    rating.by_name,
-                    short_day(rating.at, zone),
+        standing = p.standing(item_id, content.scale)
+        for org, rating in standing.ratings.items():
+            rows.append(
+                Row(
+                    (
+                        item_id,
+                        p.org_name(org),
+                        labels.get(rating.rating, rating.rating),
+                        rating.note or "-",
+                        rating.by_name,
+                        short_day(rating.at, zone),
+                    )
                 )
             )
-        )
-    by_org: dict[str, dict[str, str]] = {}  # item -> org -> its latest rating
-    for entry in journal:
-        if entry.get("type") != "rating":
-            continue
-        member = p.members.get(entry.get("by", ""))
-        if member is None or member.org is None:
-            continue
-        by_org.setdefault(entry["item"], {})[member.org] = entry["rating"]
-    differences = []
-    for item_id, ratings in by_org.items():
-        if len(set(ratings.values())) > 1:
+        if standing.state == "differs":
             differences.append(
                 say(
                     "report.difference_line",
@@ -299,9 +288,9 @@ def _scorecard(
                         say(
                             "report.org_rating",
                             org=p.org_name(org),
-                            rating=labels.get(r, r),
+                            rating=labels.get(r.rating, r.rating),
                         )
-                        for org, r in ratings.items()
+                        for org, r in standing.ratings.items()
                     ),
                 )
             )
@@ -502,7 +491,7 @@ def markdown(report: Report, content: Content) -> str:
     out.append(
         say(
             "report.scorecard_coverage",
-            rated=len(report.scorecard),
+            rated=len({row.cells[0] for row in report.scorecard}),
             total=len(content.items),
         )
     )
@@ -542,7 +531,9 @@ def _md_cell(text: str) -> str:
 
 def _scorecard_header(content: Content) -> tuple[str, ...]:
     say = content.prompts.render
-    return tuple(say(f"report.col_{c}") for c in ("item", "rating", "note", "rated_by", "date"))
+    return tuple(
+        say(f"report.col_{c}") for c in ("item", "org", "rating", "note", "rated_by", "date")
+    )
 
 
 def _values_header(content: Content) -> tuple[str, ...]:
@@ -591,7 +582,11 @@ def docx(report: Report, content: Content) -> bytes:
 
     doc.add_heading(say("report.h_scorecard"), level=1)
     doc.add_paragraph(
-        say("report.scorecard_coverage", rated=len(report.scorecard), total=len(content.items))
+        say(
+            "report.scorecard_coverage",
+            rated=len({row.cells[0] for row in report.scorecard}),
+            total=len(content.items),
+        )
     )
     if report.scorecard:
         _table(doc, _scorecard_header(content), report.scorecard)

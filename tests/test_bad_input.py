@@ -106,7 +106,7 @@ async def test_double_dashes_in_free_text_stay_text(three_partners, store):
     assert (
         p.decisions["D1"].stances["clean-air-coalition"].reason == "Too often --we have two staff"
     )
-    assert p.ratings["who.partners"].note == "City named --chamber pending"
+    assert p.ratings["who.partners"].history[-1].note == "City named --chamber pending"
 
 
 async def test_any_unicode_space_separates_words(three_partners, store):

@@ -52,10 +52,12 @@ position: 1
 about: Settles who the partners are and who speaks for each of them.
 items:
   - id: representatives
-    question: Who represents each partner?
+    drafting: Who will represent each partner?
+    reviewing: Who represents each partner?
     hint: Each partner names its representative.
   - id: representatives
-    question: Who speaks for each partner?
+    drafting: Who will speak for each partner?
+    reviewing: Who speaks for each partner?
     hint: Each partner names a spokesperson.
 """
 
@@ -273,7 +275,7 @@ def test_the_copy_with_the_sample_tactic_loads_clean(tmp_path: Path) -> None:
         pytest.param(
             {"scorecard/who.yaml": WHO_WITH_TWO_REPRESENTATIVES},
             [
-                "content/scorecard/who.yaml:9: items[1].id: 'representatives' is used by another "
+                "content/scorecard/who.yaml:10: items[1].id: 'representatives' is used by another "
                 "item in this family"
             ],
             id="duplicate-item-in-a-family",
@@ -363,7 +365,7 @@ def test_problems_in_several_files_are_all_reported_at_once(tmp_path: Path) -> N
         "content/prompts/broken.yaml:1: (syntax): mapping values are not allowed here",
         "content/prompts/sample.yaml:1: greeting: uses {nobody}, which prompts/_variables.yaml "
         "does not define",
-        "content/scorecard/who.yaml:9: items[1].id: 'representatives' is used by another item "
+        "content/scorecard/who.yaml:10: items[1].id: 'representatives' is used by another item "
         "in this family",
         f"{SAMPLE}:3: stage: 'planning' is not a stage {STAGES}",
     ]

@@ -158,7 +158,7 @@ async def test_a_scorecard_button_from_an_earlier_question_is_stale(three_partne
 
     # typed commands are never stale: a rating of an earlier item still counts
     await coach.handle(turn("city_lead", "rate who.partners in-place"))
-    assert (await store.load(HERE)).partnership.ratings["who.partners"].rating == "in-place"
+    assert (await store.load(HERE)).partnership.org_ratings("who.partners")["city-of-sacramento"].rating == "in-place"
 
 
 async def test_one_person_cannot_endorse_for_every_organization(three_partners, store):

@@ -139,7 +139,7 @@ async def test_status_says_what_waits_on_the_asker_and_on_the_partnership(
     assert render("status.to_endorse", decision="D1", text="Meet monthly", org="Clean Air Coalition") in out
     assert render("status.to_report", measure="Ozone days", org="Clean Air Coalition") in out
     item = content.items["who.partners"]
-    assert render("status.current_item", item=item.id, question=item.question) in out
+    assert render("status.current_item", item=item.id, question=item.question("drafting")) in out
     assert render("status.waiting_on", decision="D1", text="Meet monthly", waiting_on="City of Sacramento") in out
 
     out = await convo("chamber_rep: status")  # endorsed already: D1 waits on the others only

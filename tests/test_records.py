@@ -277,7 +277,7 @@ async def test_the_archive_holds_everything_the_coach_keeps(linked, store, conte
     state = json.loads(archive.read("state.json"))
     assert state["conversations"] == [PID, FIELD.conversation]
     assert state["sections"]["decisions"]["D1"]["text"] == "Meet monthly"
-    assert state["sections"]["ratings"]["who.partners"]["note"] == "Two seats still open"
+    assert state["sections"]["ratings"]["who.partners"]["history"][-1]["note"] == "Two seats still open"
     assert "Meet monthly" in archive.read("decisions.csv").decode()
     assert "Meet monthly" in archive.read("decisions.md").decode()
     assert "Ozone alert days" in archive.read("report.md").decode()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import subprocess
 import sys
 
@@ -37,14 +38,15 @@ async def test_whole_session_through_the_console(convo, store, content):
     assert 'Partnership "Sacramento Transportation & Air Quality Collaborative" is set up' in out
     assert "Clean Air Coalition (nonprofit) joins the partnership" in out
     assert "Who? (1 of 12) who.partners" in out
-    assert "city_lead rated who.representatives: Partially in place." in out
+    assert "city_lead rated who.representatives for City of Sacramento: Partially in place." in out
     assert 'chamber_rep (Metro Chamber) proposes D1: "Each partner names one' in out
     assert "waiting on: City of Sacramento, Clean Air Coalition." in out
     assert "waiting on: City of Sacramento." in out
     assert "D1 is now agreed: every partner organization endorsed it." in out
     assert "(1 of 1 agreed)" in out
-    assert "who.representatives      Partially in place" in out
-    assert "1 of 27 items rated (4%)" in out
+    # one organization of three rated it: partly rated, and nothing is rated by all of them
+    assert re.search(r"who\.representatives +partly rated +Partially in place \(1 of 3", out)
+    assert "All 27 items: 0 rated by every organization (0%); 0 agreed" in out
     assert "agree-on-measures-of-success  Agree on Measures of Success" in out
     design = content.stage("design")
     assert f"Build a Common Fact Base (Design stage: {design.question})" in out
@@ -70,8 +72,8 @@ async def test_whole_session_through_the_console(convo, store, content):
         "ngo_rep": "clean-air-coalition",
     }
     assert set(p.facilitators) == {"city_lead"}
-    assert p.ratings["who.representatives"].rating == "partial"
-    assert p.ratings["who.representatives"].note == "City still naming its alternate"
+    city = p.org_ratings("who.representatives")["city-of-sacramento"]
+    assert (city.rating, city.note) == ("partial", "City still naming its alternate")
     d1 = p.decisions["D1"]
     assert d1.agreed_at is not None
     assert d1.item == "who.representatives"
@@ -96,8 +98,9 @@ async def test_choices_are_picked_by_number(three_partners):
     out = await convo("city_lead: /coach scorecard who why what")
     assert "[3] Partially in place" in out
     out = await convo("3")
-    assert "city_lead rated who.partners: Partially in place." in out
-    out = await convo("chamber_rep: 2")  # the reply's choices: [1] propose, [2] next question
+    assert "city_lead rated who.partners for City of Sacramento: Partially in place." in out
+    # the reply's choices: [1] propose, [2] each organization's rating, [3] next question
+    out = await convo("chamber_rep: 3")
     assert "Who? (2 of 12) who.representatives" in out
     out = await convo("9")
     assert "There is no choice 9" in out

@@ -163,7 +163,7 @@ async def test_a_scorecard_session_with_three_organizations_endorsing(slack, sto
 
     await slack.click("ULEAD", question | {"ts": "q1"}, "Partially in place")
     rated = slack.last("chat.postMessage")
-    assert rated["text"] == "ulead rated who.partners: Partially in place."
+    assert rated["text"].startswith("ulead rated who.partners for City of Sacramento: Partially")
     assert rated["thread_ts"] == question["thread_ts"]
 
     await slack.click("UCHAMBER", rated, "Next question")
@@ -190,7 +190,7 @@ async def test_a_scorecard_session_with_three_organizations_endorsing(slack, sto
 
     snapshot = await store.load(HERE)
     assert snapshot.partnership.decisions["D1"].agreed_at is not None
-    assert snapshot.partnership.ratings["who.partners"].by == "ULEAD"
+    assert snapshot.partnership.ratings["who.partners"].history[-1].by == "ULEAD"
     assert all(c.params["_auth"] == "Bearer xoxb-test" for c in slack.fake.calls)
 
 

@@ -155,7 +155,9 @@ async def test_a_scorecard_session_with_three_organizations_endorsing(teams, sto
     question = teams.connector.sent[-1]
     assert "Who? (1 of 12) who.partners" in teams.connector.card(question)["body"][0]["text"]
     assert await teams.click("chamber", question, "Partially in place") == 200
-    assert teams.connector.texts()[-1] == "chamber rated who.partners: Partially in place."
+    assert teams.connector.texts()[-1].startswith(
+        "chamber rated who.partners for Metro Chamber: Partially in place."
+    )
 
     await teams.say("chamber", 'decide "Each partner names one representative by May 1"')
     proposal = teams.connector.sent[-1]
@@ -176,7 +178,7 @@ async def test_a_scorecard_session_with_three_organizations_endorsing(teams, sto
     assert teams.connector.texts()[-1].startswith("D1 is now agreed")
     snapshot = await store.load(HERE)
     assert snapshot.partnership.decisions["D1"].agreed_at is not None
-    assert snapshot.partnership.ratings["who.partners"].by == "29:chamber"
+    assert snapshot.partnership.ratings["who.partners"].history[-1].by == "29:chamber"
 
 
 async def test_a_card_refreshes_to_its_current_state_for_whoever_opens_it(teams, store):

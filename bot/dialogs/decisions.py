@@ -32,7 +32,12 @@ def decide(ctx: Context, args: Args) -> None:
     if not args.rest(0):
         if item_id:
             item = ctx.content.items[item_id]
-            ctx.say("decisions.how_to_propose", item=item_id, question=item.question, private=True)
+            ctx.say(
+                "decisions.how_to_propose",
+                item=item_id,
+                question=item.question(ctx.partnership.mode),
+                private=True,
+            )
             return
         ctx.fail("usage.decide")
     org = ctx.require_org()

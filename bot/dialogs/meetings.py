@@ -36,7 +36,9 @@ def start(ctx: Context) -> None:
         partnership=p.name,
         decisions=_lines(ctx, waiting) or ctx.text("meetings.no_decisions_waiting"),
         items="\n".join(
-            ctx.text("meetings.item_line", item=item.id, question=item.question)
+            ctx.text(
+                "meetings.item_line", item=item.id, question=item.question(ctx.partnership.mode)
+            )
             for item in items[:AGENDA_ITEMS_SHOWN]
         )
         or ctx.text("meetings.no_open_items"),

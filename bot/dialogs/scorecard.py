@@ -2,29 +2,50 @@
 
 The round is a `Walk` (bot/dialogs/walk.py) whose topic is the chosen family ids, in
 scorecard order, and whose index is the current item among those families' items.
+
+Each partner organization rates each item for itself (the latest rating by any of its members
+counts for it); how an item stands across them is derived (`Partnership.standing`): agreed,
+differs, partly rated or not rated. Items are asked as the partnership's mode has it: drafting
+an agreement, or reviewing the one in place (`scorecard mode`).
+
+    scorecard who why what [--mode reviewing]   start a round (3 to 5 families)
+    scorecard next | back | stop                move through the round
+    scorecard status                            every item's standing, and the coverage
+    scorecard item who.partners                 each organization's rating, notes and history
+    scorecard key                               what each rating means
+    scorecard mode [drafting | reviewing]       which the partnership is doing
+    rate who.partners partial "note"            rate an item for your organization
 """
 
 from __future__ import annotations
 
+import difflib
+
 from bot.content import Item, kebab
 from bot.dialogs import spectrum
-from bot.dialogs.base import Args, Context, checked_text, command
+from bot.dialogs.base import CLOSE_ENOUGH, Args, Context, checked_text, command
 from bot.dialogs.walk import Walk
-from bot.partnership import Rating
+from bot.partnership import SCORECARD_MODES, Rating, Standing, short_day
 
 FAMILIES_TO_CHOOSE = (3, 5)
 NOTE_LIMIT = 1000
+HISTORY_SHOWN = 20  # `scorecard item` shows this many earlier ratings, latest first
 DIALOG = "scorecard"
 
 
-@command("scorecard", topic="scorecard", max_words=None, confirm=True)
+@command("scorecard", topic="scorecard", max_words=None, confirm=True, options=frozenset({"mode"}))
 def scorecard(ctx: Context, args: Args) -> None:
     """`scorecard` alone asks the current item again; with families, starts a round (asking
-    first when one is under way)."""
+    first when one is under way); `--mode reviewing` sets the mode as it starts."""
+    mode = args.options.get("mode")
     if not args.words:
+        if mode is not None:
+            ctx.fail("scorecard.mode_needs_families")
         resume(ctx)
         return
     chosen = family_ids(ctx, args.words)
+    if mode is not None:
+        set_mode(ctx, mode)
     low, high = FAMILIES_TO_CHOOSE
     if round_under_way(ctx) and low <= len(set(chosen)) <= high:
         titles = ", ".join(_family_title(ctx, f) for f in chosen)
@@ -53,6 +74,146 @@ def scorecard_stop(ctx: Context, args: Args) -> None:
 @command("scorecard status", topic="scorecard")
 def scorecard_status(ctx: Context, args: Args) -> None:
     status(ctx)
+
+
+@command("scorecard item", topic="scorecard", min_words=1, max_words=1)
+def scorecard_item(ctx: Context, args: Args) -> None:
+    """Each organization's rating of one item, with notes and the earlier ratings."""
+    p = ctx.require_setup()
+    item = find_item(ctx, args.word(0) or "")
+    standing = p.standing(item.id, ctx.content.scale)
+    zone = p.zone
+    current = {id(r) for r in standing.ratings.values()}
+    lines = [
+        ctx.text(
+            "scorecard.item_org_rated" if r.note else "scorecard.item_org_rated_no_note",
+            org=p.org_name(org),
+            rating=_label(ctx, r.rating),
+            user=r.by_name,
+            day=short_day(r.at, zone),
+            note=r.note,
+        )
+        for org, r in standing.ratings.items()
+    ]
+    lines += [
+        ctx.text("scorecard.item_org_not_rated", org=o.name)
+        for key, o in p.orgs.items()
+        if key not in standing.ratings
+    ]
+    kept = p.ratings.get(item.id)
+    earlier = [
+        ctx.text(
+            "scorecard.item_history_line",
+            day=short_day(r.at, zone),
+            org=p.org_name(r.org or p.org_of(r.by) or ""),
+            rating=_label(ctx, r.rating),
+            user=r.by_name,
+            note=r.note,
+        )
+        for r in reversed(kept.history if kept else [])
+        if id(r) not in current
+    ]
+    decisions = [
+        ctx.text("scorecard.item_decision_line", decision=d.id, text=d.text, status=d.status)
+        for d in p.decisions_in_order()
+        if d.item == item.id
+    ]
+    ctx.say(
+        "scorecard.item",
+        item=item.id,
+        family=_family_title(ctx, item.family),
+        question=item.question(p.mode),
+        composed=_composed(ctx, item),
+        hint=item.hint,
+        standing=standing_words(ctx, standing),
+        ratings="\n".join(lines),
+        history=(
+            ctx.text("scorecard.item_history", lines="\n".join(earlier[:HISTORY_SHOWN]))
+            if earlier
+            else ""
+        ),
+        decisions=(
+            ctx.text("scorecard.item_decisions", lines="\n".join(decisions)) if decisions else ""
+        ),
+        choices=[
+            *(
+                ctx.choice("scorecard.rating_choice", f"rate {item.id} {r.id}", rating=r.label)
+                for r in ctx.content.ratings
+            ),
+            ctx.choice("scorecard.key_choice", "scorecard key"),
+        ],
+    )
+
+
+@command("scorecard key", topic="scorecard")
+def scorecard_key(ctx: Context, args: Args) -> None:
+    """What each of the four ratings means."""
+    lines = "\n".join(
+        ctx.text("scorecard.key_line", rating=r.label, id=r.id, meaning=r.meaning)
+        for r in ctx.content.ratings
+    )
+    ctx.say("scorecard.key", ratings=lines, private=True)
+
+
+@command("scorecard mode", topic="scorecard", max_words=1)
+def scorecard_mode(ctx: Context, args: Args) -> None:
+    """Which the partnership is doing: drafting its agreement, or reviewing the one in place."""
+    p = ctx.require_setup()
+    wanted = args.word(0)
+    if wanted is None:
+        ctx.say(
+            "scorecard.mode_is",
+            mode=ctx.text(f"scorecard.mode_{p.mode}"),
+            choices=[
+                ctx.choice("scorecard.mode_choice", f"scorecard mode {m}", mode=m)
+                for m in SCORECARD_MODES
+                if m != p.mode
+            ],
+        )
+        return
+    set_mode(ctx, wanted)
+    walk = _walk(ctx)
+    if walk is not None:
+        ask(ctx, walk)  # the item under way, worded for the new mode
+
+
+def set_mode(ctx: Context, wanted: str) -> None:
+    """Set the scorecard mode (facilitators only), saying so."""
+    mode = wanted.lower()
+    if mode not in SCORECARD_MODES:
+        ctx.fail("scorecard.unknown_mode", mode=wanted[:40], modes=" ".join(SCORECARD_MODES))
+    p = ctx.require_facilitator()
+    if p.scorecard_mode == mode:
+        ctx.say("scorecard.mode_unchanged", mode=ctx.text(f"scorecard.mode_{mode}"))
+        return
+    p.scorecard_mode = mode
+    ctx.remember("scorecard-mode", mode=mode)
+    ctx.say("scorecard.mode_set", user=ctx.user_name, mode=ctx.text(f"scorecard.mode_{mode}"))
+
+
+def find_item(ctx: Context, typed: str) -> Item:
+    """The item `typed` names (`who.partners`), or a refusal with the closest ids."""
+    wanted = typed.strip().lower()
+    item = ctx.content.items.get(wanted)
+    if item is not None:
+        return item
+    close = difflib.get_close_matches(wanted, list(ctx.content.items), 3, CLOSE_ENOUGH)
+    if close:
+        ctx.fail("scorecard.unknown_item_suggest", item=typed[:60], items=" ".join(close))
+    ctx.fail("scorecard.unknown_item", item=typed[:60])
+
+
+def standing_words(ctx: Context, standing: Standing) -> str:
+    """`Organizations differ: Not in place to Fully in place`, and the like."""
+    count = len(ctx.partnership.orgs)
+    return ctx.text(
+        f"scorecard.standing_{standing.state}",
+        rating=_label(ctx, standing.low or ""),
+        low=_label(ctx, standing.low or ""),
+        high=_label(ctx, standing.high or ""),
+        rated=len(standing.ratings),
+        total=count,
+    )
 
 
 def family_ids(ctx: Context, words: tuple[str, ...]) -> list[str]:
@@ -109,6 +270,7 @@ def start(ctx: Context, family_ids: list[str]) -> None:
         thread=walk.thread,
         families=titles,
         count=len(_items(ctx, walk)),
+        mode=ctx.text(f"scorecard.mode_{p.mode}"),
         advice=spectrum.note(ctx),
     )
     ask(ctx, walk)
@@ -159,7 +321,7 @@ def _walk_for_a_move(ctx: Context) -> Walk:
 def finish(ctx: Context, walk: Walk) -> None:
     walk.end(ctx.partnership)
     items = _items(ctx, walk)
-    rated = sum(1 for item in items if item.id in ctx.partnership.ratings)
+    rated = sum(1 for item in items if ctx.partnership.org_ratings(item.id))
     ctx.say("scorecard.finished", thread=walk.thread, rated=rated, total=len(items))
 
 
@@ -167,16 +329,13 @@ def ask(ctx: Context, walk: Walk) -> None:
     items = _items(ctx, walk)
     item = items[walk.index]
     step = walk.token
-    rating = ctx.partnership.ratings.get(item.id)
-    current = (
-        ctx.text("scorecard.current_rating", rating=_label(ctx, rating.rating), user=rating.by_name)
-        if rating
-        else ctx.text("scorecard.not_rated_yet")
-    )
+    p = ctx.partnership
+    standing = p.standing(item.id, ctx.content.scale)
     choices = [
         ctx.choice("scorecard.rating_choice", f"rate {item.id} {r.id}", step, rating=r.label)
         for r in ctx.content.ratings
     ]
+    choices.append(ctx.choice("scorecard.key_choice", "scorecard key"))
     choices.append(ctx.choice("scorecard.propose_choice", f"decide --item {item.id}", step))
     if walk.index:
         choices.append(ctx.choice("scorecard.back_choice", "scorecard back", step))
@@ -188,10 +347,25 @@ def ask(ctx: Context, walk: Walk) -> None:
         item=item.id,
         position=walk.index + 1,
         total=len(items),
-        question=item.question,
+        question=item.question(p.mode),
+        composed=_composed(ctx, item),
         hint=item.hint,
-        current=current,
+        current=_so_far(ctx, standing),
         choices=choices,
+    )
+
+
+def _so_far(ctx: Context, standing: Standing) -> str:
+    """Each organization's rating so far and how they stand, or that nobody has rated it."""
+    if not standing.ratings:
+        return ctx.text("scorecard.not_rated_yet")
+    p = ctx.partnership
+    ratings = "; ".join(
+        ctx.text("scorecard.org_rating", org=p.org_name(org), rating=_label(ctx, r.rating))
+        for org, r in standing.ratings.items()
+    )
+    return ctx.text(
+        "scorecard.rated_so_far", ratings=ratings, standing=standing_words(ctx, standing)
     )
 
 
@@ -203,7 +377,7 @@ def rate(ctx: Context, args: Args) -> None:
         ctx.fail("scorecard.rate_usage", ratings=_rating_ids(ctx))
     item = ctx.content.items.get(item_id)
     if item is None:
-        ctx.fail("scorecard.unknown_item", item=item_id)
+        item = find_item(ctx, item_id)
     if ctx.content.rating(rating_id) is None:
         ctx.fail("scorecard.unknown_rating", rating=rating_id, ratings=_rating_ids(ctx))
     walk = _walk(ctx)
@@ -213,9 +387,14 @@ def rate(ctx: Context, args: Args) -> None:
     note = args.rest(2)
     if note:
         note = checked_text(ctx, note, limit=NOTE_LIMIT, usage="scorecard.rate_usage")
-    p.ratings[item.id] = Rating(rating_id, note, ctx.user_id, ctx.user_name, ctx.stamp)
-    ctx.remember("rating", item=item.id, rating=rating_id, note=note)
-    choices = [ctx.choice("scorecard.propose_choice", f"decide --item {item.id}")]
+    org = ctx.require_org()
+    p.rate(item.id, Rating(rating_id, note, ctx.user_id, ctx.user_name, ctx.stamp, org))
+    ctx.remember("rating", item=item.id, rating=rating_id, note=note, org=org)
+    standing = p.standing(item.id, ctx.content.scale)
+    choices = [
+        ctx.choice("scorecard.propose_choice", f"decide --item {item.id}"),
+        ctx.choice("scorecard.item_choice", f"scorecard item {item.id}"),
+    ]
     if walk is not None and on_current_item:
         choices.append(ctx.choice("scorecard.next_choice", "scorecard next", walk.token))
     ctx.say(
@@ -224,7 +403,9 @@ def rate(ctx: Context, args: Args) -> None:
         item=item.id,
         rating=_label(ctx, rating_id),
         user=ctx.user_name,
+        org=p.orgs[org].name,
         note=note,
+        standing=standing_words(ctx, standing),
         choices=choices,
     )
 
@@ -233,48 +414,107 @@ def status(ctx: Context) -> None:
     p = ctx.require_setup()
     walk = _walk(ctx)
     chosen = set(walk.topic) if walk else set()
-    not_rated = ctx.text("scorecard.grid_not_rated")
+    scale = ctx.content.scale
+    standings = {item_id: p.standing(item_id, scale) for item_id in ctx.content.items}
     rows = [
         (
             ctx.text("scorecard.grid_family"),
             ctx.text("scorecard.grid_item"),
+            ctx.text("scorecard.grid_standing"),
             ctx.text("scorecard.grid_rating"),
         )
     ]
+    composed = False
     for family in ctx.content.families:
         marker = " *" if family.id in chosen else ""
         for n, item in enumerate(family.items):
-            rating = p.ratings.get(item.id)
+            standing = standings[item.id]
+            composed = composed or item.composed
             rows.append(
                 (
                     family.title + marker if n == 0 else "",
-                    item.id,
-                    _label(ctx, rating.rating) if rating else not_rated,
+                    item.id + (" †" if item.composed else ""),
+                    ctx.text(f"scorecard.grid_{standing.state}"),
+                    _grid_rating(ctx, standing),
                 )
             )
-    widths = [max(len(row[i]) for row in rows) for i in range(2)]
-    grid = "\n".join(f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c}".rstrip() for a, b, c in rows)
-    total = len(ctx.content.items)
-    rated = sum(1 for item_id in ctx.content.items if item_id in p.ratings)
-    in_place = sum(1 for r in p.ratings.values() if r.rating == ctx.content.ratings[-1].id)
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    grid = "\n".join(
+        f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:<{widths[2]}}  {d}".rstrip() for a, b, c, d in rows
+    )
+    families = [f for f in ctx.content.families if f.id in chosen]
     ctx.say(
         "scorecard.status",
         partnership=p.name,
-        rated=rated,
-        total=total,
-        percent=round(100 * rated / total) if total else 0,
-        in_place=in_place,
-        best=ctx.content.ratings[-1].label,
+        mode=ctx.text(f"scorecard.mode_{p.mode}"),
+        everything=_coverage(ctx, "scorecard.coverage_all", list(ctx.content.items), standings),
+        this_round=(
+            _coverage(
+                ctx,
+                "scorecard.coverage_round",
+                [item.id for f in families for item in f.items],
+                standings,
+                families=", ".join(f.title for f in families),
+            )
+            if families
+            else ""
+        ),
         chosen=ctx.text("scorecard.chosen_marker") if chosen else "",
+        composed=ctx.text("scorecard.composed_marker") if composed else "",
         preformatted=grid,
     )
 
 
+def _grid_rating(ctx: Context, standing: Standing) -> str:
+    if standing.state == "not_rated":
+        return ctx.text("scorecard.grid_not_rated")
+    if standing.state == "differs":
+        return ctx.text(
+            "scorecard.grid_range",
+            low=_label(ctx, standing.low or ""),
+            high=_label(ctx, standing.high or ""),
+        )
+    label = _label(ctx, standing.low or "")
+    if standing.state == "partly":
+        return ctx.text(
+            "scorecard.grid_partly_rating",
+            rating=label,
+            rated=len(standing.ratings),
+            total=len(ctx.partnership.orgs),
+        )
+    return label
+
+
+def _coverage(
+    ctx: Context, key: str, item_ids: list[str], standings: dict[str, Standing], **variables: str
+) -> str:
+    """How far a set of items is rated: by every organization, agreed, differing, untouched."""
+    counts = {state: 0 for state in ("not_rated", "partly", "differs", "agreed")}
+    rated_by_all = 0
+    for item_id in item_ids:
+        standing = standings[item_id]
+        counts[standing.state] += 1
+        rated_by_all += len(standing.ratings) == len(ctx.partnership.orgs) > 0
+    total = len(item_ids)
+    return ctx.text(
+        key,
+        total=total,
+        rated=rated_by_all,
+        percent=round(100 * rated_by_all / total) if total else 0,
+        agreed=counts["agreed"],
+        differ=counts["differs"],
+        untouched=counts["not_rated"],
+        **variables,
+    )
+
+
 def open_items(ctx: Context) -> list[Item]:
-    """The items of the round under way not rated yet (all unrated items when no round)."""
+    """The items of the round under way the organizations have not agreed on yet (every such
+    item when no round is under way)."""
     walk = _walk(ctx)
     items = _items(ctx, walk) if walk else list(ctx.content.items.values())
-    return [item for item in items if item.id not in ctx.partnership.ratings]
+    scale = ctx.content.scale
+    return [item for item in items if ctx.partnership.standing(item.id, scale).state != "agreed"]
 
 
 def _walk(ctx: Context) -> Walk | None:
@@ -293,6 +533,11 @@ def _items(ctx: Context, walk: Walk) -> list[Item]:
     return [
         item for family in ctx.content.families if family.id in walk.topic for item in family.items
     ]
+
+
+def _composed(ctx: Context, item: Item) -> str:
+    """The note that an item is the coach's own, not the Scorecard's; empty for the others."""
+    return ctx.text("scorecard.composed_note") if item.composed else ""
 
 
 def _family_title(ctx: Context, family_id: str) -> str:

@@ -64,7 +64,11 @@ def _on_you(ctx: Context, user_id: str) -> list[str]:
     ]
     item = current_item(ctx)
     if item is not None:
-        lines.append(ctx.text("status.current_item", item=item.id, question=item.question))
+        lines.append(
+            ctx.text(
+                "status.current_item", item=item.id, question=item.question(ctx.partnership.mode)
+            )
+        )
     question = current_question(ctx)
     if question is not None:
         tactic, number = question
