@@ -110,13 +110,25 @@ def content_check(content: Content) -> int:
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 1
-    print(
-        f"content is valid: {len(content.stages)} stages, {len(content.tactics)} tactics, "
-        f"{len(content.families)} scorecard families with {len(content.items)} items, "
-        f"{len(content.exercises)} exercises, {len(content.cases)} cases, "
-        f"{len(content.prompts.templates)} prompts, {len(content.grammar.synonyms)} synonyms"
+    counts = (
+        (len(content.stages), "stage"),
+        (len(content.tactics), "tactic"),
+        (len(content.families), "scorecard family|scorecard families"),
+        (len(content.items), "scorecard item"),
+        (len(content.exercises), "exercise"),
+        (len(content.cases), "case"),
+        (len(content.prompts.templates), "prompt"),
+        (len(content.grammar.synonyms), "synonym"),
     )
+    said = [f"{n} {_plural(n, noun)}" for n, noun in counts]
+    print("content is valid: " + ", ".join(said))
     return 0
+
+
+def _plural(n: int, noun: str) -> str:
+    """`noun` for one, its plural otherwise: `one|many`, or an added "s"."""
+    one, _, many = noun.partition("|")
+    return one if n == 1 else many or one + "s"
 
 
 async def partnership_command(

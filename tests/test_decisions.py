@@ -109,6 +109,32 @@ async def test_a_commit_from_a_stale_snapshot_conflicts(three_partners, store):
     assert (await store.load(HERE)).partnership.name == "First"
 
 
+async def test_a_turn_rerun_after_a_conflict_keeps_its_options(three_partners, coach, store, content):
+    """Another process commits to the partnership between this turn's load and its commit: the
+    turn runs again on fresh state, with the same inputs, so `--item` still links the item."""
+    other_process = Coach(Store(store.redis, store.prefix), content, clock=coach.clock)
+    loads = 0
+    load_partnership = store.load_partnership
+
+    async def load_then_let_another_process_commit(pid, **kw):
+        nonlocal loads
+        loaded = await load_partnership(pid, **kw)
+        loads += 1
+        if loads == 1:  # after this turn's first load, before its commit
+            await other_process.handle(turn("ngo_rep", 'rate who.partners partial "Seats open"'))
+        return loaded
+
+    store.load_partnership = load_then_let_another_process_commit
+    replies = await coach.handle(
+        turn("chamber_rep", 'decide "Each partner names one alternate" --item who.representatives')
+    )
+    assert loads >= 2  # the first commit conflicted; the handler ran again
+    assert "proposes D1" in replies[0].text
+    p = (await load_partnership(HERE.conversation)).partnership
+    assert p.decisions["D1"].item == "who.representatives"
+    assert p.org_ratings("who.partners")["clean-air-coalition"].note == "Seats open"
+
+
 async def test_a_retried_event_is_handled_once(three_partners, coach, store):
     propose = turn("chamber_rep", 'decide "Meet monthly"', event_id="Ev123")
     first = await coach.handle(propose)

@@ -108,7 +108,7 @@ def scorecard_item(ctx: Context, args: Args) -> None:
             org=p.org_name(r.org or p.org_of(r.by) or ""),
             rating=_label(ctx, r.rating),
             user=r.by_name,
-            note=r.note,
+            note=ctx.text("scorecard.item_history_note", note=r.note) if r.note else "",
         )
         for r in reversed(kept.history if kept else [])
         if id(r) not in current

@@ -1,0 +1,168 @@
+"""The scorecard kept per organization: each one's rating, how an item stands across them, its
+history and notes; drafting and reviewing wording; the coach's own items marked as such."""
+
+from __future__ import annotations
+
+import re
+
+from bot.model import Address
+
+HERE = Address("console", "local", "partnership")
+CITY, CHAMBER, NGO = "city-of-sacramento", "metro-chamber", "clean-air-coalition"
+
+
+async def load(store):
+    return (await store.load(HERE)).partnership
+
+
+def grid_row(out: str, item_id: str) -> str:
+    """The status grid's row for an item."""
+    rows = [line for line in out.splitlines() if item_id in line.split()]
+    assert len(rows) == 1, f"no single row for {item_id} in:\n{out}"
+    return rows[0]
+
+
+async def test_three_organizations_rating_differently_then_converging(three_partners, store, content):
+    convo = three_partners
+    scale = content.scale
+    await convo('city_lead: rate who.partners in-place "We listed everyone"')
+    await convo('chamber_rep: rate who.partners not-in-place "Our mission is missing"')
+    await convo("ngo_rep: rate who.partners partial")
+
+    p = await load(store)
+    standing = p.standing("who.partners", scale)
+    assert standing.state == "differs"
+    assert (standing.low, standing.high) == ("not-in-place", "in-place")
+    assert list(standing.ratings) == [CITY, CHAMBER, NGO]  # in the partnership's order
+
+    out = await convo("city_lead: scorecard status")
+    row = grid_row(out, "who.partners")
+    assert content.prompts.render("scorecard.grid_differs") in row
+    assert "Not in place to Fully in place" in row  # both ends, in words
+    assert "1 where organizations differ" in out
+
+    out = await convo("ngo_rep: scorecard item who.partners")
+    for org, rating, note in (
+        ("City of Sacramento", "Fully in place", "We listed everyone"),
+        ("Metro Chamber", "Not in place", "Our mission is missing"),
+        ("Clean Air Coalition", "Partially in place", None),
+    ):
+        line = next(x for x in out.splitlines() if x.startswith(f"{org}:"))
+        assert rating in line and "by " in line
+        if note:
+            assert note in line
+
+    # they converge: the chamber changes its mind; the earlier rating stays in the history
+    await convo('chamber_rep: rate who.partners in-place "Mission added in section 2"')
+    await convo("ngo_rep: rate who.partners in-place")
+    p = await load(store)
+    standing = p.standing("who.partners", scale)
+    assert (standing.state, standing.rating) == ("agreed", "in-place")
+    assert [r.org for r in p.ratings["who.partners"].history] == [CITY, CHAMBER, NGO, CHAMBER, NGO]
+
+    out = await convo("city_lead: scorecard status")
+    row = grid_row(out, "who.partners")
+    assert content.prompts.render("scorecard.grid_agreed") in row and "Fully in place" in row
+    assert "All 27 items: 1 rated by every organization (4%); 1 agreed, 0 where" in out
+
+    out = await convo("city_lead: scorecard item who.partners")
+    history = out.split("Earlier ratings")[1]
+    assert "Our mission is missing" in history and "Not in place" in history
+    assert "Mission added in section 2" in out.split("Earlier ratings")[0]
+
+
+async def test_a_partly_rated_item_and_coverage_of_the_round(three_partners, store, content):
+    convo = three_partners
+    await convo("city_lead: scorecard who why what")
+    await convo("city_lead: rate who.partners partial")
+    await convo("chamber_rep: rate who.partners partial")
+    p = await load(store)
+    assert p.standing("who.partners", content.scale).state == "partly"
+    assert p.standing("who.representatives", content.scale).state == "not_rated"
+
+    out = await convo("ngo_rep: scorecard status")
+    row = grid_row(out, "who.partners")
+    assert content.prompts.render("scorecard.grid_partly") in row
+    assert "(2 of 3 organizations)" in row
+    assert "This round (Who?, Why?, What?): 0 of 12 rated by every organization" in out
+    assert "All 27 items: 0 rated by every organization" in out
+
+
+async def test_only_a_confirmed_member_rates_and_for_their_own_organization(convo, store):
+    await convo.script(
+        """
+city_lead: /coach setup "Riverside Housing Compact"
+city_lead: /coach partner add "City of Riverside" government
+city_lead: /coach partner add "Habitat Partners" nonprofit
+newcomer: /coach join "Habitat Partners"
+"""
+    )
+    before = await store.redis.hgetall(f"{store.prefix}:{{{HERE.conversation}}}:ratings")
+    out = await convo("newcomer: rate who.partners partial")  # asked to join, not confirmed yet
+    assert "(only newcomer sees this)" in out
+    out = await convo("city_lead: rate who.partners partial")  # a facilitator of no organization
+    assert "(only city_lead sees this)" in out
+    assert await store.redis.hgetall(f"{store.prefix}:{{{HERE.conversation}}}:ratings") == before
+
+
+async def test_the_mode_words_the_questions_and_only_a_facilitator_sets_it(three_partners, store, content):
+    convo = three_partners
+    item = content.items["who.partners"]
+    out = await convo("city_lead: scorecard who why what")
+    assert item.question("drafting") in out  # drafting until a facilitator says otherwise
+
+    out = await convo("chamber_rep: scorecard mode reviewing")
+    assert "(only chamber_rep sees this)" in out
+    assert (await load(store)).mode == "drafting"
+
+    out = await convo("city_lead: scorecard mode reviewing")
+    assert (await load(store)).mode == "reviewing"
+    assert item.question("reviewing") in out  # the item under way, asked again
+
+    out = await convo("city_lead: scorecard mode sideways")
+    assert content.prompts.render("scorecard.unknown_mode", mode="sideways", modes="drafting reviewing") in out
+
+    # the mode can be set as a round starts
+    out = await convo("city_lead: scorecard when how what-if --mode drafting --yes")
+    assert (await load(store)).mode == "drafting"
+    when = content.items["when.timeline"]
+    assert when.question("drafting") in out
+
+
+async def test_the_coachs_own_items_say_so_wherever_they_appear(three_partners, content):
+    convo = three_partners
+    note = content.prompts.render("scorecard.composed_note").strip()
+    assert all(i.composed for i in content.items.values() if i.family in {"when", "how", "what-if"})
+    assert not any(i.composed for i in content.items.values() if i.family in {"who", "why", "what"})
+
+    out = await convo("city_lead: scorecard when how what-if")
+    assert note in out
+    out = await convo("city_lead: scorecard item when.review")
+    assert note in out
+    out = await convo("city_lead: scorecard item who.partners")
+    assert note not in out
+    out = await convo("city_lead: scorecard status")
+    assert "when.timeline †" in out and "who.partners †" not in out
+    assert content.prompts.render("scorecard.composed_marker").strip() in out
+
+
+async def test_the_rating_key_is_offered_where_ratings_are_asked(three_partners, content):
+    convo = three_partners
+    out = await convo("city_lead: scorecard who why what")
+    label = content.prompts.render("scorecard.key_choice")
+    number = re.search(rf"\[(\d+)\] {re.escape(label)}", out)
+    assert number, out
+    out = await convo(f"chamber_rep: {number.group(1)}")
+    for rating in content.ratings:
+        assert rating.label in out and rating.meaning in out
+
+
+async def test_bad_scorecard_item_requests_change_nothing(three_partners, store, content):
+    convo = three_partners
+    rev = (await store.load(HERE)).rev
+    out = await convo("city_lead: scorecard item who.partner")
+    assert "who.partners" in out and "(only city_lead sees this)" in out  # the closest id
+    out = await convo("city_lead: scorecard item nothing.like.it")
+    assert content.prompts.render("scorecard.unknown_item", item="nothing.like.it") in out
+    out = await convo("city_lead: scorecard mode --yes")
+    assert (await store.load(HERE)).rev == rev
