@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.content import load_content
+from bot.dialogs.walk import Walk
 from bot.model import Address
 from tests.conftest import CONTENT_DIR
 
@@ -33,7 +34,7 @@ async def test_a_discussion_walks_the_questions_and_records_answers(three_partne
         ("1", "chamber_rep", "Metro Chamber", "We report to our board monthly"),
         ("2", "ngo_rep", "Clean Air Coalition", "Our funder wants numbers, not stories"),
     ]
-    assert "discussion" not in (await store.load(HERE)).partnership.dialogs
+    assert Walk.current((await store.load(HERE)).partnership, "discussion") is None
     assert "No discussion is under way" in await convo('city_lead: answer "late"')
 
 
