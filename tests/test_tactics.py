@@ -6,7 +6,7 @@ import pytest
 
 from bot.content import load_content
 from bot.dialogs.walk import Walk
-from bot.model import Address
+from bot.model import Address, Turn, User
 from tests.conftest import CONTENT_DIR
 
 HERE = Address("console", "local", "partnership")
@@ -26,7 +26,15 @@ async def test_a_discussion_walks_the_questions_and_records_answers(three_partne
     assert f"question 2 of {len(tactic.questions)}:\n{tactic.questions[1]}" in out
     await convo('ngo_rep: answer "Our funder wants numbers, not stories"')
     out = await convo("city_lead: discuss stop")
-    assert f"That wraps up our discussion of {tactic.name}: 3 answers recorded." in out
+    stopped = convo.channel.prompt(
+        "tactics.discussion_stopped",
+        name=tactic.name,
+        tactic=tactic.id,
+        position=2,
+        total=len(tactic.questions),
+        count=3,
+    )
+    assert stopped in out
 
     answers = [e for e in await store.journal(HERE.conversation) if e["type"] == "answer"]
     assert [(a["question"], a["by"], a["org"], a["text"]) for a in answers] == [
@@ -92,3 +100,169 @@ async def test_every_shipped_tactic_can_be_read_and_discussed(three_partners, co
         await convo(f'chamber_rep: /coach answer "Answer {n}"')
         out = await convo("ngo_rep: /coach discuss next")
     assert f"That wraps up our discussion of {tactic.name}: {len(tactic.questions)} answers" in out
+
+
+# --- a discussion set aside, resumed, and read back -------------------------------------
+
+EXPECT = "manage-expectations-of-process-and-results"
+FACTS = "build-a-common-fact-base"
+
+
+def discussion(p) -> Walk:
+    walk = Walk.current(p, "discussion")
+    assert walk is not None
+    return walk
+
+
+async def test_a_discussion_set_aside_for_another_resumes_where_it_stopped(
+    three_partners, store, content
+):
+    convo = three_partners
+    expect, facts = content.tactics[EXPECT], content.tactics[FACTS]
+    await convo.script(
+        f"""
+city_lead: discuss {EXPECT}
+city_lead: answer "Council approval takes six weeks"
+chamber_rep: answer "We report to our board monthly"
+city_lead: discuss next
+ngo_rep: answer "Our funder wants numbers, not stories"
+city_lead: discuss next
+"""
+    )
+    first = discussion((await store.load(HERE)).partnership)
+    assert (first.index, first.counts) == (2, {"0": 2, "1": 1})
+
+    asked = await convo.channel.line(f"chamber_rep: discuss {FACTS}")  # asks first
+    assert [(r.text, r.to) for r in asked] == [
+        (
+            convo.channel.prompt("confirm.discuss", current=expect.name, name=facts.name),
+            "chamber_rep",
+        )
+    ]
+    assert discussion((await store.load(HERE)).partnership).topic == (EXPECT,)
+
+    out = await convo("chamber_rep: 1")  # switch
+    assert (
+        convo.channel.prompt(
+            "tactics.discussion_set_aside",
+            name=expect.name,
+            tactic=EXPECT,
+            position=3,
+            total=len(expect.questions),
+            count=3,
+        )
+        in out
+    )
+    assert f"{facts.name}, question 1 of {len(facts.questions)}:" in out
+    await convo('ngo_rep: answer "We share the monitors\' raw data"')
+    p = (await store.load(HERE)).partnership
+    second = discussion(p)
+    assert second.topic == (FACTS,) and second.step > first.step
+    kept = Walk.kept(p, "discussion", (EXPECT,))
+    assert kept is not None and (kept.index, kept.counts) == (2, first.counts)
+
+    await convo(f"city_lead: discuss {EXPECT}")
+    out = await convo("city_lead: 1")
+    resumed = convo.channel.prompt(
+        "tactics.discussion_resumed",
+        name=expect.name,
+        tactic=EXPECT,
+        position=3,
+        total=len(expect.questions),
+        count=3,
+    )
+    assert resumed in out
+    assert f"question 3 of {len(expect.questions)}:\n{expect.questions[2]}" in out
+    p = (await store.load(HERE)).partnership
+    again = discussion(p)
+    assert (again.topic, again.index, again.counts) == ((EXPECT,), 2, first.counts)
+    assert again.thread == first.thread  # the tactic's thread, as before
+    assert again.step > second.step
+    facts_kept = Walk.kept(p, "discussion", (FACTS,))
+    assert facts_kept is not None and (facts_kept.index, facts_kept.counts) == (0, {"0": 1})
+
+    out = await convo('chamber_rep: answer "Quarterly is what our members expect"')
+    assert (
+        convo.channel.prompt("tactics.answer_recorded", user="chamber_rep", position=3, count=1)
+        in out
+    )
+    await convo("city_lead: discuss back")
+    out = await convo('city_lead: answer "And the council wants a briefing first"')
+    assert "(2 so far)" in out  # question 2 had one answer before the switch
+
+    answers = [e for e in await store.journal(HERE.conversation) if e["type"] == "answer"]
+    assert [(a["tactic"], a["question"], a["by"]) for a in answers] == [
+        (EXPECT, "1", "city_lead"),
+        (EXPECT, "1", "chamber_rep"),
+        (EXPECT, "2", "ngo_rep"),
+        (FACTS, "1", "ngo_rep"),
+        (EXPECT, "3", "chamber_rep"),
+        (EXPECT, "2", "city_lead"),
+    ]
+
+
+async def test_discussing_the_tactic_under_way_asks_its_question_again(three_partners, store):
+    convo = three_partners
+    await convo(f"city_lead: discuss {FACTS}")
+    await convo("city_lead: discuss next")
+    before = discussion((await store.load(HERE)).partnership)
+    replies = await convo.channel.line(f"ngo_rep: discuss {FACTS}")
+    assert len(replies) == 1 and replies[0].to is None  # no confirmation, no restart
+    assert "question 2 of" in replies[0].text
+    assert discussion((await store.load(HERE)).partnership) == before
+
+
+async def test_a_discussion_gone_through_starts_again_and_keeps_its_count(
+    three_partners, store, content
+):
+    convo = three_partners
+    facts = content.tactics[FACTS]
+    await convo(f"city_lead: discuss {FACTS}")
+    await convo('ngo_rep: answer "Air monitors"')
+    for _ in facts.questions:
+        out = await convo("city_lead: discuss next")
+    assert (
+        convo.channel.prompt("tactics.discussion_finished", name=facts.name, tactic=FACTS, count=1)
+        in out
+    )
+    assert Walk.current((await store.load(HERE)).partnership, "discussion") is None
+
+    out = await convo(f"city_lead: discuss {FACTS}")
+    assert (
+        convo.channel.prompt(
+            "tactics.discussion_again",
+            name=facts.name,
+            tactic=FACTS,
+            total=len(facts.questions),
+            count=1,
+        )
+        in out
+    )
+    assert f"question 1 of {len(facts.questions)}:\n{facts.questions[0]}" in out
+    out = await convo('chamber_rep: answer "Traffic counts"')
+    assert (
+        convo.channel.prompt("tactics.answer_recorded", user="chamber_rep", position=1, count=2)
+        in out
+    )
+
+
+async def test_a_button_from_an_ended_discussion_is_stale_in_the_next_one(three_partners, store):
+    convo = three_partners
+    channel = convo.channel
+    await convo(f"city_lead: discuss {EXPECT}")
+    old = {c.command: c for c in channel.choices}["discuss next"]
+    await convo("city_lead: discuss stop")
+
+    await convo(f"city_lead: discuss {EXPECT}")  # the same tactic again, at the same question
+    before = discussion((await store.load(HERE)).partnership)
+    assert before.index == 0 and before.token != old.step
+    turn = Turn(HERE, User("ngo_rep", "ngo_rep"), old.command, step=old.step)
+    assert [r.text for r in await channel.coach.handle(turn)] == [channel.prompt("errors.stale")]
+    assert discussion((await store.load(HERE)).partnership) == before
+
+    await convo("city_lead: discuss stop")
+    await convo(f"city_lead: discuss {FACTS}")  # a new tactic: a thread of its own
+    fresh = discussion((await store.load(HERE)).partnership)
+    assert fresh.thread != before.thread and fresh.step > before.step
+    turn = Turn(HERE, User("ngo_rep", "ngo_rep"), old.command, step=old.step)
+    assert [r.text for r in await channel.coach.handle(turn)] == [channel.prompt("errors.stale")]

@@ -1,13 +1,17 @@
 """The Toolkit's tactics: list them by stage, show one, and discuss one question at a time.
 
 A discussion is a `Walk` (bot/dialogs/walk.py) whose topic is the tactic discussed; its counts
-say how many answers each question had (the answers themselves are in the journal). It is
-asked, answered and moved through as `Questions` (bot/dialogs/questions.py).
+say how many answers each question had (the answers themselves are in the journal, as `answer`
+entries). It is asked, answered and moved through as `Questions` (bot/dialogs/questions.py).
+Only one discussion is under way at a time: starting another puts it aside, and a discussion
+put aside, stopped or gone through keeps its place (`Walk.kept`), so `discuss` on its tactic
+picks it up there with its counts.
 """
 
 from __future__ import annotations
 
 import difflib
+from dataclasses import replace
 
 from bot.content import SECTORS, Tactic, kebab
 from bot.dialogs.base import CLOSE_ENOUGH, Args, Context, checked_text, command
@@ -24,6 +28,7 @@ DISCUSSION = Questions(
     next_choice="tactics.next_choice",
     back_choice="tactics.back_choice",
     stop_choice="tactics.stop_choice",
+    keep_place=True,
 )
 
 
@@ -76,21 +81,23 @@ def tactic(ctx: Context, args: Args) -> None:
 
 @command("discuss", topic="tactics", max_words=None, confirm=True)
 def discuss_tactic(ctx: Context, args: Args) -> None:
-    """`discuss` alone asks the current question again; with a tactic, starts discussing it
-    (asking first when another discussion is under way)."""
+    """`discuss` alone asks the current question again; with a tactic, starts discussing it,
+    or picks it up where it stopped (asking first when another discussion is under way)."""
     if not args.words:
         discuss(ctx, args)
         return
     t = _tactic(ctx, " ".join(args.words))
     current = _current(ctx)
-    if current is not None and not ctx.confirm(
-        "confirm.discuss",
-        "confirm.discuss_yes",
-        args.with_words(t.id),
-        name=t.name,
-        current=_tactic(ctx, current.topic[0]).name,
-    ):
-        return
+    if current is not None and current.topic[0] != t.id:  # another one: ask first
+        confirmed = ctx.confirm(
+            "confirm.discuss",
+            "confirm.discuss_yes",
+            args.with_words(t.id),
+            name=t.name,
+            current=_tactic(ctx, current.topic[0]).name,
+        )
+        if not confirmed:
+            return
     discuss(ctx, args.with_words(t.id))
 
 
@@ -131,10 +138,45 @@ def discuss(ctx: Context, args: Args) -> None:
         DISCUSSION.move(ctx, current, word, t.questions, finish, name=t.name)
         return
     t = _tactic(ctx, word)
-    walk = Walk.start(p, DIALOG, (t.id,))  # each discussion gets a thread of its own
-    ctx.remember("discussion-started", tactic=t.id)
-    ctx.say("tactics.discussion_started", thread=walk.thread, name=t.name, count=len(t.questions))
+    if current is not None and current.topic[0] == t.id:
+        ask(ctx, current)  # already under way
+        return
+    if current is not None:
+        set_aside(ctx, current)
+    total = len(t.questions)
+    place = Walk.kept(p, DIALOG, (t.id,))
+    if place is None or (place.index == 0 and not place.answered):  # nothing to pick up
+        walk = Walk.start(p, DIALOG, (t.id,), at=place)  # a thread of its own, or the one it had
+        ctx.remember("discussion-started", tactic=t.id)
+        ctx.say("tactics.discussion_started", thread=walk.thread, name=t.name, count=total)
+    else:  # in the thread it had, at the question it stopped at, with its counts
+        walk = Walk.start(p, DIALOG, (t.id,), at=replace(place, index=place.resume_at(total)))
+        ctx.remember("discussion-resumed", tactic=t.id, question=str(walk.index + 1))
+        ctx.say(
+            "tactics.discussion_again" if place.finished(total) else "tactics.discussion_resumed",
+            thread=walk.thread,
+            name=t.name,
+            tactic=t.id,
+            position=walk.index + 1,
+            total=total,
+            count=walk.answered,
+        )
     ask(ctx, walk)
+
+
+def set_aside(ctx: Context, walk: Walk) -> None:
+    """Put the discussion under way aside, keeping its place; say so in its thread."""
+    walk.end(ctx.partnership, keep=True)
+    t = _tactic(ctx, walk.topic[0])
+    ctx.say(
+        "tactics.discussion_set_aside",
+        thread=walk.thread,
+        name=t.name,
+        tactic=t.id,
+        position=walk.index + 1,
+        total=len(t.questions),
+        count=walk.answered,
+    )
 
 
 @command("answer", topic="tactics", min_words=1, text_from=0)
@@ -165,9 +207,20 @@ def ask(ctx: Context, walk: Walk) -> None:
 
 
 def finish(ctx: Context, walk: Walk) -> None:
-    """The discussion has ended (bot/dialogs/questions.py): how many answers it had."""
+    """The discussion has ended (bot/dialogs/questions.py), stopped or through its last
+    question: how many answers it had, and how to pick it up or read them back."""
     t = _tactic(ctx, walk.topic[0])
-    ctx.say("tactics.discussion_finished", thread=walk.thread, name=t.name, count=walk.answered)
+    ctx.say(
+        "tactics.discussion_finished"
+        if walk.index >= len(t.questions)
+        else "tactics.discussion_stopped",
+        thread=walk.thread,
+        name=t.name,
+        tactic=t.id,
+        position=walk.index + 1,
+        total=len(t.questions),
+        count=walk.answered,
+    )
 
 
 def _current(ctx: Context) -> Walk | None:
@@ -177,7 +230,7 @@ def _current(ctx: Context) -> Walk | None:
         return None
     tactic = ctx.content.tactics.get(walk.topic[0])
     if tactic is None or walk.index >= len(tactic.questions):
-        walk.end(ctx.partnership)
+        walk.end(ctx.partnership, keep=tactic is not None)  # kept as gone through
         return None
     return walk
 
