@@ -173,7 +173,7 @@ def test_only_the_commands_that_read_the_history_load_it(commands):
     loading = {c.name for c in commands if c.needs_history}
     assert loading == {
         "decision", "export decisions", "checkins now", "checkins preview", "exercise", "practice",
-        "report",
+        "report", "answers",
     }  # fmt: skip
 
 

@@ -94,9 +94,18 @@ async def test_one_answer_is_one_answer_in_a_console_session(trails, content):
 
 
 def test_every_count_meets_its_noun_in_the_discussion_prompts(content):
-    assert "1 answer recorded" in say(content, "tactics.discussion_finished", name="X", count=1)
-    assert "2 answers recorded" in say(content, "tactics.discussion_finished", name="X", count=2)
+    finished = {"name": "X", "tactic": "x"}
+    assert "1 answer recorded" in say(content, "tactics.discussion_finished", **finished, count=1)
+    assert "2 answers recorded" in say(content, "tactics.discussion_finished", **finished, count=2)
     assert "(1 question)" in say(content, "tactics.discussion_started", name="X", count=1)
+    again = {"name": "X", "tactic": "x", "position": 1}
+    assert "1 answer is recorded" in say(
+        content, "tactics.discussion_again", **again, total=1, count=1
+    )
+    assert "all 2 questions" in say(content, "tactics.discussion_again", **again, total=2, count=2)
+    assert "2 answers are recorded" in say(
+        content, "tactics.discussion_again", **again, total=2, count=2
+    )
 
 
 # --- measures: progress from baseline toward target, either direction ------------------------

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from bot.coach import Coach
 from bot.dialogs.practice import practice_id
+from bot.dialogs.walk import Walk
 from bot.model import Address, Reply, Turn, User
 from bot.store import Store
 from tests.conftest import Clock, Convo
@@ -120,7 +121,7 @@ alice_city: exercise next
 """
     )
     assert debrief[1] in out and debrief[-1] in out
-    assert "exercise-debrief" not in (await store.load(HERE)).partnership.dialogs
+    assert Walk.current((await store.load(HERE)).partnership, "exercise-debrief") is None
 
     record = await convo("bruno_chamber: exercise record")
     assert "careful and rule-bound, slow approval" in record
@@ -153,7 +154,7 @@ async def test_a_time_box_refuses_late_writing_and_the_next_turn_reveals(
 
     shown = await convo("dmitri_resident: exercise")  # anyone's look after the box reveals
     assert "fast" in shown and "late" not in shown
-    assert "exercise-debrief" in (await store.load(HERE)).partnership.dialogs
+    assert Walk.current((await store.load(HERE)).partnership, "exercise-debrief") is not None
 
 
 async def test_bad_input_to_the_workshop_changes_nothing(convo, store, content):

@@ -149,7 +149,7 @@ def start(ctx: Context, exercise_id: str, args: Args) -> None:
         )
         return
     p.dialogs.pop(WRITING, None)
-    p.dialogs.pop(DEBRIEF, None)
+    Walk.end_current(p, DEBRIEF)
     ends = ctx.now + timedelta(minutes=minutes)
     closes_at = ends.isoformat(timespec="seconds") if minutes else ""
     state: dict[str, Any] = {

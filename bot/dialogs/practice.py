@@ -312,7 +312,7 @@ def debrief(ctx: Context) -> None:
     if not case.debrief:
         ctx.fail("practice.no_debrief_questions")
     p = ctx.partnership
-    p.dialogs.pop("scorecard", None)  # the walk ends here, if the table had not ended it
+    Walk.end_current(p, "scorecard")  # the walk ends here, if the table had not ended it
     analysis = _analysis(ctx, state)
     ctx.remember("practice-analysis", run=state["run"], **{k: str(v) for k, v in analysis.items()})
     ctx.say("practice.analysis", thread=state["thread"], **_analysis_text(ctx, analysis))  # type: ignore[arg-type]

@@ -34,6 +34,8 @@ class Questions:
     recorded     an answer noted: `user`, `position`, `count` (the question's answers so far)
     at_first     the refusal of `back` on the first question
     next_choice, back_choice, stop_choice    the buttons' labels
+    keep_place   a walk that stops, or goes through every question, keeps its place for its
+                 topic (`Walk.kept`), so the dialog can resume it there
     """
 
     command: str
@@ -43,6 +45,7 @@ class Questions:
     next_choice: str
     back_choice: str
     stop_choice: str
+    keep_place: bool = False
 
     def ask(self, ctx: Context, walk: Walk, texts: Sequence[str], **variables: Any) -> None:
         """Ask the walk's current question (of `texts`), offering the moves."""
@@ -92,7 +95,7 @@ class Questions:
         elif word != "stop":
             walk.advance()
         if word == "stop" or walk.index >= len(texts):
-            walk.end(ctx.partnership)
+            walk.end(ctx.partnership, keep=self.keep_place)
             finish(ctx, walk)
             return
         walk.save(ctx.partnership)

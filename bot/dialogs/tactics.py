@@ -1,20 +1,31 @@
-"""The Toolkit's tactics: list them by stage, show one, and discuss one question at a time.
+"""The Toolkit's tactics: list them by stage, show one, discuss one question at a time, and
+read back what the partners answered.
 
 A discussion is a `Walk` (bot/dialogs/walk.py) whose topic is the tactic discussed; its counts
-say how many answers each question had (the answers themselves are in the journal). It is
-asked, answered and moved through as `Questions` (bot/dialogs/questions.py).
+say how many answers each question had (the answers themselves are in the journal, as `answer`
+entries). It is asked, answered and moved through as `Questions` (bot/dialogs/questions.py).
+Only one discussion is under way at a time: starting another puts it aside, and a discussion
+put aside, stopped or gone through keeps its place (`Walk.kept`), so `discuss` on its tactic
+picks it up there with its counts. `answers` reads the journal back, tactic by tactic.
 """
 
 from __future__ import annotations
 
 import difflib
+from dataclasses import replace
 
 from bot.content import SECTORS, Tactic, kebab
 from bot.dialogs.base import CLOSE_ENOUGH, Args, Context, checked_text, command
 from bot.dialogs.questions import Questions
 from bot.dialogs.walk import Walk
+from bot.partnership import local, short_day
+from bot.store import Entry
 
 ANSWER_LIMIT = 2000
+MESSAGE_LIMIT = 2800  # characters in one message of `answers`: Slack cuts a section at 3,000
+PREVIEW_LIMIT = 300  # characters of an answer that `answers` (every tactic) shows
+MESSAGES_PER_TACTIC = 10  # at most this many messages for `answers <tactic>`
+DISCUSSED = {"discussion-started", "discussion-resumed", "answer"}  # journal entries
 DIALOG = "discussion"
 DISCUSSION = Questions(
     command="discuss",
@@ -24,6 +35,7 @@ DISCUSSION = Questions(
     next_choice="tactics.next_choice",
     back_choice="tactics.back_choice",
     stop_choice="tactics.stop_choice",
+    keep_place=True,
 )
 
 
@@ -38,7 +50,7 @@ def tactics(ctx: Context, args: Args) -> None:
         stages = (stage,)
     blocks = []
     for stage in stages:
-        listed = [t for t in ctx.content.tactics.values() if t.stage == stage.id]
+        listed = _in_stage(ctx, stage.id)
         lines = "\n".join(ctx.text("tactics.list_line", tactic=t.id, name=t.name) for t in listed)
         blocks.append(
             ctx.text(
@@ -76,21 +88,23 @@ def tactic(ctx: Context, args: Args) -> None:
 
 @command("discuss", topic="tactics", max_words=None, confirm=True)
 def discuss_tactic(ctx: Context, args: Args) -> None:
-    """`discuss` alone asks the current question again; with a tactic, starts discussing it
-    (asking first when another discussion is under way)."""
+    """`discuss` alone asks the current question again; with a tactic, starts discussing it,
+    or picks it up where it stopped (asking first when another discussion is under way)."""
     if not args.words:
         discuss(ctx, args)
         return
     t = _tactic(ctx, " ".join(args.words))
     current = _current(ctx)
-    if current is not None and not ctx.confirm(
-        "confirm.discuss",
-        "confirm.discuss_yes",
-        args.with_words(t.id),
-        name=t.name,
-        current=_tactic(ctx, current.topic[0]).name,
-    ):
-        return
+    if current is not None and current.topic[0] != t.id:  # another one: ask first
+        confirmed = ctx.confirm(
+            "confirm.discuss",
+            "confirm.discuss_yes",
+            args.with_words(t.id),
+            name=t.name,
+            current=_tactic(ctx, current.topic[0]).name,
+        )
+        if not confirmed:
+            return
     discuss(ctx, args.with_words(t.id))
 
 
@@ -131,10 +145,45 @@ def discuss(ctx: Context, args: Args) -> None:
         DISCUSSION.move(ctx, current, word, t.questions, finish, name=t.name)
         return
     t = _tactic(ctx, word)
-    walk = Walk.start(p, DIALOG, (t.id,))  # each discussion gets a thread of its own
-    ctx.remember("discussion-started", tactic=t.id)
-    ctx.say("tactics.discussion_started", thread=walk.thread, name=t.name, count=len(t.questions))
+    if current is not None and current.topic[0] == t.id:
+        ask(ctx, current)  # already under way
+        return
+    if current is not None:
+        set_aside(ctx, current)
+    total = len(t.questions)
+    place = Walk.kept(p, DIALOG, (t.id,))
+    if place is None or (place.index == 0 and not place.answered):  # nothing to pick up
+        walk = Walk.start(p, DIALOG, (t.id,), at=place)  # a thread of its own, or the one it had
+        ctx.remember("discussion-started", tactic=t.id)
+        ctx.say("tactics.discussion_started", thread=walk.thread, name=t.name, count=total)
+    else:  # in the thread it had, at the question it stopped at, with its counts
+        walk = Walk.start(p, DIALOG, (t.id,), at=replace(place, index=place.resume_at(total)))
+        ctx.remember("discussion-resumed", tactic=t.id, question=str(walk.index + 1))
+        ctx.say(
+            "tactics.discussion_again" if place.finished(total) else "tactics.discussion_resumed",
+            thread=walk.thread,
+            name=t.name,
+            tactic=t.id,
+            position=walk.index + 1,
+            total=total,
+            count=walk.answered,
+        )
     ask(ctx, walk)
+
+
+def set_aside(ctx: Context, walk: Walk) -> None:
+    """Put the discussion under way aside, keeping its place; say so in its thread."""
+    walk.end(ctx.partnership, keep=True)
+    t = _tactic(ctx, walk.topic[0])
+    ctx.say(
+        "tactics.discussion_set_aside",
+        thread=walk.thread,
+        name=t.name,
+        tactic=t.id,
+        position=walk.index + 1,
+        total=len(t.questions),
+        count=walk.answered,
+    )
 
 
 @command("answer", topic="tactics", min_words=1, text_from=0)
@@ -154,9 +203,170 @@ def answer(ctx: Context, args: Args) -> None:
             tactic=t.id,
             question=question,
             text=text,
+            name=ctx.user_name,
             org=p.orgs[org].name if org else "",
         ),
     )
+
+
+@command("answers", topic="tactics", max_words=None, needs_history=True)
+def answers(ctx: Context, args: Args) -> None:
+    """Every discussed tactic's questions with their answers, one message a tactic; with a
+    tactic, that tactic's in full."""
+    ctx.require_setup()
+    given = _discussed(ctx)
+    if not args.words:
+        if not given:
+            ctx.fail("tactics.answers_none")
+        ctx.say("tactics.answers_heading", count=len(given), tz=ctx.partnership.zone.key)
+        for tactic_id, entries in given.items():
+            ctx.say("tactics.answers_message", lines=_block(ctx, tactic_id, entries))
+        return
+    wanted = " ".join(args.words)
+    tactic_id = kebab(wanted)
+    if tactic_id in ctx.content.tactics or tactic_id not in given:
+        tactic_id = _tactic(ctx, wanted).id  # one the content no longer has goes by its id
+    if tactic_id not in given:
+        ctx.fail(
+            "tactics.answers_not_discussed" if given else "tactics.answers_not_discussed_none",
+            name=ctx.content.tactics[tactic_id].name,
+            tactic=tactic_id,
+            tactics=" ".join(given),
+        )
+    messages, left_out = _paged(ctx, tactic_id, given[tactic_id])
+    for message in messages:
+        ctx.say("tactics.answers_message", lines=message)
+    if left_out:
+        ctx.say("tactics.answers_left_out", count=left_out, tactic=tactic_id)
+
+
+def _discussed(ctx: Context) -> dict[str, list[Entry]]:
+    """The tactics discussed here (in the order `tactics` lists them, then any the content no
+    longer has), each with its journal entries: answers and when it was started or resumed."""
+    found: dict[str, list[Entry]] = {}
+    for entry in [*ctx.journal_log, *ctx.journal]:
+        if entry.get("type") in DISCUSSED and entry.get("tactic"):
+            found.setdefault(entry["tactic"], []).append(entry)
+    listed = [t.id for stage in ctx.content.stages for t in _in_stage(ctx, stage.id)]
+    order = {tactic_id: n for n, tactic_id in enumerate(listed)}
+    return dict(sorted(found.items(), key=lambda item: order.get(item[0], len(order))))
+
+
+def _questions_of(ctx: Context, tactic_id: str) -> tuple[str, tuple[str, ...]]:
+    """A tactic's name and questions; its id and none when the content no longer has it."""
+    t = ctx.content.tactics.get(tactic_id)
+    return (t.name, t.questions) if t is not None else (tactic_id, ())
+
+
+def _by_question(
+    ctx: Context, tactic_id: str, entries: list[Entry]
+) -> list[tuple[str, str, list[Entry]]]:
+    """Each question's number, heading line and answers (in the order given); a question the
+    content no longer has still shows its answers, under its number."""
+    _, texts = _questions_of(ctx, tactic_id)
+    asked: dict[str, list[Entry]] = {str(n): [] for n in range(1, len(texts) + 1)}
+    for entry in entries:
+        if entry["type"] == "answer":
+            asked.setdefault(str(entry.get("question", "?")), []).append(entry)
+    numbered = sorted(asked, key=lambda q: (0, int(q), q) if q.isdigit() else (1, 0, q))
+    sections = []
+    for question in numbered:
+        n = int(question) if question.isdigit() else 0
+        heading = (
+            ctx.text("tactics.answers_question", position=question, question=texts[n - 1])
+            if 0 < n <= len(texts)
+            else ctx.text("tactics.answers_question_unknown", position=question)
+        )
+        sections.append((question, heading, asked[question]))
+    return sections
+
+
+def _answer_line(ctx: Context, entry: Entry, *, limit: int | None = None) -> str:
+    p = ctx.partnership
+    text = entry.get("text", "")
+    if limit is not None:
+        text = " ".join(text.split())
+        text = text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    by = entry.get("by", "")
+    user = entry.get("name") or (p.members[by].name if by in p.members else by)
+    at = local(entry["at"], p.zone)
+    when = f"{short_day(at, p.zone)}, {at:%H:%M}"
+    if entry.get("org"):
+        return ctx.text("tactics.answers_line", text=text, user=user, org=entry["org"], at=when)
+    return ctx.text("tactics.answers_line_no_org", text=text, user=user, at=when)
+
+
+def _block(ctx: Context, tactic_id: str, entries: list[Entry]) -> str:
+    """One tactic's message for `answers`: its questions and answers (shortened), as many as
+    fit one message, then how many more `answers <tactic>` shows."""
+    name, _ = _questions_of(ctx, tactic_id)
+    count = sum(1 for e in entries if e["type"] == "answer")
+    more = ctx.text("tactics.answers_more", count=count, tactic=tactic_id)
+    pager = _Pager(pages=1, reserve=len(more) + 1)
+    pager.add(ctx.text("tactics.answers_title", name=name, tactic=tactic_id, count=count))
+    shown = _fill(ctx, pager, tactic_id, entries, limit=PREVIEW_LIMIT)
+    if shown < count:
+        pager.pages[-1].append(
+            ctx.text("tactics.answers_more", count=count - shown, tactic=tactic_id)
+        )
+    return "\n".join(pager.pages[-1])
+
+
+def _paged(ctx: Context, tactic_id: str, entries: list[Entry]) -> tuple[list[str], int]:
+    """One tactic's questions and answers in full, in as many messages as they need (up to
+    MESSAGES_PER_TACTIC), and how many answers did not fit."""
+    name, texts = _questions_of(ctx, tactic_id)
+    count = sum(1 for e in entries if e["type"] == "answer")
+    pager = _Pager(pages=MESSAGES_PER_TACTIC)
+    pager.add(
+        ctx.text(
+            "tactics.answers_detail", name=name, tactic=tactic_id, count=count,
+            total=len(texts), tz=ctx.partnership.zone.key,
+        )
+    )  # fmt: skip
+    shown = _fill(ctx, pager, tactic_id, entries)
+    return ["\n".join(page) for page in pager.pages], count - shown
+
+
+def _fill(
+    ctx: Context, pager: _Pager, tactic_id: str, entries: list[Entry], *, limit: int | None = None
+) -> int:
+    """Add each question and its answers to `pager` until it is full; how many answers fit."""
+    shown = 0
+    for position, heading, answered in _by_question(ctx, tactic_id, entries):
+        if not pager.add(heading):
+            break
+        if not answered and not pager.add(ctx.text("tactics.answers_no_answers")):
+            break
+        again = ctx.text("tactics.answers_question_continued", position=position)
+        for entry in answered:
+            if not pager.add(_answer_line(ctx, entry, limit=limit), heading=again):
+                return shown
+            shown += 1
+    return shown
+
+
+class _Pager:
+    """Lines gathered into messages of at most MESSAGE_LIMIT characters (less `reserve` for a
+    closing line), at most `pages` of them; a line that does not fit starts the next message
+    (after `heading`, when given), or is refused when there is no next one."""
+
+    def __init__(self, *, pages: int, reserve: int = 0) -> None:
+        self.most, self.room = pages, MESSAGE_LIMIT - reserve
+        self.pages: list[list[str]] = [[]]
+        self.size = 0
+
+    def add(self, line: str, heading: str | None = None) -> bool:
+        if self.pages[-1] and self.size + len(line) + 1 > self.room:
+            if len(self.pages) == self.most:
+                return False
+            self.pages.append([])
+            self.size = 0
+            if heading is not None:
+                self.add(heading)
+        self.pages[-1].append(line)
+        self.size += len(line) + 1
+        return True
 
 
 def ask(ctx: Context, walk: Walk) -> None:
@@ -165,9 +375,20 @@ def ask(ctx: Context, walk: Walk) -> None:
 
 
 def finish(ctx: Context, walk: Walk) -> None:
-    """The discussion has ended (bot/dialogs/questions.py): how many answers it had."""
+    """The discussion has ended (bot/dialogs/questions.py), stopped or through its last
+    question: how many answers it had, and how to pick it up or read them back."""
     t = _tactic(ctx, walk.topic[0])
-    ctx.say("tactics.discussion_finished", thread=walk.thread, name=t.name, count=walk.answered)
+    ctx.say(
+        "tactics.discussion_finished"
+        if walk.index >= len(t.questions)
+        else "tactics.discussion_stopped",
+        thread=walk.thread,
+        name=t.name,
+        tactic=t.id,
+        position=walk.index + 1,
+        total=len(t.questions),
+        count=walk.answered,
+    )
 
 
 def _current(ctx: Context) -> Walk | None:
@@ -177,9 +398,14 @@ def _current(ctx: Context) -> Walk | None:
         return None
     tactic = ctx.content.tactics.get(walk.topic[0])
     if tactic is None or walk.index >= len(tactic.questions):
-        walk.end(ctx.partnership)
+        walk.end(ctx.partnership, keep=tactic is not None)  # kept as gone through
         return None
     return walk
+
+
+def _in_stage(ctx: Context, stage: str) -> list[Tactic]:
+    """The stage's tactics, in the order `tactics` lists them."""
+    return [t for t in ctx.content.tactics.values() if t.stage == stage]
 
 
 def _tactic(ctx: Context, tactic_id: str | None) -> Tactic:
