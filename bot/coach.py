@@ -32,6 +32,7 @@ from bot.dialogs.practice import SPACES, home_id, practice_id
 from bot.errors import FormError, UserFacingError
 from bot.model import Address, Attachment, Reply, Turn
 from bot.partnership import Partnership
+from bot.report import waits_on
 from bot.store import CommitResult, Store
 
 if TYPE_CHECKING:
@@ -383,7 +384,7 @@ class Coach:
                     "home.open_line",
                     decision=d.id,
                     text=d.text,
-                    waiting_on=", ".join(p.waiting_on(d)),
+                    waiting_on=waits_on(p, self.content, d),
                 )
                 for d in still_open
             ]

@@ -364,15 +364,20 @@ async def test_app_home_lists_the_users_partnerships_and_open_decisions(slack):
     await slack.command("UCHAMBER", 'decide "Meet monthly"')
     await slack.command("UCHAMBER", 'decide "Share one dashboard"')
     await slack.command("UNGO", "endorse D2")
+    await slack.command("ULEAD", 'decide "Close the office on Fridays"')
+    await slack.command("UNGO", 'object D3 "Our volunteers come on Fridays"')
     await slack.event({"type": "app_home_opened", "user": "UNGO", "tab": "home"}, "Ev9")
     published = slack.last("views.publish")
     assert published["user_id"] == "UNGO"
     texts = [b["text"]["text"] for b in published["view"]["blocks"] if "text" in b]
     assert texts[0] == "Your partnerships"
     assert texts[1] == (
-        "Sacramento Transportation &amp; Air Quality Collaborative: open decisions: 2\n"
+        "Sacramento Transportation &amp; Air Quality Collaborative: open decisions: 3\n"
         '- D1 "Meet monthly", waiting on City of Sacramento, Metro Chamber, Clean Air Coalition\n'
-        '- D2 "Share one dashboard", waiting on City of Sacramento, Metro Chamber'
+        '- D2 "Share one dashboard", waiting on City of Sacramento, Metro Chamber\n'
+        # an objected decision waits on a revision, not on endorsements
+        '- D3 "Close the office on Fridays", waiting on a revision, or Clean Air Coalition'
+        " changing its stance"
     )
 
     await slack.event({"type": "app_home_opened", "user": "USTRANGER", "tab": "home"}, "Ev10")
