@@ -282,7 +282,7 @@ async def test_a_practice_run_leaves_the_real_partnership_byte_for_byte_unchange
     # the run played out in its own space
     assert space.members["bruno_chamber"].org == roles["bruno_chamber"]
     assert space.dialogs["practice"]["families"] == ["who", "why", "how"]
-    assert space.dialogs["practice"]["ratings"]["who.partners"] == {
+    assert {g: r.rating for g, r in space.org_ratings("who.partners").items()} == {
         roles["alice_city"]: "in-place",
         roles["bruno_chamber"]: "not-in-place",
         roles["carmen_ngo"]: "partial",
@@ -395,6 +395,6 @@ async def test_roles_rating_at_once_lose_nothing(coach: Coach, convo, store):
     await asyncio.gather(*(coach.handle(t) for t in turns))
     space = (await store.load_partnership(practice_id(PID))).partnership
     roles = space.dialogs["practice"]["roles"]
-    assert space.dialogs["practice"]["ratings"]["who.partners"] == {
+    assert {g: r.rating for g, r in space.org_ratings("who.partners").items()} == {
         roles[who]: rating for who, rating in zip(PEOPLE, ratings, strict=True)
     }

@@ -20,7 +20,6 @@ role endorsed it. `partnership.dialogs["practice"]` holds the run:
     case, run, thread      the case; when the run started; the thread its messages share
     roles                  user id -> interest group id
     families               the families the table chose
-    ratings                item id -> interest group id -> its latest rating
     presenters             family id -> the user id presenting it
 
 The core gives `practice` commands this space as `ctx.partnership` and the real partnership,
@@ -146,7 +145,6 @@ def start(ctx: Context, case_id: str, args: Args) -> None:
         "thread": f"{DIALOG}:{ctx.stamp}",
         "roles": roles,
         "families": [],
-        "ratings": {},
         "presenters": {},
     }
     space = Partnership(
@@ -253,11 +251,7 @@ def pass_on(ctx: Context, word: str, args: Args) -> None:
     found.command.handler(ctx, inner)
     walk = Walk.current(p, "scorecard")
     moves = {"", "status", "next", "skip", "back", "stop"}
-    if word == "rate":
-        item, rating = (inner.word(0) or "").lower(), (inner.word(1) or "").lower()
-        group = p.members[ctx.user_id].org or ""
-        state["ratings"].setdefault(item, {})[group] = rating
-    elif word == "scorecard" and walk is not None and (inner.word(0) or "").lower() not in moves:
+    if word == "scorecard" and walk is not None and (inner.word(0) or "").lower() not in moves:
         state["families"] = list(walk.topic)  # a round started: the families the table chose
     ctx.replies[before:] = [_in_practice(r, state) for r in ctx.replies[before:]]
     ended = (inner.word(0) or "").lower() in {"next", "skip", "stop"} and walk is None
@@ -460,7 +454,8 @@ def _analysis(ctx: Context, state: dict[str, Any]) -> dict[str, str]:
         if family.id not in state["families"]:
             continue
         for item in family.items:
-            values = [scale[r] for r in state["ratings"].get(item.id, {}).values() if r in scale]
+            ratings = p.org_ratings(item.id).values()  # each interest group's latest
+            values = [scale[r.rating] for r in ratings if r.rating in scale]
             if len(values) < 2:
                 continue
             spread = max(values) - min(values)
