@@ -12,6 +12,9 @@ The Word document is accessible: real headings, tables whose first row is a head
 repeated on each page, alt text on every chart, and nothing said by color alone (values,
 baseline and target differ by line style and marker as well, and the chart's legend names them).
 matplotlib is imported only when a chart is drawn, so nothing else pays for it.
+
+The partnering-agreement draft (bot/agreement.py) is made with the same parts: `filename`,
+`Row`, `md_table`, `new_docx`, `docx_table` (its header row marked as one), `docx_bullets`.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from bot.partnership import (
 from bot.store import Entry
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+KIND = "progress-report"  # in the file name
 CHART_WIDTH_IN = 6.0
 CHART_SIZE_IN = (6.4, 3.0)
 CHART_DPI = 110
@@ -108,12 +112,13 @@ class Facts:
         return found
 
 
-def filename(p: Partnership, now: datetime, extension: str) -> str:
-    """`sacramento-collaborative-progress-report-2026-04-14.docx`: the partnership and the day."""
+def filename(p: Partnership, now: datetime, extension: str, kind: str = KIND) -> str:
+    """A document's file name: the partnership, the kind of document and the day, in plain
+    ASCII (`sacramento-collaborative-progress-report-2026-04-14.docx`); never an internal id."""
     ascii_name = unicodedata.normalize("NFKD", p.name or "").encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:60].strip("-")
     day = local(now, p.zone).date().isoformat()
-    return f"{slug or 'partnership'}-progress-report-{day}.{extension}"
+    return f"{slug or 'partnership'}-{kind}-{day}.{extension}"
 
 
 def build(
@@ -496,7 +501,7 @@ def markdown(report: Report, content: Content) -> str:
         )
     )
     if report.scorecard:
-        out.append(_md_table(_scorecard_header(content), report.scorecard))
+        out.append(md_table(_scorecard_header(content), report.scorecard))
     if report.differences:
         out.append(say("report.differences_intro") + "\n" + "\n".join(report.differences))
     out.append(f"## {say('report.h_measures')}")
@@ -507,7 +512,7 @@ def markdown(report: Report, content: Content) -> str:
         out.append(f"### {view.measure.name}")
         out.append(view.facts)
         if view.rows:
-            out.append(_md_table(header, view.rows))
+            out.append(md_table(header, view.rows))
         elif view.measure.reports:
             out.append(say("report.none_in_period"))
     out.append(f"## {say('report.h_moved_period' if report.since else 'report.h_moved')}")
@@ -517,7 +522,7 @@ def markdown(report: Report, content: Content) -> str:
     return "\n\n".join(out) + "\n"
 
 
-def _md_table(header: tuple[str, ...], rows: Iterable[Row]) -> str:
+def md_table(header: tuple[str, ...], rows: Iterable[Row]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_md_cell(c) for c in row.cells) + " |" for row in rows]
     return "\n".join(lines)
@@ -556,15 +561,10 @@ def _decisions_header(content: Content) -> tuple[str, ...]:
 
 def docx(report: Report, content: Content) -> bytes:
     """The report as a Word document, with a chart per measure that has values."""
-    from docx import Document
     from docx.shared import Inches
 
     say = content.prompts.render
-    doc = Document()
-    props = doc.core_properties
-    props.title = report.title
-    props.language = "en-US"
-    props.subject = say("report.h_summary")
+    doc = new_docx(report.title, say("report.h_summary"))
     doc.add_heading(report.title, level=0)
     doc.add_paragraph(report.as_of)
     doc.add_heading(say("report.h_summary"), level=1)
@@ -576,7 +576,7 @@ def docx(report: Report, content: Content) -> bytes:
         rows = decision_rows(p, content, status)
         doc.add_heading(say(f"report.h_{status}", count=len(rows)), level=2)
         if rows:
-            _table(doc, _decisions_header(content), rows)
+            docx_table(doc, _decisions_header(content), rows)
         else:
             doc.add_paragraph(say("report.none"))
 
@@ -589,7 +589,7 @@ def docx(report: Report, content: Content) -> bytes:
         )
     )
     if report.scorecard:
-        _table(doc, _scorecard_header(content), report.scorecard)
+        docx_table(doc, _scorecard_header(content), report.scorecard)
     if report.differences:
         doc.add_paragraph(say("report.differences_intro"))
         for line in report.differences:
@@ -611,25 +611,41 @@ def docx(report: Report, content: Content) -> bytes:
         doc.add_picture(io.BytesIO(picture), width=Inches(CHART_WIDTH_IN))
         _describe_last_picture(doc, alt, say("report.chart_title", measure=view.measure.name))
         doc.add_paragraph(alt)  # the same words for everyone, not only screen readers
-        _table(doc, header, view.rows)
+        docx_table(doc, header, view.rows)
 
     doc.add_heading(say("report.h_moved_period" if report.since else "report.h_moved"), level=1)
-    _bullets(doc, report.moved, say("report.nothing_moved"))
+    docx_bullets(doc, report.moved, say("report.nothing_moved"))
     doc.add_heading(say("report.h_open"), level=1)
-    _bullets(doc, report.still_open, say("report.nothing_open"))
+    docx_bullets(doc, report.still_open, say("report.nothing_open"))
+    return docx_bytes(doc)
+
+
+def new_docx(title: str, subject: str) -> Any:
+    """An empty Word document whose properties say what it is: title, subject, en-US."""
+    from docx import Document
+
+    doc = Document()
+    props = doc.core_properties
+    props.title = title
+    props.subject = subject
+    props.language = "en-US"
+    return doc
+
+
+def docx_bytes(doc: Any) -> bytes:
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
 
 
-def _bullets(doc: Any, lines: list[str], empty: str) -> None:
+def docx_bullets(doc: Any, lines: list[str], empty: str) -> None:
     if not lines:
         doc.add_paragraph(empty)
     for line in lines:
         doc.add_paragraph(line.removeprefix("- "), style="List Bullet")
 
 
-def _table(doc: Any, header: tuple[str, ...], rows: Iterable[Row]) -> None:
+def docx_table(doc: Any, header: tuple[str, ...], rows: Iterable[Row]) -> None:
     """A table whose first row is a real header row (repeated on each page; read as headers)."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn

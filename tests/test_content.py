@@ -41,7 +41,7 @@ WORKSHOP_TACTICS = (
     "manage-expectations-of-process-and-results",
 )
 PROMPT_KEY_IN_CODE = re.compile(
-    r'"((?:errors|setup|scorecard|decisions|tactics|help|console|usage|confirm|status|measures|schedule|records)\.[a-z_]+)"'
+    r'"((?:errors|setup|scorecard|decisions|tactics|help|console|usage|confirm|status|measures|schedule|records|agreement)\.[a-z_]+)"'
 )
 HISTORY_ACTS = ("propose", "endorse", "object", "revise", "agreed", "withdraw")
 

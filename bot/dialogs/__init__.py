@@ -1,6 +1,7 @@
 """The conversations the coach holds, and the commands they answer."""
 
 from bot.dialogs import (
+    agreement,
     checkins,
     decisions,
     exercises,
@@ -39,6 +40,7 @@ def default_commands() -> Commands:
         status,
         help,
         scorecard,
+        agreement,
         decisions,
         tactics,
         checkins,
