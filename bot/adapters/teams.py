@@ -366,7 +366,16 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
         pass
 
     async def close(self) -> None:
-        pass
+        """Close the HTTP sessions MSAL keeps for its token requests: left open, their pooled
+        connections to the authority are only dropped when the process exits."""
+        provider = self._connections.get_default_connection()
+        clients = getattr(provider, "_msal_auth_client_map", {})  # the SDK offers no close
+        for client in list(clients.values()):
+            http = getattr(client, "http_client", None)
+            if http is not None:
+                await asyncio.to_thread(http.close)
+        clients.clear()
+        self._msal_ready = not self.app_id
 
     async def deliver(self, turn: Turn, reply: Reply) -> bool:
         """A reply to a turn, from outside the turn: through the stored reference."""
