@@ -93,9 +93,12 @@ class Conversations:
     ) -> list[tuple[str, str]]:
         return await self._store.transcript(address, after, block_ms)
 
-    async def put_file(self, filename: str, media_type: str, data: bytes) -> str:
-        """Keep a document for download (a day); returns the token of its link."""
-        return await self._store.put_file(filename, media_type, data)
+    async def put_file(
+        self, address: Address, filename: str, media_type: str, data: bytes
+    ) -> str:
+        """Keep a document of the partnership at `address` for download (a day, or until the
+        partnership is deleted); returns the token of its link."""
+        return await self._store.put_file(address, filename, media_type, data)
 
     def queue(
         self, platform: str, run: Run, *, concurrency: int, claim_after_s: float

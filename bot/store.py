@@ -32,6 +32,8 @@ on it stays in one slot:
     {prefix}:{<conv>}:reference     how to reach the conversation proactively (Teams)
     {prefix}:file:<token>           a document offered by a download link (Teams), as JSON with
                                     its bytes in base64 (expires after FILE_TTL_S)
+    {prefix}:{<pid>}:files          set: the tokens of the partnership's documents, so they
+                                    go when it is deleted (expires with the newest)
     {prefix}:checkins-due           sorted set: partnership -> when its next check-in is due
     {prefix}:{<pid>}:sending:<token>
                                     hash: when the worker first and last began sending a
@@ -388,10 +390,14 @@ class Store:
     def _record_key(self, kind: str, name: str) -> str:
         return f"{self.prefix}:record:{kind}:{name}"
 
-    async def put_file(self, filename: str, media_type: str, data: bytes) -> str:
-        """Keep a document for a download link; returns the link's token (random, unguessable).
-        It expires after FILE_TTL_S."""
+    async def put_file(
+        self, address: Address, filename: str, media_type: str, data: bytes
+    ) -> str:
+        """Keep a document of the partnership at `address` for a download link; returns the
+        link's token (random, unguessable). It expires after FILE_TTL_S, or when the
+        partnership is deleted (its `files` set names it)."""
         token = secrets.token_urlsafe(24)
+        files = self._key(await self.partnership_of(address), "files")
         value = json.dumps(
             {
                 "filename": filename,
@@ -399,13 +405,20 @@ class Store:
                 "data": base64.b64encode(data).decode("ascii"),
             }
         )
-        await self.redis.set(f"{self.prefix}:file:{token}", value, ex=FILE_TTL_S)
+        async with self.redis.pipeline(transaction=False) as pipe:  # two hash slots
+            pipe.set(self._file_key(token), value, ex=FILE_TTL_S)
+            pipe.sadd(files, token)
+            pipe.expire(files, FILE_TTL_S)
+            await pipe.execute()
         return token
+
+    def _file_key(self, token: str) -> str:
+        return f"{self.prefix}:file:{token}"
 
     async def file(self, token: str) -> tuple[str, str, bytes] | None:
         """The document behind a download link: (filename, media type, bytes); None when the
         token is unknown or expired."""
-        found = await self.redis.get(f"{self.prefix}:file:{token}")
+        found = await self.redis.get(self._file_key(token))
         if found is None:
             return None
         stored = json.loads(found)
@@ -684,6 +697,9 @@ class Store:
             if conversation != pid:
                 keys |= set(await self.scan(f"{_glob(self._key(conversation, ''))}*"))
             keys |= set(await self.scan(_glob(self._conversation_key(conversation))))
+        for token in await self.redis.smembers(self._key(pid, "files")):  # type: ignore[misc]
+            if await self.redis.exists(self._file_key(str(token))):
+                keys.add(self._file_key(str(token)))
         for key in await self.scan(f"{_glob(self._link_code_key(''))}*"):
             if await self.redis.get(key) == pid:
                 keys.add(key)

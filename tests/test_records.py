@@ -340,6 +340,8 @@ async def test_delete_leaves_nothing_in_redis(linked, coach, store, content, red
     await coach.conversations.remember_reference(FIELD, '{"conversation": {"id": "field"}}')
     await coach.conversations.remember_message(FIELD, "decision:D1", "m-1")
     await city("city_lead: link")  # a code still pending
+    # a document offered by download link in the linked channel (a Teams Word report)
+    document = await coach.conversations.put_file(FIELD, "trails.docx", "x/y", b"PK bytes")
     due = (await store.due(coach.clock() + timedelta(days=8)))[0][1]
     url = os.environ.get("REDIS_URL") or f"unix://{redis_socket}"
     pool = await create_pool(arq_redis_settings(Settings(redis_url=url), store.redis))
@@ -382,6 +384,7 @@ async def test_delete_leaves_nothing_in_redis(linked, coach, store, content, red
         if any(i in key or i in dumped for i in ids):
             left.append(key)
     assert left == []
+    assert await store.file(document) is None  # its download link no longer works
     assert await store.partnership_of(FIELD) == FIELD.conversation
     assert (await store.load(CITY)).partnership.name is None
     await pool.aclose()

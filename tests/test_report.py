@@ -512,7 +512,7 @@ async def test_a_download_link_serves_the_document_for_a_day(coach, store, conte
     from bot.store import FILE_TTL_S
     from bot.web import build_web_app
 
-    token = await store.put_file("trails.docx", "application/x-test", b"PK\x03\x04 bytes")
+    token = await store.put_file(HERE, "trails.docx", "application/x-test", b"PK\x03\x04 bytes")
     assert 0 < await redis.ttl(f"{store.prefix}:file:{token}") <= FILE_TTL_S
     server = TestServer(await build_web_app(coach, Settings()))
     await server.start_server()

@@ -521,7 +521,7 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
         personal = context.activity.conversation.conversation_type == "personal"
         if reply.to is not None and not (personal and reply.to == user_id):
             return await self._deliver_private(context, address, reply.to, reply)
-        activity = render_activity(reply, await self._link(reply))
+        activity = render_activity(reply, await self._link(address, reply))
         store = self.coach.conversations
         try:
             if reply.key and (existing := await store.message_id(address, reply.key)):
@@ -556,7 +556,7 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
         key = f"dm:{user_id}"
         connector = _connector(context)
         bot = context.activity.recipient
-        activity = render_activity(reply, await self._link(reply))
+        activity = render_activity(reply, await self._link(address, reply))
         try:
             if connector is None or bot is None:
                 raise TypeError("no connector client or bot account in this turn")
@@ -592,7 +592,7 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
             return False
         return True
 
-    async def _link(self, reply: Reply) -> str | None:
+    async def _link(self, address: Address, reply: Reply) -> str | None:
         """A download link for the reply's binary attachment (a Word report), kept in Redis
         for a day; None without one, or without a public URL to serve it from (then the card
         shows the attachment's plain-text stand-in)."""
@@ -600,7 +600,7 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
         if attachment is None or attachment.data is None or not self.public_url:
             return None
         token = await self.coach.conversations.put_file(
-            attachment.filename, attachment.media_type, attachment.data
+            address, attachment.filename, attachment.media_type, attachment.data
         )
         return f"{self.public_url}/files/{token}"
 
