@@ -51,7 +51,9 @@ async def test_whole_session_through_the_console(convo, store, content):
     design = content.stage("design")
     assert f"Build a Common Fact Base (Design stage: {design.question})" in out
     assert "Agree on Measures of Success, question 1 of 6:" in out
-    assert "--- decisions-console-local-partnership.md ---" in out
+    # the file is named for the partnership and the day, not for an internal id
+    assert re.search(r"--- sacramento-transportation-air-quality-collaborative-decision-log-"
+                     r"\d{4}-\d\d-\d\d\.md ---", out)
     assert "## D1: Each partner names one representative and one alternate by May 1" in out
     assert "- Endorsed by: City of Sacramento, Metro Chamber, Clean Air Coalition" in out
     assert "Endorsed by 3 of 3: City of Sacramento, Metro Chamber, Clean Air Coalition." in out

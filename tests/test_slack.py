@@ -279,7 +279,9 @@ async def test_export_uploads_a_file(slack):
     await slack.command("UCHAMBER", 'decide "Meet monthly"')
     await slack.command("ULEAD", "export decisions csv")
     complete = slack.last("files.completeUploadExternal")
-    assert json.loads(complete["files"])[0]["title"].startswith("decisions-slack-T1-C1")
+    title = json.loads(complete["files"])[0]["title"]
+    assert re.fullmatch(r"sacramento-transportation-air-quality-collaborative-decision-log-"
+                        r"\d{4}-\d\d-\d\d\.csv", title)
     (content,) = slack.fake.uploads.values()
     assert b"D1,proposed,Meet monthly" in content
 

@@ -208,13 +208,11 @@ def export(ctx: Context, args: Args) -> None:
     if form not in {"md", "csv"}:
         ctx.fail("usage.export_decisions")
     listed = p.decisions_in_order()
-    slug = p.id.replace(":", "-")
+    name = report.filename(p, ctx.now, form, "decision-log")
     if form == "csv":
-        content = _csv(ctx, listed)
-        attachment = Attachment(f"decisions-{slug}.csv", content, "text/csv")
+        attachment = Attachment(name, _csv(ctx, listed), "text/csv")
     else:
-        content = _markdown(ctx, listed)
-        attachment = Attachment(f"decisions-{slug}.md", content, "text/markdown")
+        attachment = Attachment(name, _markdown(ctx, listed), "text/markdown")
     ctx.say("decisions.exported", count=len(listed), form=form, attachment=attachment)
 
 
