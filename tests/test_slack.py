@@ -16,6 +16,7 @@ from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
 from bot.adapters.slack import CLOCK_SKEW_S, SlackChannel, render_blocks
+from bot.adapters.slack.render import SECTION_TEXT_LIMIT
 from bot.config import Secret, Settings
 from bot.model import Address, Choice, Reply
 from bot.scheduler import send_checkin
@@ -149,6 +150,21 @@ def test_a_reply_renders_as_block_kit():
              "value": '{"c": "object D1", "s": "D1:r1"}'},  # the label says it all
         ]},
     ]  # fmt: skip
+
+
+def test_a_long_reply_is_split_between_lines_never_cut_off():
+    """Block Kit takes 3,000 characters a section: a longer grid goes into several sections,
+    split between its lines, each still fixed-width, and every line is shown."""
+    lines = [f"item.{n:03}  Partially in place  City & Chamber" for n in range(120)]
+    blocks = render_blocks(Reply(text="Status", preformatted="\n".join(lines)))
+    grids = [b["text"]["text"] for b in blocks[1:]]
+    assert len(grids) > 1 and all(len(g) <= SECTION_TEXT_LIMIT for g in grids)
+    assert all(g.startswith("```") and g.endswith("```") for g in grids)
+    shown = "\n".join(g.strip("`") for g in grids)
+    assert shown.replace("&amp;", "&") == "\n".join(lines)
+    (one,) = render_blocks(Reply(text="x" * 7000))[:1]  # one unbroken line: split, all of it
+    assert len(one["text"]["text"]) == SECTION_TEXT_LIMIT
+    assert sum(len(b["text"]["text"]) for b in render_blocks(Reply(text="x" * 7000))) == 7000
 
 
 async def test_a_scorecard_session_with_three_organizations_endorsing(slack, store):

@@ -38,9 +38,9 @@ def escape(text: str) -> str:
 
 def render_blocks(reply: Reply) -> list[dict[str, Any]]:
     """A reply as Block Kit blocks: its text, a fixed-width grid, and its choices as buttons."""
-    blocks: list[dict[str, Any]] = [_section(escape(reply.text))]
+    blocks = _sections(escape(reply.text))
     if reply.preformatted:
-        blocks.append(_section(f"```{escape(reply.preformatted)}```"))
+        blocks += _sections(escape(reply.preformatted), fence="```")
     for start in range(0, len(reply.choices), BUTTONS_PER_ACTIONS_BLOCK):
         chunk = reply.choices[start : start + BUTTONS_PER_ACTIONS_BLOCK]
         blocks.append(
@@ -69,10 +69,23 @@ def _button(n: int, choice: Choice) -> dict[str, Any]:
     return button
 
 
-def _section(text: str) -> dict[str, Any]:
-    if len(text) > SECTION_TEXT_LIMIT:
-        text = text[: SECTION_TEXT_LIMIT - 1] + "…"
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+def _sections(text: str, fence: str = "") -> list[dict[str, Any]]:
+    """`text` as section blocks, split between lines where it is longer than a section takes
+    (a long grid or list is shown whole, never cut off); each part is wrapped in `fence`."""
+    room = SECTION_TEXT_LIMIT - 2 * len(fence)
+    parts: list[str] = []
+    for line in text.split("\n"):
+        while len(line) > room:  # a single line longer than a section: split it as it is
+            parts.append(line[:room])
+            line = line[room:]
+        if parts and len(parts[-1]) + 1 + len(line) <= room:
+            parts[-1] += "\n" + line
+        else:
+            parts.append(line)
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"{fence}{part}{fence}"}}
+        for part in parts
+    ]
 
 
 def choice_from_value(value: object) -> tuple[str, str | None] | None:
