@@ -636,3 +636,29 @@ def test_the_documented_variables_map_onto_the_sdks_connection_settings():
 def test_teams_settings_that_cannot_map_stop_the_start_with_a_clear_message(env, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         Settings.from_env(env)
+
+
+async def test_a_text_document_too_long_for_a_card_is_offered_by_link(teams, monkeypatch):
+    """Teams refuses a message over about 28 KB: a Markdown export longer than a card shows is
+    a download link to the whole file; without a public URL the card shows it up to a line."""
+    monkeypatch.setattr("bot.adapters.teams.INLINE_LIMIT", 600)
+    await set_up_three_partners(teams)
+    for n in range(6):
+        assert await teams.say("chamber", f'decide "Meet monthly, proposal {n}"') == 202
+    base = str(teams.http._base_url).rstrip("/")
+    teams.channel.public_url = base
+    assert await teams.say("city", "export decisions md") == 202
+    card = teams.connector.card(teams.connector.sent[-1])
+    (action,) = [a for a in card["actions"] if a["type"] == "Action.OpenUrl"]
+    assert action["title"].endswith(".md")
+    async with teams.http.get(action["url"].removeprefix(base)) as got:
+        whole = await got.text()
+    assert len(whole) > 600 and all(f"proposal {n}" in whole for n in range(6))
+    assert all(whole not in b["text"] for b in card["body"])  # not inlined as well
+
+    teams.channel.public_url = ""  # no public URL: the card shows what fits, marked as cut
+    assert await teams.say("city", "export decisions md") == 202
+    card = teams.connector.card(teams.connector.sent[-1])
+    shown = card["body"][-1]["text"]
+    assert shown.endswith("[…]") and len(shown) <= 603
+    assert whole.startswith(shown.removesuffix("[…]"))

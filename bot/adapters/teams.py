@@ -74,6 +74,7 @@ CARD_ACTION = "adaptiveCard/action"  # the invoke an Action.Execute (or a card r
 COACH_VERB = "coach"  # a button: its data holds the command
 REFRESH_VERB = "refresh"  # Teams asks for the card as it now stands
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
+INLINE_LIMIT = 12_000  # a text document's characters shown in a card: Teams refuses ~28 KB
 CARD_TTL_S = 365 * 86400  # how long a card can be refreshed; older ones answer errors.stale
 SEND_ATTEMPTS = 4
 SEND_BACKOFF_S = 0.5  # doubled after each failed attempt, unless the answer says Retry-After
@@ -97,6 +98,8 @@ def _card(reply: Reply, link: str | None = None) -> dict[str, Any]:
     into a channel, so the card's first action opens the link."""
     body: list[dict[str, Any]] = [{"type": "TextBlock", "text": reply.text, "wrap": True}]
     attached = reply.attachment.content if reply.attachment and link is None else None
+    if attached and len(attached) > INLINE_LIMIT:  # no link to the whole: shown up to a line
+        attached = attached[: attached.rfind("\n", 0, INLINE_LIMIT) + 1 or INLINE_LIMIT] + "[…]"
     for fixed in (reply.preformatted, attached):
         if fixed:
             body.append({"type": "TextBlock", "text": fixed, "fontType": "Monospace", "wrap": True})
@@ -593,14 +596,18 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
         return True
 
     async def _link(self, address: Address, reply: Reply) -> str | None:
-        """A download link for the reply's binary attachment (a Word report), kept in Redis
-        for a day; None without one, or without a public URL to serve it from (then the card
-        shows the attachment's plain-text stand-in)."""
+        """A download link for the reply's document, kept in Redis for a day: a binary one (a
+        Word report), or a text one too long for a card. None for a short text document (the
+        card shows it), or without a public URL to serve it from (then the card shows the
+        text, or the binary's plain-text stand-in, up to INLINE_LIMIT)."""
         attachment = reply.attachment
-        if attachment is None or attachment.data is None or not self.public_url:
+        if attachment is None or not self.public_url:
             return None
+        if attachment.data is None and len(attachment.content) <= INLINE_LIMIT:
+            return None  # a text document short enough to show in the card
+        data = attachment.content.encode() if attachment.data is None else attachment.data
         token = await self.coach.conversations.put_file(
-            address, attachment.filename, attachment.media_type, attachment.data
+            address, attachment.filename, attachment.media_type, data
         )
         return f"{self.public_url}/files/{token}"
 
