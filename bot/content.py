@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -247,6 +247,14 @@ def pluralize(template: str, variables: dict[str, Any]) -> str:
         return one if is_one(variables[match.group(1)]) else more
 
     return _PLURAL.sub(form, template)
+
+
+def series(words: Iterable[str], last: str = "and") -> str:
+    """Words as a sentence lists them: `a`, `a and b`, `a, b and c` (`last`: "and" or "or")."""
+    listed = list(words)
+    if len(listed) < 3:
+        return f" {last} ".join(listed)
+    return f"{', '.join(listed[:-1])} {last} {listed[-1]}"
 
 
 def kebab(name: str) -> str:

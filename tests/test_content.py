@@ -547,3 +547,14 @@ def test_broken_exercises_and_cases_are_reported(
     tmp_path: Path, files: dict[str, str], expected: list[str]
 ) -> None:
     assert problems_in(content_copy(tmp_path, files)) == expected
+
+
+@pytest.mark.parametrize(
+    ("words", "last", "listed"),
+    [([], "and", ""), (["City"], "and", "City"), (["City", "NGO"], "or", "City or NGO"),
+     (["City", "Chamber", "NGO"], "and", "City, Chamber and NGO")],
+)  # fmt: skip
+def test_series_lists_words_as_a_sentence_does(words, last, listed):
+    from bot.content import series
+
+    assert series(words, last) == listed
