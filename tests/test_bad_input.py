@@ -40,7 +40,7 @@ CASES = [
     ("city_lead: scorecard who why", "Choose 3 to 5 of the scorecard's question families"),
     ("city_lead: scorecard who why what when how what-if", "Choose 3 to 5"),
     ("city_lead: scorecard who why whom", '"whom" is not a scorecard family'),
-    ("city_lead: scorecard next", "No scorecard walk is under way"),
+    ("city_lead: scorecard next", Prompt("scorecard.no_walk")),
     ("city_lead: tactic make-friends", 'I don\'t have a tactic "make-friends"'),
     ("city_lead: tactics planning", '"planning" is not a stage'),
     ("city_lead: answer something", "No discussion is under way"),
@@ -133,7 +133,7 @@ async def test_a_retried_refusal_of_unparseable_input_is_answered_once(three_par
 
 
 async def test_a_round_that_no_longer_fits_the_content_is_dropped_not_crashed_on(
-    three_partners, store, coach
+    three_partners, store, coach, content
 ):
     await three_partners("city_lead: scorecard who why what")
     snapshot = await store.load(HERE)
@@ -145,5 +145,5 @@ async def test_a_round_that_no_longer_fits_the_content_is_dropped_not_crashed_on
 
     out = await three_partners("city_lead: rate who.partners partial")
     assert "rated who.partners" in out
-    assert "No scorecard walk is under way" in await three_partners("city_lead: scorecard next")
+    assert content.prompts.render("scorecard.no_walk") in await three_partners("city_lead: scorecard next")
     assert "No discussion is under way" in await three_partners("city_lead: discuss stop")

@@ -84,7 +84,7 @@ async def test_a_partly_rated_item_and_coverage_of_the_round(three_partners, sto
     row = grid_row(out, "who.partners")
     assert content.prompts.render("scorecard.grid_partly") in row
     assert "(2 of 3 organizations)" in row
-    assert "This round (Who?, Why?, What?): 0 of 12 rated by every organization" in out
+    assert "This round (Who?, Why? and What?): 0 of 12 rated by every organization" in out
     assert "All 27 items: 0 rated by every organization" in out
 
 
@@ -120,7 +120,7 @@ async def test_the_mode_words_the_questions_and_only_a_facilitator_sets_it(three
     assert item.question("reviewing") in out  # the item under way, asked again
 
     out = await convo("city_lead: scorecard mode sideways")
-    assert content.prompts.render("scorecard.unknown_mode", mode="sideways", modes="drafting reviewing") in out
+    assert content.prompts.render("scorecard.unknown_mode", mode="sideways", modes="drafting or reviewing") in out
 
     # the mode can be set as a round starts
     out = await convo("city_lead: scorecard when how what-if --mode drafting --yes")
@@ -166,3 +166,61 @@ async def test_bad_scorecard_item_requests_change_nothing(three_partners, store,
     assert content.prompts.render("scorecard.unknown_item", item="nothing.like.it") in out
     out = await convo("city_lead: scorecard mode --yes")
     assert (await store.load(HERE)).rev == rev
+
+
+async def test_a_mode_given_with_a_new_round_waits_for_the_round_to_be_confirmed(
+    three_partners, store, content
+):
+    convo = three_partners
+    await convo("city_lead: scorecard who why what")
+    rev = (await store.load(HERE)).rev
+    out = await convo("city_lead: scorecard when how what-if --mode reviewing")
+    changes = content.prompts.render(
+        "confirm.scorecard_mode", mode=content.prompts.render("scorecard.mode_reviewing")
+    )
+    assert changes.strip() in out  # the question says what else starting it changes
+    assert (await store.load(HERE)).rev == rev  # asking changed nothing, the mode included
+    await convo("city_lead: 2")  # keep things as they are
+    p = await load(store)
+    assert p.mode == "drafting" and (await store.load(HERE)).rev == rev
+    await convo("city_lead: scorecard when how what-if --mode reviewing")
+    await convo("city_lead: 1")  # start the new round
+    p = await load(store)
+    assert p.mode == "reviewing"
+    assert content.items["when.timeline"].question("reviewing") in await convo("city_lead: scorecard")
+
+
+async def test_rate_with_only_an_item_offers_the_ratings_and_changes_nothing(
+    three_partners, store, content
+):
+    convo = three_partners
+    rev = (await store.load(HERE)).rev
+    out = await convo("chamber_rep: rate who.partners")
+    assert content.prompts.render("scorecard.rate_which", item="who.partners").strip() in out
+    for rating in content.ratings:  # each rating is a choice, and so is the key
+        assert re.search(rf"\[\d+\] {re.escape(rating.label)}\b", out), rating.label
+    assert content.prompts.render("scorecard.key_choice") in out
+    assert (await store.load(HERE)).rev == rev
+    number = re.search(r"\[(\d+)\] Partially in place", out)
+    assert number
+    await convo(f"chamber_rep: {number.group(1)}")
+    assert (await load(store)).org_ratings("who.partners")[CHAMBER].rating == "partial"
+
+
+async def test_a_family_named_where_an_item_is_wanted_lists_its_items(three_partners, store, content):
+    convo = three_partners
+    rev = (await store.load(HERE)).rev
+    when = content.families[[f.id for f in content.families].index("when")]
+    for typed in ("when", "When?"):
+        out = await convo(f"city_lead: scorecard item {typed}")
+        assert all(item.id in out for item in when.items), out
+    out = await convo("city_lead: rate what-if partial")
+    assert "what-if.exit" in out
+    assert (await store.load(HERE)).rev == rev
+
+
+async def test_the_status_grid_says_what_its_dash_means(three_partners, content):
+    convo = three_partners
+    out = await convo("city_lead: scorecard status")
+    assert content.prompts.render("scorecard.no_rating_marker").strip() in out
+    assert content.prompts.render("scorecard.grid_not_rated") in grid_row(out, "who.partners")

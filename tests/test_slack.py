@@ -173,7 +173,7 @@ async def test_a_scorecard_session_with_three_organizations_endorsing(slack, sto
 
     assert await slack.command("ULEAD", "scorecard who why what") == 200
     started, question = slack.fake.of("chat.postMessage")[-2:]
-    assert "Let's work through Who?, Why?, What?" in started["text"]
+    assert "Let's work through Who?, Why? and What?" in started["text"]
     assert question["thread_ts"] is not None  # the round has a thread of its own
     assert "Who? (1 of 12) who.partners" in question["text"]
 

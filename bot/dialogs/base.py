@@ -177,7 +177,8 @@ class Context:
     ) -> None:
         self.replies.append(
             Reply(
-                text=self.text(key, **variables),
+                # a part left empty (advice that does not apply) leaves no trailing space
+                text="\n".join(line.rstrip() for line in self.text(key, **variables).split("\n")),
                 choices=tuple(choices),
                 to=to or (self.user_id if private else None),
                 preformatted=preformatted,

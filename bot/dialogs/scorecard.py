@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import difflib
 
-from bot.content import Item, kebab
+from bot.content import Item, kebab, series
 from bot.dialogs import spectrum
 from bot.dialogs.base import CLOSE_ENOUGH, Args, Context, checked_text, command
 from bot.dialogs.walk import Walk
-from bot.partnership import SCORECARD_MODES, Rating, Standing, short_day
+from bot.partnership import SCORECARD_MODES, Rating, Standing, readable_time
 
 FAMILIES_TO_CHOOSE = (3, 5)
 NOTE_LIMIT = 1000
@@ -45,14 +45,21 @@ def scorecard(ctx: Context, args: Args) -> None:
         return
     chosen = family_ids(ctx, args.words)
     if mode is not None:
-        set_mode(ctx, mode)
+        mode = checked_mode(ctx, mode)
     low, high = FAMILIES_TO_CHOOSE
     if round_under_way(ctx) and low <= len(set(chosen)) <= high:
-        titles = ", ".join(_family_title(ctx, f) for f in chosen)
+        titles = series(_family_title(ctx, f) for f in chosen)
+        changes = ctx.text("confirm.scorecard_mode", mode=_mode_words(ctx, mode)) if mode else ""
         if not ctx.confirm(
-            "confirm.scorecard", "confirm.scorecard_yes", args.with_words(*chosen), families=titles
+            "confirm.scorecard",
+            "confirm.scorecard_yes",
+            args.with_words(*chosen),
+            families=titles,
+            mode=changes,
         ):
-            return
+            return  # nothing changes, the mode included, until the new round is confirmed
+    if mode is not None:
+        set_mode(ctx, mode)
     start(ctx, chosen)
 
 
@@ -78,9 +85,14 @@ def scorecard_status(ctx: Context, args: Args) -> None:
 
 @command("scorecard item", topic="scorecard", min_words=1, max_words=1)
 def scorecard_item(ctx: Context, args: Args) -> None:
-    """Each organization's rating of one item, with notes and the earlier ratings."""
-    p = ctx.require_setup()
-    item = find_item(ctx, args.word(0) or "")
+    ctx.require_setup()
+    show_item(ctx, find_item(ctx, args.word(0) or ""))
+
+
+def show_item(ctx: Context, item: Item, lead: str = "") -> None:
+    """Each organization's rating of one item, with notes and the earlier ratings, and the
+    ratings to give it (`lead`: a line before it, such as what to choose)."""
+    p = ctx.partnership
     standing = p.standing(item.id, ctx.content.scale)
     zone = p.zone
     current = {id(r) for r in standing.ratings.values()}
@@ -90,7 +102,7 @@ def scorecard_item(ctx: Context, args: Args) -> None:
             org=p.org_name(org),
             rating=_label(ctx, r.rating),
             user=r.by_name,
-            day=short_day(r.at, zone),
+            day=readable_time(r.at, zone),
             note=r.note,
         )
         for org, r in standing.ratings.items()
@@ -104,7 +116,7 @@ def scorecard_item(ctx: Context, args: Args) -> None:
     earlier = [
         ctx.text(
             "scorecard.item_history_line",
-            day=short_day(r.at, zone),
+            day=readable_time(r.at, zone),
             org=p.org_name(r.org or p.org_of(r.by) or ""),
             rating=_label(ctx, r.rating),
             user=r.by_name,
@@ -120,6 +132,7 @@ def scorecard_item(ctx: Context, args: Args) -> None:
     ]
     ctx.say(
         "scorecard.item",
+        lead=f"{lead}\n" if lead else "",
         item=item.id,
         family=_family_title(ctx, item.family),
         question=item.question(p.mode),
@@ -163,7 +176,7 @@ def scorecard_mode(ctx: Context, args: Args) -> None:
     if wanted is None:
         ctx.say(
             "scorecard.mode_is",
-            mode=ctx.text(f"scorecard.mode_{p.mode}"),
+            mode=_mode_words(ctx, p.mode),
             choices=[
                 ctx.choice("scorecard.mode_choice", f"scorecard mode {m}", mode=m)
                 for m in SCORECARD_MODES
@@ -177,18 +190,29 @@ def scorecard_mode(ctx: Context, args: Args) -> None:
         ask(ctx, walk)  # the item under way, worded for the new mode
 
 
-def set_mode(ctx: Context, wanted: str) -> None:
-    """Set the scorecard mode (facilitators only), saying so."""
+def checked_mode(ctx: Context, wanted: str) -> str:
+    """The mode `wanted` names, from a facilitator; a refusal otherwise."""
     mode = wanted.lower()
     if mode not in SCORECARD_MODES:
-        ctx.fail("scorecard.unknown_mode", mode=wanted[:40], modes=" ".join(SCORECARD_MODES))
-    p = ctx.require_facilitator()
+        ctx.fail("scorecard.unknown_mode", mode=wanted[:40], modes=series(SCORECARD_MODES, "or"))
+    ctx.require_facilitator()
+    return mode
+
+
+def set_mode(ctx: Context, wanted: str) -> None:
+    """Set the scorecard mode (facilitators only), saying so."""
+    mode = checked_mode(ctx, wanted)
+    p = ctx.partnership
     if p.scorecard_mode == mode:
-        ctx.say("scorecard.mode_unchanged", mode=ctx.text(f"scorecard.mode_{mode}"))
+        ctx.say("scorecard.mode_unchanged", mode=_mode_words(ctx, mode))
         return
     p.scorecard_mode = mode
     ctx.remember("scorecard-mode", mode=mode)
-    ctx.say("scorecard.mode_set", user=ctx.user_name, mode=ctx.text(f"scorecard.mode_{mode}"))
+    ctx.say("scorecard.mode_set", user=ctx.user_name, mode=_mode_words(ctx, mode))
+
+
+def _mode_words(ctx: Context, mode: str) -> str:
+    return ctx.text(f"scorecard.mode_{mode}")
 
 
 def find_item(ctx: Context, typed: str) -> Item:
@@ -197,9 +221,18 @@ def find_item(ctx: Context, typed: str) -> Item:
     item = ctx.content.items.get(wanted)
     if item is not None:
         return item
+    named = kebab(wanted)
+    family = next((f for f in ctx.content.families if named in (f.id, kebab(f.title))), None)
+    if family is not None:
+        ctx.fail(
+            "scorecard.item_is_family",
+            family=family.title,
+            items=series(i.id for i in family.items),
+            item=family.items[0].id,
+        )
     close = difflib.get_close_matches(wanted, list(ctx.content.items), 3, CLOSE_ENOUGH)
     if close:
-        ctx.fail("scorecard.unknown_item_suggest", item=typed[:60], items=" ".join(close))
+        ctx.fail("scorecard.unknown_item_suggest", item=typed[:60], items=series(close, "or"))
     ctx.fail("scorecard.unknown_item", item=typed[:60])
 
 
@@ -237,7 +270,7 @@ def family_ids(ctx: Context, words: tuple[str, ...]) -> list[str]:
             ctx.fail(
                 "scorecard.unknown_family",
                 family=words[at],
-                families=" ".join(f.id for f in ctx.content.families),
+                families=_family_ids(ctx),
             )
     return chosen
 
@@ -257,20 +290,20 @@ def start(ctx: Context, family_ids: list[str]) -> None:
     known = [f.id for f in ctx.content.families]
     unknown = [f for f in family_ids if f not in known]
     if unknown:
-        ctx.fail("scorecard.unknown_family", family=unknown[0], families=" ".join(known))
+        ctx.fail("scorecard.unknown_family", family=unknown[0], families=_family_ids(ctx))
     low, high = FAMILIES_TO_CHOOSE
     chosen = [f for f in known if f in family_ids]
     if not low <= len(chosen) <= high:
-        ctx.fail("scorecard.choose_families", low=low, high=high, families=" ".join(known))
+        ctx.fail("scorecard.choose_families", low=low, high=high, families=_family_ids(ctx))
     walk = Walk.start(p, DIALOG, tuple(chosen))  # each round gets a thread of its own
-    titles = ", ".join(_family_title(ctx, f) for f in chosen)
+    titles = series(_family_title(ctx, f) for f in chosen)
     ctx.remember("scorecard-started", families=" ".join(chosen))
     ctx.say(
         "scorecard.started",
         thread=walk.thread,
         families=titles,
         count=len(_items(ctx, walk)),
-        mode=ctx.text(f"scorecard.mode_{p.mode}"),
+        mode=_mode_words(ctx, p.mode),
         advice=spectrum.note(ctx),
     )
     ask(ctx, walk)
@@ -280,9 +313,8 @@ def resume(ctx: Context) -> None:
     ctx.require_setup()
     walk = _walk(ctx)
     if walk is None:
-        families = " ".join(f.id for f in ctx.content.families)
         low, high = FAMILIES_TO_CHOOSE
-        ctx.fail("scorecard.choose_families", low=low, high=high, families=families)
+        ctx.fail("scorecard.choose_families", low=low, high=high, families=_family_ids(ctx))
     ask(ctx, walk)
 
 
@@ -369,15 +401,14 @@ def _so_far(ctx: Context, standing: Standing) -> str:
     )
 
 
-@command("rate", topic="scorecard", min_words=2, text_from=2)
+@command("rate", topic="scorecard", min_words=1, text_from=2)
 def rate(ctx: Context, args: Args) -> None:
     p = ctx.require_setup()
     item_id, rating_id = (args.word(0) or "").lower(), (args.word(1) or "").lower()
-    if not item_id or not rating_id:
-        ctx.fail("scorecard.rate_usage", ratings=_rating_ids(ctx))
-    item = ctx.content.items.get(item_id)
-    if item is None:
-        item = find_item(ctx, item_id)
+    item = find_item(ctx, item_id)
+    if not rating_id:  # the item alone: how it stands, and the ratings to choose from
+        show_item(ctx, item, lead=ctx.text("scorecard.rate_which", item=item.id))
+        return
     if ctx.content.rating(rating_id) is None:
         ctx.fail("scorecard.unknown_rating", rating=rating_id, ratings=_rating_ids(ctx))
     walk = _walk(ctx)
@@ -446,7 +477,7 @@ def status(ctx: Context) -> None:
     ctx.say(
         "scorecard.status",
         partnership=p.name,
-        mode=ctx.text(f"scorecard.mode_{p.mode}"),
+        mode=_mode_words(ctx, p.mode),
         everything=_coverage(ctx, "scorecard.coverage_all", list(ctx.content.items), standings),
         this_round=(
             _coverage(
@@ -454,20 +485,25 @@ def status(ctx: Context) -> None:
                 "scorecard.coverage_round",
                 [item.id for f in families for item in f.items],
                 standings,
-                families=", ".join(f.title for f in families),
+                families=series(f.title for f in families),
             )
             if families
             else ""
         ),
         chosen=ctx.text("scorecard.chosen_marker") if chosen else "",
         composed=ctx.text("scorecard.composed_marker") if composed else "",
+        unrated=(
+            ctx.text("scorecard.no_rating_marker")
+            if any(s.state == "not_rated" for s in standings.values())
+            else ""
+        ),
         preformatted=grid,
     )
 
 
 def _grid_rating(ctx: Context, standing: Standing) -> str:
     if standing.state == "not_rated":
-        return ctx.text("scorecard.grid_not_rated")
+        return ctx.text("scorecard.grid_no_rating")
     if standing.state == "differs":
         return ctx.text(
             "scorecard.grid_range",
@@ -551,4 +587,8 @@ def _label(ctx: Context, rating_id: str) -> str:
 
 
 def _rating_ids(ctx: Context) -> str:
-    return " ".join(r.id for r in ctx.content.ratings)
+    return series((r.id for r in ctx.content.ratings), "or")
+
+
+def _family_ids(ctx: Context) -> str:
+    return series(f.id for f in ctx.content.families)
