@@ -356,20 +356,21 @@ async def test_answers_refuses_what_it_cannot_show_and_changes_nothing(
         f"ngo_rep: answers {FACTS}", "tactics.answers_not_discussed_none",
         name=facts.name, tactic=FACTS, tactics="",
     )  # fmt: skip
-    await refused(
-        "ngo_rep: answers zzz", "tactics.unknown_tactic",
-        tactic="zzz", tactics=" ".join(sorted(content.tactics)),
-    )  # fmt: skip
+    await refused("ngo_rep: answers zzz", "tactics.unknown_tactic", tactic="zzz")
 
     await convo(f"city_lead: discuss {EXPECT}")
     await refused(
         "ngo_rep: answers fact base", "tactics.answers_not_discussed",
         name=facts.name, tactic=FACTS, tactics=EXPECT,
     )  # fmt: skip
-    await refused(
-        "ngo_rep: answers zzz", "tactics.unknown_tactic",
-        tactic="zzz", tactics=" ".join(sorted(content.tactics)),
+    await refused(  # a typo gets the closest tactic, words after a tactic's name are named
+        "ngo_rep: answers fact-bse", "tactics.unknown_tactic_suggest", tactic="fact-bse", tactics=FACTS,
     )  # fmt: skip
+    await refused(
+        f"ngo_rep: answers {EXPECT} extra", "tactics.extra_words",
+        command="answers", tactic=EXPECT, extra='"extra"',
+    )  # fmt: skip
+    await refused("ngo_rep: answers zzz", "tactics.unknown_tactic", tactic="zzz")
 
 
 async def test_answers_to_questions_or_tactics_the_content_no_longer_has_are_still_shown(

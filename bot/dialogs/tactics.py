@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import replace
 
-from bot.content import SECTORS, Tactic, kebab
+from bot.content import SECTORS, Tactic, kebab, series
 from bot.dialogs.base import CLOSE_ENOUGH, Args, Context, checked_text, command
 from bot.dialogs.questions import Questions
 from bot.dialogs.walk import Walk
@@ -231,7 +231,7 @@ def answers(ctx: Context, args: Args) -> None:
             "tactics.answers_not_discussed" if given else "tactics.answers_not_discussed_none",
             name=ctx.content.tactics[tactic_id].name,
             tactic=tactic_id,
-            tactics=" ".join(given),
+            tactics=series(given),
         )
     messages, left_out = _paged(ctx, tactic_id, given[tactic_id])
     for message in messages:
@@ -410,24 +410,59 @@ def _in_stage(ctx: Context, stage: str) -> list[Tactic]:
 
 def _tactic(ctx: Context, tactic_id: str | None) -> Tactic:
     """The tactic named by its id, its name as listed (`Build a Common Fact Base`), or a part of
-    its name that fits no other tactic (`fact-base`)."""
-    tactics = ctx.content.tactics
-    wanted = kebab(tactic_id or "")
-    t = tactics.get(wanted)
-    if t is not None:
-        return t
-    fits = [t for key, t in tactics.items() if wanted and f"-{wanted}-" in f"-{key}-"]
+    its name that fits no other tactic (`fact-base`). Otherwise a refusal: the tactics a part
+    fits, the closest to a typo (`fact-bse`), or the words after a tactic's name pointed out."""
+    typed = tactic_id or ""
+    fits = _fits(ctx, typed)
     if len(fits) == 1:
         return fits[0]
     if fits:
+        ids = series((t.id for t in fits), "or")
+        ctx.fail("tactics.ambiguous", tactic=typed or "?", tactics=ids)
+    wanted = kebab(typed)
+    ranked = sorted((_closeness(wanted, key), key) for key in ctx.content.tactics)
+    close = [key for score, key in ranked if score >= CLOSE_ENOUGH]
+    start = _leading_tactic(ctx, typed.split())
+    if start is not None and (start[1] or not close):  # a tactic, then words of no command
+        end, _, tactic = start
         ctx.fail(
-            "tactics.ambiguous",
-            tactic=tactic_id or "?",
-            tactics=" ".join(t.id for t in fits),
+            "tactics.extra_words",
+            command=ctx.command,
+            tactic=tactic.id,
+            extra=" ".join(f'"{w}"' for w in typed.split()[end:])[:200],
         )
-    close = difflib.get_close_matches(wanted, list(tactics), 3, CLOSE_ENOUGH)
-    ctx.fail(
-        "tactics.unknown_tactic_suggest" if close else "tactics.unknown_tactic",
-        tactic=tactic_id or "?",
-        tactics=" ".join(close or sorted(tactics)),
-    )
+    if close:
+        ctx.fail(
+            "tactics.unknown_tactic_suggest",
+            tactic=typed or "?",
+            tactics=series(reversed(close[-3:]), "or"),
+        )
+    ctx.fail("tactics.unknown_tactic", tactic=typed or "?")
+
+
+def _leading_tactic(ctx: Context, words: list[str]) -> tuple[int, bool, Tactic] | None:
+    """The longest run of `words` before the last that fits one tactic: how many words, whether
+    they are its id or name in full, and the tactic."""
+    for end in range(len(words) - 1, 0, -1):
+        run = " ".join(words[:end])
+        fits = _fits(ctx, run)
+        if len(fits) == 1:
+            return end, kebab(run) == fits[0].id, fits[0]
+    return None
+
+
+def _fits(ctx: Context, typed: str) -> list[Tactic]:
+    """The tactic whose id or name `typed` is, else every tactic whose id holds it as words."""
+    tactics = ctx.content.tactics
+    wanted = kebab(typed)
+    if wanted in tactics:
+        return [tactics[wanted]]
+    return [t for key, t in tactics.items() if wanted and f"-{wanted}-" in f"-{key}-"]
+
+
+def _closeness(wanted: str, key: str) -> float:
+    """How like a tactic's id `wanted` is, whole or as a run of as many of its words
+    (`fact-bse` is close to `build-a-common-fact-base`)."""
+    words, count = key.split("-"), len(wanted.split("-"))
+    runs = {key, *("-".join(words[i : i + count]) for i in range(len(words) - count + 1))}
+    return max(difflib.SequenceMatcher(None, wanted, run).ratio() for run in runs)
