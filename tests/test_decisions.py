@@ -261,3 +261,12 @@ async def test_organizations_may_have_names_in_any_script(convo, store):
     await convo('lead: partner add "東京都" government')
     out = await convo('lead: join "東京都"')
     assert "lead represents 東京都" in out
+
+
+async def test_a_decision_shows_the_scorecard_item_it_is_linked_to(three_partners, content):
+    convo = three_partners
+    await convo('chamber_rep: decide "Review the agreement every June" --item when.review')
+    await convo('chamber_rep: decide "Meet monthly"')
+    linked = content.prompts.render("decisions.detail_item", item="when.review").strip()
+    assert linked in await convo("city_lead: decision D1")
+    assert "Scorecard item:" not in await convo("city_lead: decision D2")

@@ -196,6 +196,7 @@ def show(ctx: Context, args: Args) -> None:
     ctx.say(
         "decisions.detail",
         summary=_summary_line(ctx, decision),
+        item_line=ctx.text("decisions.detail_item", item=decision.item) if decision.item else "",
         history="\n".join(_history(ctx, decision)),
         choices=_stance_choices(ctx, decision) if decision.is_open else (),
     )
