@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -377,7 +377,24 @@ class Partnership:
         )
 
 
-_MONTHS = ("", *(datetime(2000, m, 1).strftime("%b") for m in range(1, 13)))
+# English names written out, not strftime's: the coach writes US English whatever the locale.
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = (
+    "",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_SHORT_MONTHS = ("", *(month[:3] for month in _MONTHS[1:]))
 
 
 def local(at: str | datetime, zone: ZoneInfo) -> datetime:
@@ -388,21 +405,42 @@ def local(at: str | datetime, zone: ZoneInfo) -> datetime:
     return moment.astimezone(zone)
 
 
-def readable_time(at: str | datetime, zone: ZoneInfo) -> str:
-    """`Tuesday 14 April 2026, 10:00 CDT`: a time as a person reads it, in `zone`."""
-    return local(at, zone).strftime("%A %d %B %Y, %H:%M %Z")
+def clock(at: time | datetime) -> str:
+    """`3:05 PM`: a time of day on the 12-hour clock (noon is 12:00 PM, midnight 12:00 AM)."""
+    return f"{at.hour % 12 or 12}:{at.minute:02d} {'AM' if at.hour < 12 else 'PM'}"
+
+
+def readable_time(at: str | datetime, zone: ZoneInfo, *, abbreviation: bool = True) -> str:
+    """`Tuesday, April 14, 2026, 10:00 AM CDT`: a time as a person reads it, in `zone`.
+
+    With `abbreviation=False`, `Tuesday, April 14, 2026, 10:00 AM`, for text that names the zone
+    in another way.
+    """
+    moment = local(at, zone)
+    text = f"{_day(moment)}, {clock(moment)}"
+    return f"{text} {moment.tzname()}" if abbreviation else text
+
+
+def readable_clock(at: str | datetime, zone: ZoneInfo) -> str:
+    """`3:15 PM CDT`: the time of day of a time, in `zone`."""
+    moment = local(at, zone)
+    return f"{clock(moment)} {moment.tzname()}"
 
 
 def readable_day(at: str | datetime, zone: ZoneInfo) -> str:
-    """`Tuesday 14 April 2026`: the day of a time, in `zone`."""
-    return local(at, zone).strftime("%A %d %B %Y")
+    """`Tuesday, April 14, 2026`: the day of a time, in `zone`."""
+    return _day(local(at, zone))
+
+
+def _day(moment: datetime) -> str:
+    return f"{_WEEKDAYS[moment.weekday()]}, {_MONTHS[moment.month]} {moment.day}, {moment.year}"
 
 
 def short_day(at: str | datetime, zone: ZoneInfo) -> str:
-    """`14 Apr 2026`: a day in a table or a chart, in `zone` (strftime's "%d %b %Y", without its
-    cost: reports list hundreds of them)."""
+    """`Apr 14, 2026`: a day in a table or a chart, in `zone` (built from its fields rather than
+    by strftime: reports list hundreds of them)."""
     day = local(at, zone)
-    return f"{day.day:02d} {_MONTHS[day.month]} {day.year}"
+    return f"{_SHORT_MONTHS[day.month]} {day.day}, {day.year}"
 
 
 def number(value: float) -> str:

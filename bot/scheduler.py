@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from bot import nudges, records, redelivery
 from bot.coach import Coach
 from bot.config import Settings
-from bot.dialogs.checkins import upcoming
+from bot.dialogs.checkins import due_words, upcoming
 from bot.model import Address, Receipt, Reply
 from bot.partnership import Partnership
 from bot.schedule import Schedule, next_due
@@ -93,8 +93,8 @@ async def send_checkin(
         outcome, replies, record = "skipped", [], last | {"due": due.isoformat()}
     elif now - due > MAX_LATENESS and not await store.delivered(pid, token):
         after = upcoming(p, now)
-        when = _local(after, schedule) if after else "-"
-        replies = [Reply(say("checkins.missed", skipped=_local(due, schedule), when=when))]
+        when = due_words(after, schedule) if after else "-"
+        replies = [Reply(say("checkins.missed", skipped=due_words(due, schedule), when=when))]
         outcome, record = "missed", last | {"due": due.isoformat()}
     else:
         decision_log, journal = await store.history_since(
@@ -196,7 +196,7 @@ async def send_reminders(
         say(
             "checkins.reminder",
             org=p.orgs[m.owner].name,
-            when=_local(due, schedule),
+            when=due_words(due, schedule),
             measure=m.name,
         )
         for m in p.measures_in_order()
@@ -208,10 +208,6 @@ async def send_reminders(
         logger.error("reminders for %s due %s could not be delivered", pid, due.isoformat())
         return None
     return len(asks)
-
-
-def _local(due: datetime, schedule: Schedule) -> str:
-    return due.astimezone(schedule.zone).strftime("%A %d %B %Y, %H:%M")
 
 
 # --- arq: the jobs and the worker's settings ---------------------------------------------------

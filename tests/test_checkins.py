@@ -33,10 +33,10 @@ def schedule(cadence: str, day: str, time_: str, tz: str, start: str, **holidays
 @pytest.mark.parametrize(
     ("rule", "after", "expected"),
     [
-        # weekly 09:00 Chicago stays 09:00 local when clocks spring forward (8 March 2026)...
+        # weekly 09:00 Chicago stays 09:00 local when clocks spring forward (March 8, 2026)...
         (("weekly", "tue", "09:00", "America/Chicago", "2026-03-03T15:00+00:00"),
          "2026-03-03T15:00:00+00:00", "2026-03-10T09:00:00-05:00"),
-        # ...and when they fall back (1 November 2026)
+        # ...and when they fall back (November 1, 2026)
         (("weekly", "tue", "09:00", "America/Chicago", "2026-10-27T15:00+00:00"),
          "2026-10-27T14:00:00+00:00", "2026-11-03T09:00:00-06:00"),
         # monthly: the first Tuesday; from the last day of a month into the next
@@ -50,7 +50,7 @@ def schedule(cadence: str, day: str, time_: str, tz: str, start: str, **holidays
         # biweekly: every other week from the first occurrence
         (("biweekly", "wed", "08:00", "America/Denver", "2026-05-04T12:00+00:00"),
          "2026-05-06T14:01:00+00:00", "2026-05-20T08:00:00-06:00"),
-        # a public holiday (Memorial Day, 25 May 2026) moves it to the next working day
+        # a public holiday (Memorial Day, May 25, 2026) moves it to the next working day
         (("weekly", "mon", "09:00", "America/New_York", "2026-05-19T00:00+00:00", "US"),
          "2026-05-19T00:00:00+00:00", "2026-05-26T09:00:00-04:00"),
         # Christmas on a Friday; the Monday after is Boxing Day's substitute holiday in the UK,
@@ -62,7 +62,7 @@ def schedule(cadence: str, day: str, time_: str, tz: str, start: str, **holidays
          "2026-06-20T00:00:00+00:00", "2026-06-25T09:00:00-04:00"),
         (("weekly", "wed", "09:00", "America/Toronto", "2026-06-20T00:00+00:00", "CA", "ON"),
          "2026-06-20T00:00:00+00:00", "2026-06-24T09:00:00-04:00"),
-        # 02:30 does not exist on 8 March 2026 in Chicago: it happens at 03:30, as clocks do
+        # 02:30 does not exist on March 8, 2026 in Chicago: it happens at 03:30, as clocks do
         (("weekly", "sun", "02:30", "America/Chicago", "2026-03-02T00:00+00:00"),
          "2026-03-02T00:00:00+00:00", "2026-03-08T03:30:00-05:00"),
     ],
@@ -90,7 +90,7 @@ lead: checkins weekly tue 09:00 America/Chicago
 async def test_each_check_in_variant_through_the_console(convo, clock):
     await setup_with_checkins(convo, clock)
     out = await convo("lead: checkins now")
-    assert 'Check-in for "Trails": what has happened since Tuesday 14 April 2026.' in out
+    assert 'Check-in for "Trails": what has happened since Tuesday, April 14, 2026.' in out
 
     out = await convo("lead: checkins now")  # nothing since the last one
     assert "Nothing new since the last check-in." in out
@@ -126,7 +126,7 @@ async def test_setting_pausing_and_skipping_check_ins(convo, clock, store):
     await setup_with_checkins(convo, clock)
     assert (await store.due(clock.now + timedelta(days=8)))[0][1] == at("2026-04-21T14:00:00+00:00")
     out = await convo("lead: checkins skip next")
-    assert "The check-in of Tuesday 21 April 2026, 09:00 (America/Chicago) will be skipped" in out
+    assert "The check-in of Tuesday, April 21, 2026, 9:00 AM (America/Chicago) will be skipped" in out
     assert (await store.due(clock.now + timedelta(days=30)))[0][1] == at(
         "2026-04-28T14:00:00+00:00"
     )
@@ -168,8 +168,8 @@ async def test_the_worker_sends_once_skips_and_replaces_a_late_check_in(convo, c
     late = at("2026-05-05T14:00:00+00:00")  # the coach was down for two days
     outcome = await send_checkin(coach, couriers, pid, late, late + timedelta(days=2))
     assert outcome == "missed"
-    assert sent[-1][0].text.startswith("The check-in due on Tuesday 05 May 2026, 09:00 was missed")
-    assert "The next one is on Tuesday 12 May 2026, 09:00" in sent[-1][0].text
+    assert sent[-1][0].text.startswith("The check-in due on Tuesday, May 5, 2026, 9:00 AM (America/Chicago) was missed")
+    assert "The next one is on Tuesday, May 12, 2026, 9:00 AM (America/Chicago)" in sent[-1][0].text
 
 
 def shared_redis_env(redis_socket, prefix, **extra):
@@ -297,8 +297,9 @@ async def test_owners_are_asked_for_their_measures_a_day_ahead(convo, clock, coa
     (reminder,) = sent  # one message, a paragraph per measure
     acme, city = reminder.split("\n\n")
     assert acme == (
-        "Acme: the next check-in is on Tuesday 21 April 2026, 09:00. Please report the latest "
-        'value of Ozone alert days before then, with /coach measure report "Ozone alert days" <value>.'
+        "Acme: the next check-in is on Tuesday, April 21, 2026, 9:00 AM (America/Chicago). Please "
+        "report the latest value of Ozone alert days before then"
+        ', with /coach measure report "Ozone alert days" <value>.'
     )
     assert city.startswith("City of Springfield: the next check-in")
 
@@ -365,9 +366,9 @@ async def test_skips_add_up_and_survive_a_pause(convo, clock, store):
     await setup_with_checkins(convo, clock)
     await convo("lead: checkins skip next")
     await convo("lead: checkins skip next")
-    assert "The next one is on Tuesday 05 May 2026" in await convo("lead: checkins")
+    assert "The next one is on Tuesday, May 5, 2026" in await convo("lead: checkins")
     await convo("lead: checkins pause")
-    assert "The next one is on Tuesday 05 May 2026" in await convo("lead: checkins resume")
+    assert "The next one is on Tuesday, May 5, 2026" in await convo("lead: checkins resume")
     assert (await store.due(clock.now + timedelta(days=60)))[0][1] == at(
         "2026-05-05T14:00:00+00:00"
     )
@@ -377,7 +378,7 @@ async def test_a_biweekly_check_in_can_start_on_a_holiday(convo, clock):
     await setup_with_checkins(convo, clock)
     clock.now = at("2026-05-19T12:00:00+00:00")  # the next Monday is Memorial Day
     out = await convo("lead: checkins biweekly mon 09:00 America/New_York --holidays US")
-    assert "The next one is on Tuesday 26 May 2026, 09:00" in out
+    assert "The next one is on Tuesday, May 26, 2026, 9:00 AM" in out
 
 
 async def test_a_decision_reopened_after_agreement_is_not_celebrated(convo, clock):

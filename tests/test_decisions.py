@@ -42,7 +42,7 @@ async def test_revising_resets_endorsements_and_history_keeps_every_step(three_p
     history = out.split("History:\n", 1)[1]
     # each line: the time in the partnership's zone (UTC: no check-ins set), who, what
     lines = history.strip().splitlines()[:4]
-    assert lines[0].startswith("Tuesday 14 April 2026, 15:00 UTC chamber_rep proposed")
+    assert lines[0].startswith("Tuesday, April 14, 2026, 3:00 PM UTC chamber_rep proposed")
     assert [line.split(" UTC ", 1)[1].split(" ", 1)[1] for line in lines] == [
         'proposed: "Meet monthly"',
         "endorsed for Metro Chamber",

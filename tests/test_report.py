@@ -245,7 +245,7 @@ async def test_each_report_appears_once_in_what_moved_with_its_unit(trails, cloc
     out = await convo("lead: checkins now")
     line = say(
         content, "checkins.moved_measure", measure="Ozone alert days", value="15 days",
-        user="rep", org="Acme", day="Wednesday 15 April 2026",
+        user="rep", org="Acme", day="Wednesday, April 15, 2026",
     )  # fmt: skip
     moved = out.split("Still open")[0].split("--- ")[0]
     assert moved.count(line) == 1
@@ -259,7 +259,7 @@ async def test_dates_are_in_the_partnerships_zone(trails, clock):
     convo = trails
     clock.now = datetime(2026, 4, 15, 3, 30, tzinfo=UTC)  # still the 14th in Chicago
     out = await convo("rep: report md")
-    assert "As of Tuesday 14 April 2026, 22:30 CDT. Times are in America/Chicago." in out
+    assert "As of Tuesday, April 14, 2026, 10:30 PM CDT. Times are in America/Chicago." in out
     assert "trails-progress-report-2026-04-14.md" in out
 
 
@@ -283,7 +283,7 @@ async def test_holidays_name_the_calendar_and_suggest_what_was_meant(trails, sto
     assert (schedule["country"], schedule["region"]) == ("US", "CA")
 
     out = await convo("lead: checkins")
-    assert "every Tuesday at 09:00 (America/Los_Angeles)" in out
+    assert "every Tuesday at 9:00 AM (America/Los_Angeles)" in out
     assert say(content, "checkins.with_holidays", calendar="California (United States)") in out
 
     out = await convo("lead: checkins weekly tue 09:00 America/New_York --holidays NY")
@@ -307,7 +307,7 @@ def test_calendar_codes():
 
 async def test_checkins_shows_schedule_zone_and_calendar(trails, content):
     out = await trails("lead: checkins")
-    assert "Check-ins: every Tuesday at 09:00 (America/Chicago)." in out
+    assert "Check-ins: every Tuesday at 9:00 AM (America/Chicago)." in out
     assert say(content, "checkins.no_holidays") in out
 
 
@@ -380,7 +380,7 @@ async def test_report_docx_reads_back_with_everything_a_funder_needs(
     ) in text  # fmt: skip
     # times in the partnership's zone (Chicago), readable, and ISO kept in a column
     assert "CDT" in text and "Times are in America/Chicago" in text
-    assert "21 Apr 2026" in cells and "2026-04-21T15:00:00+00:00" in cells
+    assert "Apr 21, 2026" in cells and "2026-04-21T15:00:00+00:00" in cells
     # every table starts with a header row marked as one
     for table in doc.tables:
         assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
@@ -395,11 +395,11 @@ async def test_report_takes_a_period_and_comes_as_both_forms(trails, clock, cont
     await reported_partnership(convo, clock)
     out = await convo("lead: report since 2026-05-01")
     assert ".docx: saved as" in out and "--- trails-progress-report-2026-05-12.md ---" in out
-    assert "covering the period since Friday 01 May 2026" in out
-    assert "| 05 May 2026 | 1300 riders |" in out and "| 12 May 2026 | 1400 riders |" in out
-    assert "| 28 Apr 2026 |" not in out
+    assert "covering the period since Friday, May 1, 2026" in out
+    assert "| May 5, 2026 | 1300 riders |" in out and "| May 12, 2026 | 1400 riders |" in out
+    assert "| Apr 28, 2026 |" not in out
     out = await convo("lead: report md last 8 days")
-    assert "covering the period since Tuesday 05 May 2026" in out and ".docx" not in out
+    assert "covering the period since Tuesday, May 5, 2026" in out and ".docx" not in out
     out = await convo("lead: report since May")
     assert say(content, "report.bad_period", period="since may") in out
     out = await convo("lead: report everything")
@@ -589,7 +589,7 @@ async def test_each_check_in_variant_through_the_slack_stand_in(
         return message["text"], slack.fake.uploads[report["files"][0]["id"]].decode()
 
     text, markdown = await check_in()  # quiet: nothing happened yet
-    assert say(content, "checkins.quiet", since="Tuesday 14 April 2026") in text.replace(
+    assert say(content, "checkins.quiet", since="Tuesday, April 14, 2026") in text.replace(
         "&amp;", "&"
     )
     assert "# Progress report: Sacramento Transportation & Air Quality Collaborative" in markdown

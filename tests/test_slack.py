@@ -373,7 +373,7 @@ async def test_setup_without_a_name_opens_a_form_that_sets_up_the_partnership(sl
         ("Acme", "business"),
     ]
     assert "Acme (business) joins the partnership" in slack.said()[-2]
-    assert slack.said()[-1].startswith("Check-ins are set: every Tuesday at 09:00")
+    assert slack.said()[-1].startswith("Check-ins are set: every Tuesday at 9:00 AM")
     assert p.schedule["tz"] == "America/Chicago"
 
 

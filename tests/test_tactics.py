@@ -302,7 +302,7 @@ city_lead: answer "Council approval takes six weeks"
     line = "tactics.answers_line"
     assert convo.channel.prompt(
         line, text="Air monitors at the schools", user="ngo_rep", org="Clean Air Coalition",
-        at="14 Apr 2026, 10:00",
+        at="Apr 14, 2026, 10:00 AM",
     ) in shown[FACTS]  # fmt: skip
     for n, question in enumerate(facts.questions[1:], 2):
         heading = convo.channel.prompt("tactics.answers_question", position=n, question=question)
@@ -313,15 +313,15 @@ city_lead: answer "Council approval takes six weeks"
     )
     assert convo.channel.prompt(
         line, text="Council approval takes six weeks", user="city_lead", org="City of Sacramento",
-        at="14 Apr 2026, 10:00",
+        at="Apr 14, 2026, 10:00 AM",
     ) in shown[EXPECT]  # fmt: skip
     assert convo.channel.prompt(
         line, text="We report to our board monthly", user="chamber_rep", org="Metro Chamber",
-        at="14 Apr 2026, 17:05",
+        at="Apr 14, 2026, 5:05 PM",
     ) in shown[EXPECT]  # fmt: skip
     assert convo.channel.prompt(
         "tactics.answers_line_no_org", text="Ask the transit riders too", user="guest",
-        at="14 Apr 2026, 17:05",
+        at="Apr 14, 2026, 5:05 PM",
     ) in shown[EXPECT]  # fmt: skip
 
     one = await convo.channel.line("chamber_rep: answers expectations-of-process")

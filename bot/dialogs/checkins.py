@@ -19,12 +19,11 @@ import calendar
 import re
 from dataclasses import replace
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from bot import nudges, report
 from bot.content import kebab
 from bot.dialogs.base import Args, Context, checked_text, command
-from bot.partnership import Measure, Partnership, Report, number
+from bot.partnership import Measure, Partnership, Report, clock, number, readable_time
 from bot.schedule import (
     Calendar,
     Schedule,
@@ -129,7 +128,7 @@ def set_cadence(ctx: Context, args: Args) -> None:
     ctx.say(
         "checkins.set_with_holidays" if chosen else "checkins.set",
         schedule=_schedule_words(ctx, schedule),
-        when=_when(due, schedule),
+        when=due_words(due, schedule),
         calendar=chosen.name if chosen else "",
         suggestion=suggestion,
     )
@@ -156,7 +155,7 @@ def resume(ctx: Context) -> None:
     schedule = Schedule.from_dict(p.schedule)
     due = _upcoming(ctx, p)
     _remember_due(ctx, due)
-    ctx.say("checkins.resumed", when=_when(due, schedule))
+    ctx.say("checkins.resumed", when=due_words(due, schedule))
 
 
 def skip_next(ctx: Context) -> None:
@@ -169,7 +168,11 @@ def skip_next(ctx: Context) -> None:
     p.skipped = [s for s in (p.skipped or []) if s > now] + [skipped.isoformat()]
     after = _upcoming(ctx, p)
     _remember_due(ctx, after)
-    ctx.say("checkins.skipped", skipped=_when(skipped, schedule), when=_when(after, schedule))
+    ctx.say(
+        "checkins.skipped",
+        skipped=due_words(skipped, schedule),
+        when=due_words(after, schedule),
+    )
 
 
 def send_now(ctx: Context) -> None:
@@ -206,17 +209,17 @@ def status(ctx: Context) -> None:
     ctx.say(
         "checkins.status",
         schedule=words,
-        when=_when(_upcoming(ctx, p), schedule),
+        when=due_words(_upcoming(ctx, p), schedule),
         holidays=holidays,
     )
 
 
 def _schedule_words(ctx: Context, schedule: Schedule) -> str:
-    """`every Tuesday at 09:00 (America/Chicago)`: the cadence, day, time and zone."""
+    """`every Tuesday at 9:00 AM (America/Chicago)`: the cadence, day, time and zone."""
     return ctx.text(
         f"checkins.schedule_{schedule.cadence}",
         weekday=calendar.day_name[schedule.weekday],
-        time=schedule.at,
+        time=clock(schedule.local_time),
         tz=schedule.tz,
     )
 
@@ -254,9 +257,9 @@ def _remember_due(ctx: Context, due: datetime | None) -> None:
     ctx.remember("schedule", next_due=due.isoformat() if due else "")
 
 
-def _when(due: datetime, schedule: Schedule) -> str:
-    local = due.astimezone(ZoneInfo(schedule.tz))
-    return f"{local.strftime('%A %d %B %Y, %H:%M')} ({schedule.tz})"
+def due_words(due: datetime, schedule: Schedule) -> str:
+    """`Tuesday, April 21, 2026, 9:00 AM (America/Chicago)`: when a check-in is due."""
+    return f"{readable_time(due, schedule.zone, abbreviation=False)} ({schedule.tz})"
 
 
 @command(

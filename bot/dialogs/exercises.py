@@ -31,7 +31,6 @@ import bisect
 import json
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot import themes
 from bot.content import SECTORS, Exercise
@@ -39,7 +38,7 @@ from bot.dialogs.base import Args, Context, checked_text, command
 from bot.dialogs.questions import Questions
 from bot.dialogs.walk import Walk
 from bot.model import Attachment
-from bot.partnership import Partnership
+from bot.partnership import Partnership, readable_clock, readable_time
 
 WRITING = "brainwriting"
 DEBRIEF = "exercise-debrief"
@@ -386,7 +385,7 @@ def record(ctx: Context) -> None:
     summary = ctx.text(
         "exercises.record",
         exercise=found.title,
-        run=last["run"],
+        run=readable_time(last["run"], ctx.partnership.zone),
         count=last["contributors"],
         total=last["asked"],
         themes=last["themes"],
@@ -449,9 +448,7 @@ def _closing(ctx: Context, closes_at: str) -> str:
         return ctx.text("exercises.closes_by_facilitator")
     ends = datetime.fromisoformat(closes_at)
     left = max(0, round((ends - ctx.now).total_seconds() / 60))
-    schedule = ctx.partnership.schedule  # times are read in the partnership's time zone
-    zone = ZoneInfo(str(schedule["tz"])) if schedule and schedule.get("tz") else ZoneInfo("UTC")
-    at = ends.astimezone(zone).strftime("%H:%M %Z")
+    at = readable_clock(ends, ctx.partnership.zone)
     return ctx.text("exercises.closes_in", minutes=left, at=at)
 
 

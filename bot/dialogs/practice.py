@@ -40,7 +40,7 @@ from bot.dialogs.questions import Questions
 from bot.dialogs.scorecard import FAMILIES_TO_CHOOSE
 from bot.dialogs.walk import Walk
 from bot.model import Attachment, Choice, Reply
-from bot.partnership import Member, Org, Partnership
+from bot.partnership import Member, Org, Partnership, readable_day
 
 SUFFIX = "#practice"
 SPACES = {"practice": "practice", "exercise": "home"}  # command -> the space it acts in
@@ -363,7 +363,11 @@ def summary(ctx: Context) -> None:
         if e["type"] == "practice-answer" and e.get("run") == state["run"]
     ]
     lines = [
-        ctx.text("practice.summary_title", title=case.title, run=state["run"][:10]),
+        ctx.text(
+            "practice.summary_title",
+            title=case.title,
+            run=readable_day(state["run"], ctx.partnership.zone),
+        ),
         "",
         ctx.text("practice.summary_roles"),
         *(

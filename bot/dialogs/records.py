@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from bot import records
 from bot.dialogs.base import Args, Context, command
 from bot.model import Address
-from bot.partnership import Partnership
+from bot.partnership import Partnership, readable_time
 from bot.records import DELETE_CONFIRM_S, LINK_CODE_TTL_S, Retention
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
@@ -136,8 +135,7 @@ def _listed(ctx: Context, p: Partnership) -> str:
 def _local(p: Partnership, stamp: str) -> str:
     """A time as people read it: in the partnership's time zone (UTC before it has one)."""
     try:
-        zone = ZoneInfo((p.schedule or {}).get("tz") or "UTC")
-        return datetime.fromisoformat(stamp).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+        return readable_time(stamp, p.zone)
     except (ValueError, KeyError):
         return stamp
 

@@ -9,7 +9,7 @@ organizations, and the next check-in.
 from __future__ import annotations
 
 from bot.dialogs.base import Args, Context, command
-from bot.dialogs.checkins import upcoming
+from bot.dialogs.checkins import due_words, upcoming
 from bot.dialogs.scorecard import current_item
 from bot.dialogs.tactics import current_question
 from bot.schedule import Schedule
@@ -98,9 +98,7 @@ def _on_everyone(ctx: Context, user_id: str) -> list[str]:
             )
     due = upcoming(p, ctx.now)
     if due is not None and p.schedule is not None:
-        schedule = Schedule.from_dict(p.schedule)
-        local = due.astimezone(schedule.zone)
-        when = f"{local.strftime('%A %d %B %Y, %H:%M')} ({schedule.tz})"
+        when = due_words(due, Schedule.from_dict(p.schedule))
         lines.append(ctx.text("status.next_checkin", when=when))
     return lines
 

@@ -18,7 +18,7 @@ from bot.content import SECTORS, Tactic, kebab, series
 from bot.dialogs.base import CLOSE_ENOUGH, Args, Context, checked_text, command
 from bot.dialogs.questions import Questions
 from bot.dialogs.walk import Walk
-from bot.partnership import local, short_day
+from bot.partnership import clock, local, short_day
 from bot.store import Entry
 
 ANSWER_LIMIT = 2000
@@ -290,7 +290,7 @@ def _answer_line(ctx: Context, entry: Entry, *, limit: int | None = None) -> str
     by = entry.get("by", "")
     user = entry.get("name") or (p.members[by].name if by in p.members else by)
     at = local(entry["at"], p.zone)
-    when = f"{short_day(at, p.zone)}, {at:%H:%M}"
+    when = f"{short_day(at, p.zone)}, {clock(at)}"
     if entry.get("org"):
         return ctx.text("tactics.answers_line", text=text, user=user, org=entry["org"], at=when)
     return ctx.text("tactics.answers_line_no_org", text=text, user=user, at=when)
