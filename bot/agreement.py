@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.content import Content, Family, Item
+from bot.content import Content, Family, Item, series
 from bot.partnership import Decision, Partnership, Standing, readable_day, short_day
 from bot.report import (
     Row,
@@ -188,7 +188,7 @@ def _parties(p: Partnership, content: Content) -> tuple[Row, ...]:
                 (
                     org.name,
                     say(sector) if sector in content.prompts else org.sector,
-                    ", ".join(members) or say("agreement.no_representatives"),
+                    series(members) or say("agreement.no_representatives"),
                 )
             )
         )
@@ -205,7 +205,7 @@ def _facilitators(p: Partnership, content: Content) -> str:
         )
     if not people:
         return say("agreement.no_facilitators")
-    return say("agreement.facilitators", facilitators=", ".join(people))
+    return say("agreement.facilitators", facilitators=series(people))
 
 
 def _standing_words(p: Partnership, content: Content, standing: Standing) -> str:
@@ -265,7 +265,7 @@ def _decision_line(p: Partnership, content: Content, d: Decision) -> str:
         decision=d.id,
         text=d.text,
         day=readable_day(d.agreed_at or d.created_at, p.zone),
-        endorsements=", ".join(
+        endorsements=series(
             say(
                 "agreement.endorsement",
                 org=p.org_name(org),
@@ -310,7 +310,7 @@ def _open_item(
         reasons.append(
             say(
                 "agreement.why_rated_low",
-                orgs=names(p, low, " and "),
+                orgs=names(p, low),
                 count=len(low),
                 rating=labels.get(NOT_IN_PLACE, NOT_IN_PLACE),
             )

@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.content import Content
+from bot.content import Content, series
 from bot.partnership import (
     STATUSES,
     Decision,
@@ -218,11 +218,12 @@ def decision_rows(p: Partnership, content: Content, status: str) -> list[Row]:
     return rows
 
 
-def names(p: Partnership, orgs: Iterable[str], separator: str = ", ") -> str:
-    """Organization names in the partnership's order (then any that left since)."""
+def names(p: Partnership, orgs: Iterable[str]) -> str:
+    """Organization names in the partnership's order (then any that left since), as a sentence
+    lists them: `A`, `A and B`, `A, B and C`."""
     order = list(p.orgs)
     ranked = sorted(orgs, key=lambda o: (order.index(o) if o in order else len(order), o))
-    return separator.join(p.org_name(o) for o in ranked)
+    return series(p.org_name(o) for o in ranked)
 
 
 def waits_on(p: Partnership, content: Content, d: Decision, absent: set[str] | None = None) -> str:
@@ -233,7 +234,8 @@ def waits_on(p: Partnership, content: Content, d: Decision, absent: set[str] | N
     if status in ("agreed", "withdrawn"):
         return say("report.waits_on_nothing")
     if status == "objected":
-        return say("report.waits_on_revision", orgs=names(p, d.objected_by()))
+        objecting = d.objected_by()
+        return say("report.waits_on_revision", orgs=names(p, objecting), count=len(objecting))
     if absent is None:
         absent = set(p.orgs_without_members())
     endorsed = d.endorsed_by()
@@ -242,7 +244,7 @@ def waits_on(p: Partnership, content: Content, d: Decision, absent: set[str] | N
         say("report.org_absent", org=p.orgs[key].name) if key in absent else p.orgs[key].name
         for key in waiting
     ]
-    return ", ".join(parts) or say("decisions.nobody")
+    return series(parts) or say("decisions.nobody")
 
 
 def _decision_line(facts: Facts, d: Decision) -> str:

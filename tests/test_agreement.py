@@ -235,6 +235,22 @@ async def test_reviewing_words_every_item_for_the_agreement_in_place(recorded, c
     assert say(content, "agreement.mode", mode=say(content, "scorecard.mode_reviewing")) in out
 
 
+async def test_sentences_list_organizations_and_count_them_as_english_does(three_partners):
+    convo = three_partners
+    for who in ("city_lead", "chamber_rep", "ngo_rep"):
+        await convo(f"{who}: rate why.vision not-in-place")
+    await convo("ngo_rep: rate who.partners in-place")
+    await convo('ngo_rep: decide "Meet monthly"')
+    await convo('city_lead: object D1 "Too often"')
+    await convo('chamber_rep: object D1 "Too often for us too"')
+    out = await convo("city_lead: export agreement md")
+    assert "City of Sacramento, Metro Chamber and Clean Air Coalition rate it Not in place." in out
+    assert "1 of 3 organizations has rated it" in out
+    assert "Still to be rated by City of Sacramento and Metro Chamber." in out
+    out = await convo("city_lead: report md")
+    assert "a revision, or City of Sacramento and Metro Chamber changing their stance" in out
+
+
 def test_file_names_carry_the_kind_of_document():
     from bot import report
 
