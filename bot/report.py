@@ -508,7 +508,7 @@ def markdown(report: Report, content: Content) -> str:
         out.append(say("report.differences_intro") + "\n" + "\n".join(report.differences))
     out.append(f"## {say('report.h_measures')}")
     if not report.measures:
-        out.append(say("checkins.report_no_measures"))
+        out.append(say("report.summary_no_measures"))
     header = _values_header(content)
     for view in report.measures:
         out.append(f"### {view.measure.name}")
@@ -599,7 +599,7 @@ def docx(report: Report, content: Content) -> bytes:
 
     doc.add_heading(say("report.h_measures"), level=1)
     if not report.measures:
-        doc.add_paragraph(say("checkins.report_no_measures"))
+        doc.add_paragraph(say("report.summary_no_measures"))
     header = _values_header(content)
     for view in report.measures:
         doc.add_heading(view.measure.name, level=2)

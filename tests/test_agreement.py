@@ -251,6 +251,27 @@ async def test_sentences_list_organizations_and_count_them_as_english_does(three
     assert "a revision, or City of Sacramento and Metro Chamber changing their stance" in out
 
 
+async def test_documents_carry_no_chat_instructions(recorded, content, tmp_path):
+    folder = tmp_path / "files"
+    for line in ("export agreement", "report"):  # each as Word and as Markdown
+        out = await recorded(f"city_lead: {line}")
+        markdown = out.split(".md ---\n", 1)[1]
+        assert "/coach" not in markdown
+        doc = docx_of(out, folder)
+        cells = [c.text for t in doc.tables for c in t._cells]
+        assert not [t for t in [p.text for p in doc.paragraphs] + cells if "/coach" in t]
+    out = await recorded("city_lead: export decisions md")
+    assert "/coach" not in out.split(".md ---\n", 1)[1]
+    # the conversation may still say how to link a decision (D3 is agreed and linked to none)
+    out = await recorded("city_lead: agreement")
+    assert say(content, "agreement.link_unlinked", count=1) in out.split("--- ")[0]
+
+
+async def test_a_decision_log_with_no_decisions_exports_without_chat_instructions(three_partners):
+    out = await three_partners("city_lead: export decisions md")
+    assert "/coach" not in out.split(".md ---\n", 1)[1]
+
+
 def test_file_names_carry_the_kind_of_document():
     from bot import report
 

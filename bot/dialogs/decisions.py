@@ -358,7 +358,7 @@ def _markdown(ctx: Context, listed: list[Decision]) -> str:
             )
         )
     if not listed:
-        parts.append(ctx.text("decisions.none_yet"))
+        parts.append(ctx.text("decisions.md_none"))
     return "\n\n".join(parts) + "\n"
 
 
