@@ -22,7 +22,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -34,6 +34,7 @@ from bot.partnership import (
     Decision,
     Measure,
     Partnership,
+    Standing,
     local,
     number,
     readable_day,
@@ -66,6 +67,15 @@ class MeasureView:
     rows: tuple[Row, ...]  # date, value, reporter, progress, ISO time: the period's reports
 
 
+@dataclass(frozen=True)
+class Moved:
+    """What moved, a line each, and the legend of the mark on items that are the coach's own
+    when a line carries it ("" when none does)."""
+
+    lines: tuple[str, ...]
+    legend: str = ""
+
+
 @dataclass
 class Report:
     """What the report says, gathered once and rendered as Markdown or as a Word document."""
@@ -80,8 +90,9 @@ class Report:
     decisions: dict[str, list[str]] = field(default_factory=dict)  # status -> Markdown lines
     scorecard: list[Row] = field(default_factory=list)
     differences: list[str] = field(default_factory=list)
+    scorecard_legend: str = ""  # explains the mark on the coach's own items, when one is listed
     measures: list[MeasureView] = field(default_factory=list)
-    moved: list[str] = field(default_factory=list)
+    moved: Moved = field(default_factory=lambda: Moved(()))
     still_open: list[str] = field(default_factory=list)
 
 
@@ -129,7 +140,7 @@ def build(
     now: datetime,
     since: datetime | None = None,
     *,
-    moved: list[str] | None = None,
+    moved: Moved | None = None,
     facts: Facts | None = None,
 ) -> Report:
     """The report on `p` at `now`. `since` limits the measures' values and "what moved" to a
@@ -183,7 +194,7 @@ def build(
     )
     for status, listed in by_status.items():
         report.decisions[status] = [_decision_line(facts, d) for d in listed]
-    report.scorecard, report.differences = _scorecard(p, content, zone)
+    report.scorecard, report.differences, report.scorecard_legend = _scorecard(p, content, zone)
     report.measures = views
     if moved is None:
         moved = moved_lines(p, content, decision_log, journal, zone, since)
@@ -264,20 +275,22 @@ def _decision_line(facts: Facts, d: Decision) -> str:
     return line
 
 
-def _scorecard(p: Partnership, content: Content, zone: ZoneInfo) -> tuple[list[Row], list[str]]:
-    """A row per organization's latest rating of each item (rating, note, who, when), and the
-    items on which the organizations' ratings differ."""
+def _scorecard(
+    p: Partnership, content: Content, zone: ZoneInfo
+) -> tuple[list[Row], list[str], str]:
+    """A row per organization's latest rating of each item (rating, note, who, when), the
+    items on which the organizations' ratings differ, and the legend of the mark they carry."""
     say = content.prompts.render
     labels = {r.id: r.label for r in content.ratings}
     rows = []
     differences = []
-    for item_id in content.items:
-        standing = p.standing(item_id, content.scale)
+    for item in content.items.values():
+        standing = p.standing(item.id, content.scale)
         for org, rating in standing.ratings.items():
             rows.append(
                 Row(
                     (
-                        item_id,
+                        item.marked,
                         p.org_name(org),
                         labels.get(rating.rating, rating.rating),
                         rating.note or "-",
@@ -290,7 +303,7 @@ def _scorecard(p: Partnership, content: Content, zone: ZoneInfo) -> tuple[list[R
             differences.append(
                 say(
                     "report.difference_line",
-                    item=item_id,
+                    item=item.marked,
                     org_ratings="; ".join(
                         say(
                             "report.org_rating",
@@ -301,7 +314,43 @@ def _scorecard(p: Partnership, content: Content, zone: ZoneInfo) -> tuple[list[R
                     ),
                 )
             )
-    return rows, differences
+    rated = [item_id for item_id in content.items if p.org_ratings(item_id)]
+    return rows, differences, legend(content, rated)
+
+
+def legend(content: Content, item_ids: Iterable[str]) -> str:
+    """The sentence that explains the mark on items that are the coach's own, when any of
+    `item_ids` is one ("" when none is): a symbol is explained wherever it appears."""
+    if any(content.items[i].composed for i in item_ids if i in content.items):
+        return content.prompts.render("scorecard.composed_marker").strip()
+    return ""
+
+
+def marked(content: Content, item_id: str) -> str:
+    """An item's id as lists show it (`Item.marked`); an id no longer in the content as it is."""
+    item = content.items.get(item_id)
+    return item.marked if item else item_id
+
+
+def standing_words(p: Partnership, content: Content, standing: Standing) -> str:
+    """How an item stands across the organizations, in a sentence: agreed at a rating; the
+    organizations differ, from what to what; some have rated it so far; or none has."""
+    say = content.prompts.render
+    label = {r.id: r.label for r in content.ratings}.get
+    if standing.state == "not_rated":
+        return say("agreement.standing_not_rated")
+    if standing.state == "differs":
+        return say(
+            "agreement.standing_differs",
+            low=label(standing.low or "", standing.low),
+            high=label(standing.high or "", standing.high),
+        )
+    rating = label(standing.low or "", standing.low)
+    if standing.state == "agreed":
+        return say("agreement.standing_agreed", rating=rating)
+    return say(
+        "agreement.standing_partly", rated=len(standing.ratings), total=len(p.orgs), rating=rating
+    )
 
 
 def amount(content: Content, value: float, unit: str) -> str:
@@ -389,10 +438,11 @@ def moved_lines(
     since: datetime | None = None,
     *,
     last: dict[str, str] | None = None,
-) -> list[str]:
-    """What moved: decisions agreed, proposed and objected to, items rated, measures reported,
-    each once. Since `since` when given; else after the stream ids of the last check-in (or
-    `last`); the entries passed may be all of them or only the newer ones."""
+) -> Moved:
+    """What moved: decisions agreed, proposed and objected to, items rated (by which
+    organizations, and how each stands now), measures reported, each once. Since `since` when
+    given; else after the stream ids of the last check-in (or `last`); the entries passed may
+    be all of them or only the newer ones."""
     say = content.prompts.render
     if since is not None:
         cutoff = since.isoformat()
@@ -427,14 +477,19 @@ def moved_lines(
         else:
             continue
         seen.add(key)
-    rated: dict[str, str] = {}
+    rated: dict[str, set[str]] = {}  # item -> the organizations that rated it
     for e in new_journal:
         if e.get("type") == "rating":
-            rated[e["item"]] = e["rating"]
-    labels = {r.id: r.label for r in content.ratings}
+            by = e.get("org") or p.org_of(e.get("by", "")) or e.get("by", "")
+            rated.setdefault(e["item"], set()).add(by)
     lines += [
-        say("checkins.moved_rated", item=item, rating=labels.get(rating, rating))
-        for item, rating in rated.items()
+        say(
+            "checkins.moved_rated",
+            item=marked(content, item),
+            orgs=names(p, orgs),
+            standing=standing_words(p, content, p.standing(item, content.scale)),
+        )
+        for item, orgs in rated.items()
     ]
     for e in new_journal:
         if e.get("type") != "measure-report":
@@ -451,7 +506,7 @@ def moved_lines(
                 day=readable_day(e["at"], zone),
             )
         )
-    return lines
+    return Moved(tuple(lines), legend(content, rated))
 
 
 def _member_name(p: Partnership, user_id: str) -> str:
@@ -506,6 +561,8 @@ def markdown(report: Report, content: Content) -> str:
         out.append(md_table(_scorecard_header(content), report.scorecard))
     if report.differences:
         out.append(say("report.differences_intro") + "\n" + "\n".join(report.differences))
+    if report.scorecard_legend:
+        out.append(report.scorecard_legend)
     out.append(f"## {say('report.h_measures')}")
     if not report.measures:
         out.append(say("report.summary_no_measures"))
@@ -518,7 +575,9 @@ def markdown(report: Report, content: Content) -> str:
         elif view.measure.reports:
             out.append(say("report.none_in_period"))
     out.append(f"## {say('report.h_moved_period' if report.since else 'report.h_moved')}")
-    out.append("\n".join(report.moved) if report.moved else say("report.nothing_moved"))
+    out.append("\n".join(report.moved.lines) or say("report.nothing_moved"))
+    if report.moved.legend:
+        out.append(report.moved.legend)
     out.append(f"## {say('report.h_open')}")
     out.append("\n".join(report.still_open) if report.still_open else say("report.nothing_open"))
     return "\n\n".join(out) + "\n"
@@ -596,6 +655,8 @@ def docx(report: Report, content: Content) -> bytes:
         doc.add_paragraph(say("report.differences_intro"))
         for line in report.differences:
             doc.add_paragraph(line.removeprefix("- "), style="List Bullet")
+    if report.scorecard_legend:
+        doc.add_paragraph(report.scorecard_legend)
 
     doc.add_heading(say("report.h_measures"), level=1)
     if not report.measures:
@@ -616,7 +677,9 @@ def docx(report: Report, content: Content) -> bytes:
         docx_table(doc, header, view.rows)
 
     doc.add_heading(say("report.h_moved_period" if report.since else "report.h_moved"), level=1)
-    docx_bullets(doc, report.moved, say("report.nothing_moved"))
+    docx_bullets(doc, report.moved.lines, say("report.nothing_moved"))
+    if report.moved.legend:
+        doc.add_paragraph(report.moved.legend)
     doc.add_heading(say("report.h_open"), level=1)
     docx_bullets(doc, report.still_open, say("report.nothing_open"))
     return docx_bytes(doc)
@@ -640,7 +703,7 @@ def docx_bytes(doc: Any) -> bytes:
     return out.getvalue()
 
 
-def docx_bullets(doc: Any, lines: list[str], empty: str) -> None:
+def docx_bullets(doc: Any, lines: Sequence[str], empty: str) -> None:
     if not lines:
         doc.add_paragraph(empty)
     for line in lines:

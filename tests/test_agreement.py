@@ -299,6 +299,20 @@ async def test_agreement_shows_what_is_settled_and_what_is_not_with_the_draft(re
     assert "## " + say(content, "agreement.h_to_settle") in out
 
 
+async def test_the_conversation_marks_the_coachs_own_items_and_says_what_the_mark_means(
+    recorded, content
+):
+    legend = say(content, "scorecard.composed_marker").strip()
+    chat = (await recorded("ngo_rep: agreement")).split("--- ")[0]
+    untouched = next(line for line in chat.splitlines() if "when.milestones" in line)
+    assert "when.milestones †" in untouched and "why.values," in untouched  # no mark
+    assert legend in chat
+    await recorded("ngo_rep: rate when.timeline not-in-place")
+    chat = (await recorded("ngo_rep: agreement")).split("--- ")[0]
+    assert "- when.timeline †: " in chat
+    assert "- who.representatives: " in chat  # one of the Scorecard's own: no mark
+
+
 async def test_the_conversation_stays_short_however_much_is_open(recorded, store):
     long_text = "Share data " + "and more data " * 60
     for _ in range(15):
