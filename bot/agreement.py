@@ -35,6 +35,7 @@ from bot.report import (
     legend,
     marked,
     md_table,
+    md_text,
     names,
     new_docx,
     standing_words,
@@ -476,15 +477,17 @@ def outline(agreement: Agreement, content: Content) -> list[Block]:
 
 
 def markdown(agreement: Agreement, content: Content) -> str:
-    """The draft as Markdown: a heading per section and item, lists, and tables."""
+    """The draft as Markdown: a heading per section and item, lists, and tables; every text
+    escaped (`md_text`), so nobody's words turn into Markdown."""
     out = []
     for block in outline(agreement, content):
         if isinstance(block, Heading):
-            out.append("#" * (block.level + 1) + " " + block.text)
+            out.append("#" * (block.level + 1) + " " + md_text(block.text))
         elif isinstance(block, Paragraph):
-            out.append(block.text)
+            out.append(md_text(block.text))
         elif isinstance(block, Bullets):
-            out.append("\n".join(f"- {line}" for line in block.lines) or block.empty)
+            lines = "\n".join(f"- {md_text(line)}" for line in block.lines)
+            out.append(lines or md_text(block.empty))
         else:
             out.append(md_table(block.header, block.rows))
     return "\n\n".join(out) + "\n"

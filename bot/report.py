@@ -14,7 +14,8 @@ baseline and target differ by line style and marker as well, and the chart's leg
 matplotlib is imported only when a chart is drawn, so nothing else pays for it.
 
 The partnering-agreement draft (bot/agreement.py) is made with the same parts: `filename`,
-`Row`, `md_table`, `new_docx`, `docx_table` (its header row marked as one), `docx_bullets`.
+`Row`, `md_text` (the one Markdown escape, which the decision log's export uses too),
+`md_table`, `new_docx`, `docx_table` (its header row marked as one), `docx_bullets`.
 """
 
 from __future__ import annotations
@@ -541,16 +542,31 @@ def _stream_id(entry_id: str) -> tuple[int, int]:
 
 
 def markdown(report: Report, content: Content) -> str:
-    """The report as Markdown: headings, lists, and a table per measure (with an ISO column)."""
+    """The report as Markdown: headings, lists, and a table per measure (with an ISO column).
+    Every text in it is escaped (`md_text`), so nobody's words turn into Markdown."""
     say = content.prompts.render
-    out = [f"# {report.title}", report.as_of, f"## {say('report.h_summary')}", report.summary]
-    out.append(f"## {say('report.h_decisions')}")
+    out: list[str] = []
+
+    def heading(level: int, text: str) -> None:
+        out.append("#" * level + " " + md_text(text))
+
+    def text(*texts: str) -> None:
+        out.extend(md_text(t) for t in texts if t)
+
+    def bullets(lines: Sequence[str], empty: str) -> None:
+        out.append(md_lines(lines) if lines else md_text(empty))
+
+    heading(1, report.title)
+    text(report.as_of)
+    heading(2, say("report.h_summary"))
+    text(report.summary)
+    heading(2, say("report.h_decisions"))
     for status in ("objected", "proposed", "agreed", "withdrawn"):
         lines = report.decisions.get(status, [])
-        out.append(f"### {say(f'report.h_{status}', count=len(lines))}")
-        out.append("\n".join(lines) if lines else say("report.none"))
-    out.append(f"## {say('report.h_scorecard')}")
-    out.append(
+        heading(3, say(f"report.h_{status}", count=len(lines)))
+        bullets(lines, say("report.none"))
+    heading(2, say("report.h_scorecard"))
+    text(
         say(
             "report.scorecard_coverage",
             rated=len({row.cells[0] for row in report.scorecard}),
@@ -560,39 +576,67 @@ def markdown(report: Report, content: Content) -> str:
     if report.scorecard:
         out.append(md_table(_scorecard_header(content), report.scorecard))
     if report.differences:
-        out.append(say("report.differences_intro") + "\n" + "\n".join(report.differences))
-    if report.scorecard_legend:
-        out.append(report.scorecard_legend)
-    out.append(f"## {say('report.h_measures')}")
+        out.append(md_text(say("report.differences_intro")) + "\n" + md_lines(report.differences))
+    text(report.scorecard_legend)
+    heading(2, say("report.h_measures"))
     if not report.measures:
-        out.append(say("report.summary_no_measures"))
+        text(say("report.summary_no_measures"))
     header = _values_header(content)
     for view in report.measures:
-        out.append(f"### {view.measure.name}")
-        out.append(view.facts)
+        heading(3, view.measure.name)
+        text(view.facts)
         if view.rows:
             out.append(md_table(header, view.rows))
         elif view.measure.reports:
-            out.append(say("report.none_in_period"))
-    out.append(f"## {say('report.h_moved_period' if report.since else 'report.h_moved')}")
-    out.append("\n".join(report.moved.lines) or say("report.nothing_moved"))
-    if report.moved.legend:
-        out.append(report.moved.legend)
-    out.append(f"## {say('report.h_open')}")
-    out.append("\n".join(report.still_open) if report.still_open else say("report.nothing_open"))
+            text(say("report.none_in_period"))
+    heading(2, say("report.h_moved_period" if report.since else "report.h_moved"))
+    bullets(report.moved.lines, say("report.nothing_moved"))
+    text(report.moved.legend)
+    heading(2, say("report.h_open"))
+    bullets(report.still_open, say("report.nothing_open"))
     return "\n\n".join(out) + "\n"
 
 
+# emphasis, code, links, HTML, table cells, headings, strikethrough, entities; `_` inside a word
+# (`chamber_rep`) is no emphasis, and stays as it is
+_MD_SYNTAX = re.compile(r"[\\`*\[\]<>|~#]|(?<![^\W_])_|_(?![^\W_])|&(?=#?\w+;)")
+_MD_LINE_START = re.compile(r"^(\s*\d*)((?<=\d)[.)]|(?<!\d)[-+=])", re.MULTILINE)  # list, heading
+_MD_BULLET = re.compile(r"(\s*- )?(.*)")
+
+
+def md_text(text: str) -> str:
+    """`text` as Markdown shows it, character for character: what Markdown would read as
+    syntax (emphasis, code, links, HTML, table cells, headings, strikethrough, entities, a list
+    marker starting a line) is escaped, so `*pending*` stays `*pending*`. The Markdown
+    documents pass every text through it: people's notes, decisions and names, and the
+    prompts' words around them."""
+    return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), _md_inline(text))
+
+
+def _md_inline(text: str) -> str:
+    """`md_text` inside a table cell, where nothing starts a block."""
+    return _MD_SYNTAX.sub(lambda m: "\\" + m.group(0), text)
+
+
+def md_lines(lines: Iterable[str]) -> str:
+    """Lines that start with their own list marker (`- `, `  - `, from the prompts), with the
+    text after it escaped (`md_text`)."""
+    out = []
+    for line in "\n".join(lines).split("\n"):
+        bullet, text = _MD_BULLET.fullmatch(line).groups()  # type: ignore[union-attr]
+        out.append((bullet or "") + md_text(text))
+    return "\n".join(out)
+
+
 def md_table(header: tuple[str, ...], rows: Iterable[Row]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_md_cell(c) for c in row.cells) + " |" for row in rows]
+    """A table, every cell escaped (`md_text`) and on one line."""
+
+    def cells(texts: Iterable[str]) -> str:
+        return "| " + " | ".join(_md_inline(t).replace("\n", " ") for t in texts) + " |"
+
+    lines = [cells(header), "|" + "---|" * len(header)]
+    lines += [cells(row.cells) for row in rows]
     return "\n".join(lines)
-
-
-def _md_cell(text: str) -> str:
-    if "|" in text or "\n" in text:
-        return text.replace("|", "\\|").replace("\n", " ")
-    return text
 
 
 def _scorecard_header(content: Content) -> tuple[str, ...]:

@@ -324,6 +324,24 @@ async def test_the_coachs_own_items_are_marked_in_the_reports_scorecard(trails, 
     assert difference.removeprefix("- ") in paragraphs and legend in paragraphs
 
 
+async def test_markdown_documents_show_peoples_words_as_they_typed_them(trails, tmp_path):
+    convo = trails
+    note = "*pending* board_vote | [draft](x) <b>"
+    await convo(f'rep: rate who.partners in-place "{note}"')
+    await convo('rep: decide "Share _all_ data **now** # 1"')
+    escaped_note = r"\*pending\* board_vote \| \[draft\](x) \<b\>"
+    escaped_text = r"Share \_all\_ data \*\*now\*\* \# 1"
+    for line in ("report md", "export agreement md", "export decisions md"):
+        markdown = (await convo(f"lead: {line}")).split(".md ---\n", 1)[1]
+        assert escaped_text in markdown
+        assert "Share _all_" not in markdown and "**now**" not in markdown
+        if line != "export decisions md":
+            assert escaped_note in markdown and "*pending*" not in markdown
+    out = await convo("lead: report docx")  # Word needs no escaping: the words as typed
+    doc = docx_of(out, tmp_path / "files")
+    assert note in {c.text for t in doc.tables for c in t._cells}
+
+
 async def test_dates_are_in_the_partnerships_zone(trails, clock):
     convo = trails
     clock.now = datetime(2026, 4, 15, 3, 30, tzinfo=UTC)  # still the 14th in Chicago

@@ -346,15 +346,22 @@ def _history(ctx: Context, decision: Decision) -> list[str]:
 
 
 def _markdown(ctx: Context, listed: list[Decision]) -> str:
+    """The decision log as Markdown; every text filled in is escaped (`report.md_text`)."""
     p = ctx.partnership
-    parts = [ctx.text("decisions.md_title", partnership=p.name, at=readable_time(ctx.now, p.zone))]
+    md = report.md_text
+    at = readable_time(ctx.now, p.zone)
+    parts = [ctx.text("decisions.md_title", partnership=md(p.name or ""), at=at)]
     for decision in listed:
+        described = {
+            key: md(value) if isinstance(value, str) else value
+            for key, value in _described(ctx, decision).items()
+        }
         parts.append(
             ctx.text(
                 "decisions.md_decision",
-                item=decision.item or ctx.text("decisions.no_item"),
-                history="\n".join(f"- {line}" for line in _history(ctx, decision)),
-                **_described(ctx, decision),
+                item=md(decision.item or ctx.text("decisions.no_item")),
+                history="\n".join(f"- {md(line)}" for line in _history(ctx, decision)),
+                **described,
             )
         )
     if not listed:
