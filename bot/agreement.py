@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.content import Content, Family, Item
+from bot.content import Content, Family, Item, series
 from bot.partnership import Decision, Partnership, Standing, readable_day, short_day
 from bot.report import (
     Row,
@@ -32,9 +32,13 @@ from bot.report import (
     docx_bytes,
     docx_table,
     filename,
+    legend,
+    marked,
     md_table,
+    md_text,
     names,
     new_docx,
+    standing_words,
     waits_on,
 )
 
@@ -124,7 +128,7 @@ def build(p: Partnership, content: Content, now: datetime) -> Agreement:
                     item=item,
                     heading=say(key, question=item.question(p.mode), item=item.id),
                     state=standing.state,
-                    standing=_standing_words(p, content, standing),
+                    standing=standing_words(p, content, standing),
                     decisions=tuple(
                         _decision_line(p, content, d) for d in by_item.get(item.id, ())
                     ),
@@ -188,7 +192,7 @@ def _parties(p: Partnership, content: Content) -> tuple[Row, ...]:
                 (
                     org.name,
                     say(sector) if sector in content.prompts else org.sector,
-                    ", ".join(members) or say("agreement.no_representatives"),
+                    series(members) or say("agreement.no_representatives"),
                 )
             )
         )
@@ -205,26 +209,7 @@ def _facilitators(p: Partnership, content: Content) -> str:
         )
     if not people:
         return say("agreement.no_facilitators")
-    return say("agreement.facilitators", facilitators=", ".join(people))
-
-
-def _standing_words(p: Partnership, content: Content, standing: Standing) -> str:
-    say = content.prompts.render
-    label = {r.id: r.label for r in content.ratings}.get
-    if standing.state == "not_rated":
-        return say("agreement.standing_not_rated")
-    if standing.state == "differs":
-        return say(
-            "agreement.standing_differs",
-            low=label(standing.low or "", standing.low),
-            high=label(standing.high or "", standing.high),
-        )
-    rating = label(standing.low or "", standing.low)
-    if standing.state == "agreed":
-        return say("agreement.standing_agreed", rating=rating)
-    return say(
-        "agreement.standing_partly", rated=len(standing.ratings), total=len(p.orgs), rating=rating
-    )
+    return say("agreement.facilitators", facilitators=series(people))
 
 
 def _rating_rows(p: Partnership, content: Content, standing: Standing) -> tuple[Row, ...]:
@@ -265,7 +250,7 @@ def _decision_line(p: Partnership, content: Content, d: Decision) -> str:
         decision=d.id,
         text=d.text,
         day=readable_day(d.agreed_at or d.created_at, p.zone),
-        endorsements=", ".join(
+        endorsements=series(
             say(
                 "agreement.endorsement",
                 org=p.org_name(org),
@@ -310,7 +295,7 @@ def _open_item(
         reasons.append(
             say(
                 "agreement.why_rated_low",
-                orgs=names(p, low, " and "),
+                orgs=names(p, low),
                 count=len(low),
                 rating=labels.get(NOT_IN_PLACE, NOT_IN_PLACE),
             )
@@ -329,7 +314,7 @@ def _open_item(
         composed=say("agreement.open_composed") if item.composed else "",
         reasons=why,
     )
-    short = say("agreement.open_item_short", item=item.id, reasons=why)
+    short = say("agreement.open_item_short", item=item.marked, reasons=why)
     return Unsettled(item.id, line, short, untouched=standing.state == "not_rated")
 
 
@@ -388,19 +373,26 @@ def _clip(text: str, limit: int) -> str:
 def to_settle_lines(agreement: Agreement, content: Content) -> list[str]:
     """The conversation's list of what is still to settle, short: the items rated but not
     settled and the open decisions (at most CHAT_LINES, then a count of the rest), then one
-    line naming the items nobody has rated."""
+    line naming the items nobody has rated, and what the mark on the coach's own items means
+    when one is listed."""
     say = content.prompts.render
-    listed = [u.short for u in agreement.open_items if not u.untouched]
-    listed += [u.short for u in agreement.open_decisions]
-    lines = ["- " + line for line in listed[:CHAT_LINES]]
+    listed = [u for u in agreement.open_items if not u.untouched]
+    listed += agreement.open_decisions
+    lines = ["- " + u.short for u in listed[:CHAT_LINES]]
     if len(listed) > CHAT_LINES:
         lines.append(say("agreement.more_to_settle", count=len(listed) - CHAT_LINES))
     untouched = [u.subject for u in agreement.open_items if u.untouched]
     if untouched:
         lines.append(
-            say("agreement.untouched_items", count=len(untouched), items=", ".join(untouched))
+            say(
+                "agreement.untouched_items",
+                count=len(untouched),
+                items=series(marked(content, item) for item in untouched),
+            )
         )
-    return lines
+    shown = [u.subject for u in listed[:CHAT_LINES]] + untouched
+    explained = legend(content, shown)
+    return [*lines, explained] if explained else lines
 
 
 # --- the document's outline, rendered as Markdown and as Word ----------------------------------
@@ -485,15 +477,17 @@ def outline(agreement: Agreement, content: Content) -> list[Block]:
 
 
 def markdown(agreement: Agreement, content: Content) -> str:
-    """The draft as Markdown: a heading per section and item, lists, and tables."""
+    """The draft as Markdown: a heading per section and item, lists, and tables; every text
+    escaped (`md_text`), so nobody's words turn into Markdown."""
     out = []
     for block in outline(agreement, content):
         if isinstance(block, Heading):
-            out.append("#" * (block.level + 1) + " " + block.text)
+            out.append("#" * (block.level + 1) + " " + md_text(block.text))
         elif isinstance(block, Paragraph):
-            out.append(block.text)
+            out.append(md_text(block.text))
         elif isinstance(block, Bullets):
-            out.append("\n".join(f"- {line}" for line in block.lines) or block.empty)
+            lines = "\n".join(f"- {md_text(line)}" for line in block.lines)
+            out.append(lines or md_text(block.empty))
         else:
             out.append(md_table(block.header, block.rows))
     return "\n\n".join(out) + "\n"

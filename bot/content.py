@@ -58,6 +58,11 @@ class Rating:
     meaning: str
 
 
+# After the id of an item that is the coach's own wherever items are listed; the prompt
+# scorecard.composed_marker explains it, and goes wherever it appears.
+COMPOSED_MARK = "†"
+
+
 @dataclass(frozen=True)
 class Item:
     """A scorecard item, asked one way while an agreement is drafted and another while one in
@@ -75,6 +80,11 @@ class Item:
     def question(self, mode: str) -> str:
         """The item's question for a partnership's scorecard mode (`Partnership.mode`)."""
         return self.reviewing if mode == "reviewing" else self.drafting
+
+    @property
+    def marked(self) -> str:
+        """The item's id as lists show it: `when.timeline †` for the coach's own."""
+        return f"{self.id} {COMPOSED_MARK}" if self.composed else self.id
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,9 @@ def compose(
 
     parts = [say("checkins.opening", partnership=p.name, since=since)]
     parts.append(
-        say("checkins.moved", moved="\n".join(moved)) if moved else say("checkins.nothing_moved")
+        say("checkins.moved", moved="\n".join(filter(None, (*moved.lines, moved.legend))))
+        if moved.lines
+        else say("checkins.nothing_moved")
     )
     parts.append(
         say(
@@ -89,7 +91,7 @@ def compose(
     elif stalled:
         moment = "shifted"
         parts.append(say("checkins.shifted", measure=stalled[0]))
-    elif not moved:
+    elif not moved.lines:
         moment = "quiet"
         parts.append(say("checkins.quiet", since=since))
     elif asked:

@@ -14,7 +14,8 @@ baseline and target differ by line style and marker as well, and the chart's leg
 matplotlib is imported only when a chart is drawn, so nothing else pays for it.
 
 The partnering-agreement draft (bot/agreement.py) is made with the same parts: `filename`,
-`Row`, `md_table`, `new_docx`, `docx_table` (its header row marked as one), `docx_bullets`.
+`Row`, `md_text` (the one Markdown escape, which the decision log's export uses too),
+`md_table`, `new_docx`, `docx_table` (its header row marked as one), `docx_bullets`.
 """
 
 from __future__ import annotations
@@ -22,18 +23,19 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.content import Content
+from bot.content import Content, series
 from bot.partnership import (
     STATUSES,
     Decision,
     Measure,
     Partnership,
+    Standing,
     local,
     number,
     readable_day,
@@ -66,6 +68,15 @@ class MeasureView:
     rows: tuple[Row, ...]  # date, value, reporter, progress, ISO time: the period's reports
 
 
+@dataclass(frozen=True)
+class Moved:
+    """What moved, a line each, and the legend of the mark on items that are the coach's own
+    when a line carries it ("" when none does)."""
+
+    lines: tuple[str, ...]
+    legend: str = ""
+
+
 @dataclass
 class Report:
     """What the report says, gathered once and rendered as Markdown or as a Word document."""
@@ -80,8 +91,9 @@ class Report:
     decisions: dict[str, list[str]] = field(default_factory=dict)  # status -> Markdown lines
     scorecard: list[Row] = field(default_factory=list)
     differences: list[str] = field(default_factory=list)
+    scorecard_legend: str = ""  # explains the mark on the coach's own items, when one is listed
     measures: list[MeasureView] = field(default_factory=list)
-    moved: list[str] = field(default_factory=list)
+    moved: Moved = field(default_factory=lambda: Moved(()))
     still_open: list[str] = field(default_factory=list)
 
 
@@ -129,7 +141,7 @@ def build(
     now: datetime,
     since: datetime | None = None,
     *,
-    moved: list[str] | None = None,
+    moved: Moved | None = None,
     facts: Facts | None = None,
 ) -> Report:
     """The report on `p` at `now`. `since` limits the measures' values and "what moved" to a
@@ -183,7 +195,7 @@ def build(
     )
     for status, listed in by_status.items():
         report.decisions[status] = [_decision_line(facts, d) for d in listed]
-    report.scorecard, report.differences = _scorecard(p, content, zone)
+    report.scorecard, report.differences, report.scorecard_legend = _scorecard(p, content, zone)
     report.measures = views
     if moved is None:
         moved = moved_lines(p, content, decision_log, journal, zone, since)
@@ -218,11 +230,12 @@ def decision_rows(p: Partnership, content: Content, status: str) -> list[Row]:
     return rows
 
 
-def names(p: Partnership, orgs: Iterable[str], separator: str = ", ") -> str:
-    """Organization names in the partnership's order (then any that left since)."""
+def names(p: Partnership, orgs: Iterable[str]) -> str:
+    """Organization names in the partnership's order (then any that left since), as a sentence
+    lists them: `A`, `A and B`, `A, B and C`."""
     order = list(p.orgs)
     ranked = sorted(orgs, key=lambda o: (order.index(o) if o in order else len(order), o))
-    return separator.join(p.org_name(o) for o in ranked)
+    return series(p.org_name(o) for o in ranked)
 
 
 def waits_on(p: Partnership, content: Content, d: Decision, absent: set[str] | None = None) -> str:
@@ -233,7 +246,8 @@ def waits_on(p: Partnership, content: Content, d: Decision, absent: set[str] | N
     if status in ("agreed", "withdrawn"):
         return say("report.waits_on_nothing")
     if status == "objected":
-        return say("report.waits_on_revision", orgs=names(p, d.objected_by()))
+        objecting = d.objected_by()
+        return say("report.waits_on_revision", orgs=names(p, objecting), count=len(objecting))
     if absent is None:
         absent = set(p.orgs_without_members())
     endorsed = d.endorsed_by()
@@ -242,7 +256,7 @@ def waits_on(p: Partnership, content: Content, d: Decision, absent: set[str] | N
         say("report.org_absent", org=p.orgs[key].name) if key in absent else p.orgs[key].name
         for key in waiting
     ]
-    return ", ".join(parts) or say("decisions.nobody")
+    return series(parts) or say("decisions.nobody")
 
 
 def _decision_line(facts: Facts, d: Decision) -> str:
@@ -262,20 +276,22 @@ def _decision_line(facts: Facts, d: Decision) -> str:
     return line
 
 
-def _scorecard(p: Partnership, content: Content, zone: ZoneInfo) -> tuple[list[Row], list[str]]:
-    """A row per organization's latest rating of each item (rating, note, who, when), and the
-    items on which the organizations' ratings differ."""
+def _scorecard(
+    p: Partnership, content: Content, zone: ZoneInfo
+) -> tuple[list[Row], list[str], str]:
+    """A row per organization's latest rating of each item (rating, note, who, when), the
+    items on which the organizations' ratings differ, and the legend of the mark they carry."""
     say = content.prompts.render
     labels = {r.id: r.label for r in content.ratings}
     rows = []
     differences = []
-    for item_id in content.items:
-        standing = p.standing(item_id, content.scale)
+    for item in content.items.values():
+        standing = p.standing(item.id, content.scale)
         for org, rating in standing.ratings.items():
             rows.append(
                 Row(
                     (
-                        item_id,
+                        item.marked,
                         p.org_name(org),
                         labels.get(rating.rating, rating.rating),
                         rating.note or "-",
@@ -288,7 +304,7 @@ def _scorecard(p: Partnership, content: Content, zone: ZoneInfo) -> tuple[list[R
             differences.append(
                 say(
                     "report.difference_line",
-                    item=item_id,
+                    item=item.marked,
                     org_ratings="; ".join(
                         say(
                             "report.org_rating",
@@ -299,7 +315,43 @@ def _scorecard(p: Partnership, content: Content, zone: ZoneInfo) -> tuple[list[R
                     ),
                 )
             )
-    return rows, differences
+    rated = [item_id for item_id in content.items if p.org_ratings(item_id)]
+    return rows, differences, legend(content, rated)
+
+
+def legend(content: Content, item_ids: Iterable[str]) -> str:
+    """The sentence that explains the mark on items that are the coach's own, when any of
+    `item_ids` is one ("" when none is): a symbol is explained wherever it appears."""
+    if any(content.items[i].composed for i in item_ids if i in content.items):
+        return content.prompts.render("scorecard.composed_marker").strip()
+    return ""
+
+
+def marked(content: Content, item_id: str) -> str:
+    """An item's id as lists show it (`Item.marked`); an id no longer in the content as it is."""
+    item = content.items.get(item_id)
+    return item.marked if item else item_id
+
+
+def standing_words(p: Partnership, content: Content, standing: Standing) -> str:
+    """How an item stands across the organizations, in a sentence: agreed at a rating; the
+    organizations differ, from what to what; some have rated it so far; or none has."""
+    say = content.prompts.render
+    label = {r.id: r.label for r in content.ratings}.get
+    if standing.state == "not_rated":
+        return say("agreement.standing_not_rated")
+    if standing.state == "differs":
+        return say(
+            "agreement.standing_differs",
+            low=label(standing.low or "", standing.low),
+            high=label(standing.high or "", standing.high),
+        )
+    rating = label(standing.low or "", standing.low)
+    if standing.state == "agreed":
+        return say("agreement.standing_agreed", rating=rating)
+    return say(
+        "agreement.standing_partly", rated=len(standing.ratings), total=len(p.orgs), rating=rating
+    )
 
 
 def amount(content: Content, value: float, unit: str) -> str:
@@ -387,10 +439,11 @@ def moved_lines(
     since: datetime | None = None,
     *,
     last: dict[str, str] | None = None,
-) -> list[str]:
-    """What moved: decisions agreed, proposed and objected to, items rated, measures reported,
-    each once. Since `since` when given; else after the stream ids of the last check-in (or
-    `last`); the entries passed may be all of them or only the newer ones."""
+) -> Moved:
+    """What moved: decisions agreed, proposed and objected to, items rated (by which
+    organizations, and how each stands now), measures reported, each once. Since `since` when
+    given; else after the stream ids of the last check-in (or `last`); the entries passed may
+    be all of them or only the newer ones."""
     say = content.prompts.render
     if since is not None:
         cutoff = since.isoformat()
@@ -425,14 +478,19 @@ def moved_lines(
         else:
             continue
         seen.add(key)
-    rated: dict[str, str] = {}
+    rated: dict[str, set[str]] = {}  # item -> the organizations that rated it
     for e in new_journal:
         if e.get("type") == "rating":
-            rated[e["item"]] = e["rating"]
-    labels = {r.id: r.label for r in content.ratings}
+            by = e.get("org") or p.org_of(e.get("by", "")) or e.get("by", "")
+            rated.setdefault(e["item"], set()).add(by)
     lines += [
-        say("checkins.moved_rated", item=item, rating=labels.get(rating, rating))
-        for item, rating in rated.items()
+        say(
+            "checkins.moved_rated",
+            item=marked(content, item),
+            orgs=names(p, orgs),
+            standing=standing_words(p, content, p.standing(item, content.scale)),
+        )
+        for item, orgs in rated.items()
     ]
     for e in new_journal:
         if e.get("type") != "measure-report":
@@ -449,7 +507,7 @@ def moved_lines(
                 day=readable_day(e["at"], zone),
             )
         )
-    return lines
+    return Moved(tuple(lines), legend(content, rated))
 
 
 def _member_name(p: Partnership, user_id: str) -> str:
@@ -484,16 +542,31 @@ def _stream_id(entry_id: str) -> tuple[int, int]:
 
 
 def markdown(report: Report, content: Content) -> str:
-    """The report as Markdown: headings, lists, and a table per measure (with an ISO column)."""
+    """The report as Markdown: headings, lists, and a table per measure (with an ISO column).
+    Every text in it is escaped (`md_text`), so nobody's words turn into Markdown."""
     say = content.prompts.render
-    out = [f"# {report.title}", report.as_of, f"## {say('report.h_summary')}", report.summary]
-    out.append(f"## {say('report.h_decisions')}")
+    out: list[str] = []
+
+    def heading(level: int, text: str) -> None:
+        out.append("#" * level + " " + md_text(text))
+
+    def text(*texts: str) -> None:
+        out.extend(md_text(t) for t in texts if t)
+
+    def bullets(lines: Sequence[str], empty: str) -> None:
+        out.append(md_lines(lines) if lines else md_text(empty))
+
+    heading(1, report.title)
+    text(report.as_of)
+    heading(2, say("report.h_summary"))
+    text(report.summary)
+    heading(2, say("report.h_decisions"))
     for status in ("objected", "proposed", "agreed", "withdrawn"):
         lines = report.decisions.get(status, [])
-        out.append(f"### {say(f'report.h_{status}', count=len(lines))}")
-        out.append("\n".join(lines) if lines else say("report.none"))
-    out.append(f"## {say('report.h_scorecard')}")
-    out.append(
+        heading(3, say(f"report.h_{status}", count=len(lines)))
+        bullets(lines, say("report.none"))
+    heading(2, say("report.h_scorecard"))
+    text(
         say(
             "report.scorecard_coverage",
             rated=len({row.cells[0] for row in report.scorecard}),
@@ -503,35 +576,67 @@ def markdown(report: Report, content: Content) -> str:
     if report.scorecard:
         out.append(md_table(_scorecard_header(content), report.scorecard))
     if report.differences:
-        out.append(say("report.differences_intro") + "\n" + "\n".join(report.differences))
-    out.append(f"## {say('report.h_measures')}")
+        out.append(md_text(say("report.differences_intro")) + "\n" + md_lines(report.differences))
+    text(report.scorecard_legend)
+    heading(2, say("report.h_measures"))
     if not report.measures:
-        out.append(say("checkins.report_no_measures"))
+        text(say("report.summary_no_measures"))
     header = _values_header(content)
     for view in report.measures:
-        out.append(f"### {view.measure.name}")
-        out.append(view.facts)
+        heading(3, view.measure.name)
+        text(view.facts)
         if view.rows:
             out.append(md_table(header, view.rows))
         elif view.measure.reports:
-            out.append(say("report.none_in_period"))
-    out.append(f"## {say('report.h_moved_period' if report.since else 'report.h_moved')}")
-    out.append("\n".join(report.moved) if report.moved else say("report.nothing_moved"))
-    out.append(f"## {say('report.h_open')}")
-    out.append("\n".join(report.still_open) if report.still_open else say("report.nothing_open"))
+            text(say("report.none_in_period"))
+    heading(2, say("report.h_moved_period" if report.since else "report.h_moved"))
+    bullets(report.moved.lines, say("report.nothing_moved"))
+    text(report.moved.legend)
+    heading(2, say("report.h_open"))
+    bullets(report.still_open, say("report.nothing_open"))
     return "\n\n".join(out) + "\n"
 
 
+# emphasis, code, links, HTML, table cells, headings, strikethrough, entities; `_` inside a word
+# (`chamber_rep`) is no emphasis, and stays as it is
+_MD_SYNTAX = re.compile(r"[\\`*\[\]<>|~#]|(?<![^\W_])_|_(?![^\W_])|&(?=#?\w+;)")
+_MD_LINE_START = re.compile(r"^(\s*\d*)((?<=\d)[.)]|(?<!\d)[-+=])", re.MULTILINE)  # list, heading
+_MD_BULLET = re.compile(r"(\s*- )?(.*)")
+
+
+def md_text(text: str) -> str:
+    """`text` as Markdown shows it, character for character: what Markdown would read as
+    syntax (emphasis, code, links, HTML, table cells, headings, strikethrough, entities, a list
+    marker starting a line) is escaped, so `*pending*` stays `*pending*`. The Markdown
+    documents pass every text through it: people's notes, decisions and names, and the
+    prompts' words around them."""
+    return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), _md_inline(text))
+
+
+def _md_inline(text: str) -> str:
+    """`md_text` inside a table cell, where nothing starts a block."""
+    return _MD_SYNTAX.sub(lambda m: "\\" + m.group(0), text)
+
+
+def md_lines(lines: Iterable[str]) -> str:
+    """Lines that start with their own list marker (`- `, `  - `, from the prompts), with the
+    text after it escaped (`md_text`)."""
+    out = []
+    for line in "\n".join(lines).split("\n"):
+        bullet, text = _MD_BULLET.fullmatch(line).groups()  # type: ignore[union-attr]
+        out.append((bullet or "") + md_text(text))
+    return "\n".join(out)
+
+
 def md_table(header: tuple[str, ...], rows: Iterable[Row]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_md_cell(c) for c in row.cells) + " |" for row in rows]
+    """A table, every cell escaped (`md_text`) and on one line."""
+
+    def cells(texts: Iterable[str]) -> str:
+        return "| " + " | ".join(_md_inline(t).replace("\n", " ") for t in texts) + " |"
+
+    lines = [cells(header), "|" + "---|" * len(header)]
+    lines += [cells(row.cells) for row in rows]
     return "\n".join(lines)
-
-
-def _md_cell(text: str) -> str:
-    if "|" in text or "\n" in text:
-        return text.replace("|", "\\|").replace("\n", " ")
-    return text
 
 
 def _scorecard_header(content: Content) -> tuple[str, ...]:
@@ -594,10 +699,12 @@ def docx(report: Report, content: Content) -> bytes:
         doc.add_paragraph(say("report.differences_intro"))
         for line in report.differences:
             doc.add_paragraph(line.removeprefix("- "), style="List Bullet")
+    if report.scorecard_legend:
+        doc.add_paragraph(report.scorecard_legend)
 
     doc.add_heading(say("report.h_measures"), level=1)
     if not report.measures:
-        doc.add_paragraph(say("checkins.report_no_measures"))
+        doc.add_paragraph(say("report.summary_no_measures"))
     header = _values_header(content)
     for view in report.measures:
         doc.add_heading(view.measure.name, level=2)
@@ -614,7 +721,9 @@ def docx(report: Report, content: Content) -> bytes:
         docx_table(doc, header, view.rows)
 
     doc.add_heading(say("report.h_moved_period" if report.since else "report.h_moved"), level=1)
-    docx_bullets(doc, report.moved, say("report.nothing_moved"))
+    docx_bullets(doc, report.moved.lines, say("report.nothing_moved"))
+    if report.moved.legend:
+        doc.add_paragraph(report.moved.legend)
     doc.add_heading(say("report.h_open"), level=1)
     docx_bullets(doc, report.still_open, say("report.nothing_open"))
     return docx_bytes(doc)
@@ -638,7 +747,7 @@ def docx_bytes(doc: Any) -> bytes:
     return out.getvalue()
 
 
-def docx_bullets(doc: Any, lines: list[str], empty: str) -> None:
+def docx_bullets(doc: Any, lines: Sequence[str], empty: str) -> None:
     if not lines:
         doc.add_paragraph(empty)
     for line in lines:

@@ -235,6 +235,43 @@ async def test_reviewing_words_every_item_for_the_agreement_in_place(recorded, c
     assert say(content, "agreement.mode", mode=say(content, "scorecard.mode_reviewing")) in out
 
 
+async def test_sentences_list_organizations_and_count_them_as_english_does(three_partners):
+    convo = three_partners
+    for who in ("city_lead", "chamber_rep", "ngo_rep"):
+        await convo(f"{who}: rate why.vision not-in-place")
+    await convo("ngo_rep: rate who.partners in-place")
+    await convo('ngo_rep: decide "Meet monthly"')
+    await convo('city_lead: object D1 "Too often"')
+    await convo('chamber_rep: object D1 "Too often for us too"')
+    out = await convo("city_lead: export agreement md")
+    assert "City of Sacramento, Metro Chamber and Clean Air Coalition rate it Not in place." in out
+    assert "1 of 3 organizations has rated it" in out
+    assert "Still to be rated by City of Sacramento and Metro Chamber." in out
+    out = await convo("city_lead: report md")
+    assert "a revision, or City of Sacramento and Metro Chamber changing their stance" in out
+
+
+async def test_documents_carry_no_chat_instructions(recorded, content, tmp_path):
+    folder = tmp_path / "files"
+    for line in ("export agreement", "report"):  # each as Word and as Markdown
+        out = await recorded(f"city_lead: {line}")
+        markdown = out.split(".md ---\n", 1)[1]
+        assert "/coach" not in markdown
+        doc = docx_of(out, folder)
+        cells = [c.text for t in doc.tables for c in t._cells]
+        assert not [t for t in [p.text for p in doc.paragraphs] + cells if "/coach" in t]
+    out = await recorded("city_lead: export decisions md")
+    assert "/coach" not in out.split(".md ---\n", 1)[1]
+    # the conversation may still say how to link a decision (D3 is agreed and linked to none)
+    out = await recorded("city_lead: agreement")
+    assert say(content, "agreement.link_unlinked", count=1) in out.split("--- ")[0]
+
+
+async def test_a_decision_log_with_no_decisions_exports_without_chat_instructions(three_partners):
+    out = await three_partners("city_lead: export decisions md")
+    assert "/coach" not in out.split(".md ---\n", 1)[1]
+
+
 def test_file_names_carry_the_kind_of_document():
     from bot import report
 
@@ -260,6 +297,20 @@ async def test_agreement_shows_what_is_settled_and_what_is_not_with_the_draft(re
     # the whole draft comes with it, as Markdown
     assert f"--- {SLUG}-partnering-agreement-draft-2026-04-14.md ---" in out
     assert "## " + say(content, "agreement.h_to_settle") in out
+
+
+async def test_the_conversation_marks_the_coachs_own_items_and_says_what_the_mark_means(
+    recorded, content
+):
+    legend = say(content, "scorecard.composed_marker").strip()
+    chat = (await recorded("ngo_rep: agreement")).split("--- ")[0]
+    untouched = next(line for line in chat.splitlines() if "when.milestones" in line)
+    assert "when.milestones †" in untouched and "why.values," in untouched  # no mark
+    assert legend in chat
+    await recorded("ngo_rep: rate when.timeline not-in-place")
+    chat = (await recorded("ngo_rep: agreement")).split("--- ")[0]
+    assert "- when.timeline †: " in chat
+    assert "- who.representatives: " in chat  # one of the Scorecard's own: no mark
 
 
 async def test_the_conversation_stays_short_however_much_is_open(recorded, store):

@@ -139,12 +139,27 @@ async def test_status_says_what_waits_on_the_asker_and_on_the_partnership(
     assert render("status.to_endorse", decision="D1", text="Meet monthly", org="Clean Air Coalition") in out
     assert render("status.to_report", measure="Ozone days", org="Clean Air Coalition") in out
     item = content.items["who.partners"]
-    assert render("status.current_item", item=item.id, question=item.question("drafting")) in out
+    assert render(
+        "status.current_item", item=item.id, marked=item.marked, question=item.question("drafting")
+    ) in out
+    assert render("scorecard.composed_marker").strip() not in out  # nothing marked to explain
     assert render("status.waiting_on", decision="D1", text="Meet monthly", waiting_on="City of Sacramento") in out
 
     out = await convo("chamber_rep: status")  # endorsed already: D1 waits on the others only
     assert render("status.to_endorse", decision="D1", text="Meet monthly", org="Metro Chamber") not in out
-    assert render("status.waiting_on", decision="D1", text="Meet monthly", waiting_on="City of Sacramento, Clean Air Coalition") in out
+    assert render("status.waiting_on", decision="D1", text="Meet monthly", waiting_on="City of Sacramento and Clean Air Coalition") in out
+
+
+async def test_status_marks_an_item_that_is_the_coachs_own_and_says_what_the_mark_means(
+    three_partners, content
+):
+    await three_partners("city_lead: scorecard when how what-if")
+    out = await three_partners("ngo_rep: status")
+    item = content.items["when.timeline"]
+    assert item.composed
+    assert "The scorecard is on when.timeline †:" in out
+    assert "/coach rate when.timeline <rating>" in out  # the command takes the bare id
+    assert content.prompts.render("scorecard.composed_marker").strip() in out
 
 
 async def test_a_member_who_joins_late_hears_what_waits_on_their_organization(convo, content):

@@ -255,6 +255,93 @@ async def test_each_report_appears_once_in_what_moved_with_its_unit(trails, cloc
     assert line not in out.split("--- ")[0]
 
 
+async def test_what_moved_names_who_rated_and_how_the_item_stands(trails, clock, content, tmp_path):
+    convo = trails
+    await convo("lead: checkins now")
+    clock.now += timedelta(days=1)
+    await convo("lead: rate why.vision partial")
+    await convo("rep: rate why.vision not-in-place")
+    await convo("lead: rate who.partners in-place")
+    await convo("rep: rate who.partners in-place")
+    await convo("rep: rate when.timeline in-place")  # one of the coach's own items
+    rated = {
+        "why.vision": ("City of Springfield and Acme", say(
+            content, "agreement.standing_differs", low="Not in place", high="Partially in place"
+        )),
+        "who.partners": ("City of Springfield and Acme", say(
+            content, "agreement.standing_agreed", rating="Fully in place"
+        )),
+        "when.timeline †": ("Acme", say(
+            content, "agreement.standing_partly", rated=1, total=2, rating="Fully in place"
+        )),
+    }  # fmt: skip
+    lines = [
+        say(content, "checkins.moved_rated", item=item, orgs=orgs, standing=standing)
+        for item, (orgs, standing) in rated.items()
+    ]
+    assert "1 of 2 organizations has rated it" in lines[2]
+    legend = say(content, "scorecard.composed_marker").strip()
+
+    out = await convo("lead: checkins now")
+    moved = out.split("Still open")[0].split("--- ")[0]
+    for line in lines:
+        assert line in moved
+    assert "is now" not in moved and legend in moved
+    attached = out.split("## " + say(content, "report.h_moved"))[1]
+    assert all(line in attached for line in lines) and legend in attached
+
+    clock.now += timedelta(days=1)
+    out = await convo("lead: report md")  # the period since the check-in: nothing moved
+    assert "when.timeline †" in out.split("## " + say(content, "report.h_moved"))[0]
+    assert legend not in out.split("## " + say(content, "report.h_moved"))[1]
+    out = await convo("lead: report md last 7 days")
+    moved = out.split("## " + say(content, "report.h_moved_period"))[1]
+    assert all(line in moved for line in lines) and legend in moved
+
+
+async def test_the_coachs_own_items_are_marked_in_the_reports_scorecard(trails, content, tmp_path):
+    convo = trails
+    await convo("lead: rate when.timeline not-in-place")
+    await convo('rep: rate when.timeline in-place "*pending* board_vote"')
+    await convo("rep: rate who.partners in-place")
+    legend = say(content, "scorecard.composed_marker").strip()
+    difference = say(
+        content, "report.difference_line", item="when.timeline †",
+        org_ratings="City of Springfield: Not in place; Acme: Fully in place",
+    )  # fmt: skip
+
+    out = await convo("lead: report")
+    markdown = out.split(".md ---\n", 1)[1]
+    scorecard = markdown.split("## " + say(content, "report.h_scorecard"))[1].split("\n## ")[0]
+    assert "| when.timeline † | Acme | Fully in place |" in scorecard
+    assert "| who.partners | Acme |" in scorecard
+    assert difference in scorecard and legend in scorecard
+
+    doc = docx_of(out, tmp_path / "files")
+    cells = {c.text for t in doc.tables for c in t._cells}
+    assert {"when.timeline †", "who.partners"} <= cells
+    paragraphs = [p.text for p in doc.paragraphs]
+    assert difference.removeprefix("- ") in paragraphs and legend in paragraphs
+
+
+async def test_markdown_documents_show_peoples_words_as_they_typed_them(trails, tmp_path):
+    convo = trails
+    note = "*pending* board_vote | [draft](x) <b>"
+    await convo(f'rep: rate who.partners in-place "{note}"')
+    await convo('rep: decide "Share _all_ data **now** # 1"')
+    escaped_note = r"\*pending\* board_vote \| \[draft\](x) \<b\>"
+    escaped_text = r"Share \_all\_ data \*\*now\*\* \# 1"
+    for line in ("report md", "export agreement md", "export decisions md"):
+        markdown = (await convo(f"lead: {line}")).split(".md ---\n", 1)[1]
+        assert escaped_text in markdown
+        assert "Share _all_" not in markdown and "**now**" not in markdown
+        if line != "export decisions md":
+            assert escaped_note in markdown and "*pending*" not in markdown
+    out = await convo("lead: report docx")  # Word needs no escaping: the words as typed
+    doc = docx_of(out, tmp_path / "files")
+    assert note in {c.text for t in doc.tables for c in t._cells}
+
+
 async def test_dates_are_in_the_partnerships_zone(trails, clock):
     convo = trails
     clock.now = datetime(2026, 4, 15, 3, 30, tzinfo=UTC)  # still the 14th in Chicago

@@ -40,7 +40,7 @@ async def test_whole_session_through_the_console(convo, store, content):
     assert "Who? (1 of 12) who.partners" in out
     assert "city_lead rated who.representatives for City of Sacramento: Partially in place." in out
     assert 'chamber_rep (Metro Chamber) proposes D1: "Each partner names one' in out
-    assert "waiting on: City of Sacramento, Clean Air Coalition." in out
+    assert "waiting on: City of Sacramento and Clean Air Coalition." in out
     assert "waiting on: City of Sacramento." in out
     assert "D1 is now agreed: every partner organization endorsed it." in out
     assert "(1 of 1 agreed)" in out
@@ -55,8 +55,8 @@ async def test_whole_session_through_the_console(convo, store, content):
     assert re.search(r"--- sacramento-transportation-air-quality-collaborative-decision-log-"
                      r"\d{4}-\d\d-\d\d\.md ---", out)
     assert "## D1: Each partner names one representative and one alternate by May 1" in out
-    assert "- Endorsed by: City of Sacramento, Metro Chamber, Clean Air Coalition" in out
-    assert "Endorsed by 3 of 3: City of Sacramento, Metro Chamber, Clean Air Coalition." in out
+    assert "- Endorsed by: City of Sacramento, Metro Chamber and Clean Air Coalition" in out
+    assert "Endorsed by 3 of 3: City of Sacramento, Metro Chamber and Clean Air Coalition." in out
     assert content.prompts.render("help.main") in out
 
     # what was stored, read back through a fresh load
@@ -134,4 +134,4 @@ async def test_a_scripted_run_and_a_second_run_see_the_same_decisions(tmp_path):
     assert [(r["id"], r["text"], r["status"], r["endorsed_by"]) for r in rows] == [
         ("D1", "Meet monthly", "proposed", "Clean Air Coalition"),
     ]
-    assert rows[0]["waiting_on"] == "City of Sacramento, Metro Chamber"
+    assert rows[0]["waiting_on"] == "City of Sacramento and Metro Chamber"

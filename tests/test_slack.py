@@ -391,8 +391,8 @@ async def test_app_home_lists_the_users_partnerships_and_open_decisions(slack):
     assert texts[0] == "Your partnerships"
     assert texts[1] == (
         "Sacramento Transportation &amp; Air Quality Collaborative: open decisions: 3\n"
-        '- D1 "Meet monthly", waiting on City of Sacramento, Metro Chamber, Clean Air Coalition\n'
-        '- D2 "Share one dashboard", waiting on City of Sacramento, Metro Chamber\n'
+        '- D1 "Meet monthly", waiting on City of Sacramento, Metro Chamber and Clean Air Coalition\n'
+        '- D2 "Share one dashboard", waiting on City of Sacramento and Metro Chamber\n'
         # an objected decision waits on a revision, not on endorsements
         '- D3 "Close the office on Fridays", waiting on a revision, or Clean Air Coalition'
         " changing its stance"

@@ -496,8 +496,8 @@ async def test_meetings_get_an_agenda_and_a_summary(teams):
     agenda = teams.connector.texts()[-1]
     assert agenda.startswith('The meeting of "Sacramento Transportation')
     assert (
-        '- D1 [proposed] "Meet monthly", waiting on City of Sacramento, Metro Chamber, Clean Air '
-        "Coalition" in agenda
+        '- D1 [proposed] "Meet monthly", waiting on City of Sacramento, Metro Chamber and Clean '
+        "Air Coalition" in agenda
     )
     assert "Scorecard items still open (27):" in agenda
 

@@ -28,6 +28,11 @@ def agreement_(ctx: Context, args: Args) -> None:
         partnership=draft.partnership.name,
         day=draft.day,
         draft_summary=draft.summary,
+        linking=(
+            " " + ctx.text("agreement.link_unlinked", count=len(draft.unlinked))
+            if draft.unlinked
+            else ""
+        ),
         to_settle="\n".join(lines),
     )
 

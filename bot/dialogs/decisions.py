@@ -291,11 +291,11 @@ def _status(ctx: Context, decision: Decision) -> str:
     return ctx.text(f"decisions.status_{decision.status}")
 
 
-def _names(ctx: Context, orgs: list[str], separator: str = ", ") -> str:
-    """Organization names in the partnership's order (then any since removed)."""
+def _csv_names(ctx: Context, orgs: list[str]) -> str:
+    """Organization names in the partnership's order (then any since removed), for a CSV cell."""
     order = list(ctx.partnership.orgs)
     ranked = sorted(orgs, key=lambda o: (order.index(o) if o in order else len(order), o))
-    return separator.join(_org_name(ctx, o) for o in ranked)
+    return "; ".join(_org_name(ctx, o) for o in ranked)
 
 
 def _org_name(ctx: Context, org: str) -> str:
@@ -304,6 +304,7 @@ def _org_name(ctx: Context, org: str) -> str:
 
 def _described(ctx: Context, decision: Decision) -> dict[str, str | int]:
     """The variables that describe a decision, for its summary line and its export."""
+    p = ctx.partnership
     return {
         "decision": decision.id,
         "status": _status(ctx, decision),
@@ -311,8 +312,8 @@ def _described(ctx: Context, decision: Decision) -> dict[str, str | int]:
         "user": decision.proposed_by_name,
         "org": _org_name(ctx, decision.proposer_org),
         "endorsed": len(decision.endorsed_by()),
-        "total": len(ctx.partnership.orgs),
-        "endorsed_by": _names(ctx, decision.endorsed_by()) or ctx.text("decisions.nobody"),
+        "total": len(p.orgs),
+        "endorsed_by": report.names(p, decision.endorsed_by()) or ctx.text("decisions.nobody"),
         "waiting_on": _waiting_on(ctx, decision),
     }
 
@@ -346,19 +347,26 @@ def _history(ctx: Context, decision: Decision) -> list[str]:
 
 
 def _markdown(ctx: Context, listed: list[Decision]) -> str:
+    """The decision log as Markdown; every text filled in is escaped (`report.md_text`)."""
     p = ctx.partnership
-    parts = [ctx.text("decisions.md_title", partnership=p.name, at=readable_time(ctx.now, p.zone))]
+    md = report.md_text
+    at = readable_time(ctx.now, p.zone)
+    parts = [ctx.text("decisions.md_title", partnership=md(p.name or ""), at=at)]
     for decision in listed:
+        described = {
+            key: md(value) if isinstance(value, str) else value
+            for key, value in _described(ctx, decision).items()
+        }
         parts.append(
             ctx.text(
                 "decisions.md_decision",
-                item=decision.item or ctx.text("decisions.no_item"),
-                history="\n".join(f"- {line}" for line in _history(ctx, decision)),
-                **_described(ctx, decision),
+                item=md(decision.item or ctx.text("decisions.no_item")),
+                history="\n".join(f"- {md(line)}" for line in _history(ctx, decision)),
+                **described,
             )
         )
     if not listed:
-        parts.append(ctx.text("decisions.none_yet"))
+        parts.append(ctx.text("decisions.md_none"))
     return "\n\n".join(parts) + "\n"
 
 
@@ -396,8 +404,8 @@ def _csv(ctx: Context, listed: list[Decision]) -> str:
                     _org_name(ctx, d.proposer_org),
                     d.item or "",
                     d.revision,
-                    _names(ctx, d.endorsed_by(), "; "),
-                    _names(ctx, d.objected_by(), "; "),
+                    _csv_names(ctx, d.endorsed_by()),
+                    _csv_names(ctx, d.objected_by()),
                     _waiting_on(ctx, d) if d.is_open else "",
                     d.created_at,
                     d.agreed_at or "",

@@ -8,6 +8,8 @@ organizations, and the next check-in.
 
 from __future__ import annotations
 
+from bot import report
+from bot.content import Item, series
 from bot.dialogs.base import Args, Context, command
 from bot.dialogs.checkins import due_words, upcoming
 from bot.dialogs.scorecard import current_item
@@ -25,17 +27,20 @@ def catch_up(ctx: Context, user_id: str | None = None) -> str:
     """What waits on the user (or the person `user_id`) and their organization, then on the
     partnership as a whole."""
     user_id = user_id or ctx.user_id
-    return "\n\n".join(
+    item = current_item(ctx)
+    said = "\n\n".join(
         ctx.text(key, lines="\n".join(lines))
         for key, lines in (
-            ("status.on_you", _on_you(ctx, user_id)),
+            ("status.on_you", _on_you(ctx, user_id, item)),
             ("status.on_everyone", _on_everyone(ctx, user_id)),
         )
         if lines
     ) or ctx.text("status.all_clear")
+    explained = report.legend(ctx.content, [item.id] if item else [])
+    return f"{said}\n{explained}" if explained else said
 
 
-def _on_you(ctx: Context, user_id: str) -> list[str]:
+def _on_you(ctx: Context, user_id: str, item: Item | None) -> list[str]:
     p = ctx.partnership
     lines = []
     org = p.org_of(user_id)
@@ -62,11 +67,13 @@ def _on_you(ctx: Context, user_id: str) -> list[str]:
         for uid, m in p.pending_joins()
         if uid != user_id and p.can_confirm(user_id, m.pending or "")
     ]
-    item = current_item(ctx)
     if item is not None:
         lines.append(
             ctx.text(
-                "status.current_item", item=item.id, question=item.question(ctx.partnership.mode)
+                "status.current_item",
+                item=item.id,
+                marked=item.marked,
+                question=item.question(p.mode),
             )
         )
     question = current_question(ctx)
@@ -93,7 +100,7 @@ def _on_everyone(ctx: Context, user_id: str) -> list[str]:
         if d.is_open and others:
             lines.append(
                 ctx.text(
-                    "status.waiting_on", decision=d.id, text=d.text, waiting_on=", ".join(others)
+                    "status.waiting_on", decision=d.id, text=d.text, waiting_on=series(others)
                 )
             )
     due = upcoming(p, ctx.now)
