@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot import report
-from bot.content import Content
+from bot.content import Content, series
 from bot.model import Attachment, Choice, Reply
 from bot.partnership import Decision, Partnership, readable_day
 from bot.store import Entry
@@ -98,7 +98,7 @@ def compose(
         moment = "patience"
         named = [name for name in asked if name not in muted]
         parts.append(
-            say("checkins.patience", members=", ".join(named))
+            say("checkins.patience", members=series(named))
             if named
             else say("checkins.patience_unnamed")
         )
@@ -111,7 +111,7 @@ def compose(
                 say(
                     "checkins.absent",
                     org=p.orgs[key].name,
-                    blocked=", ".join(blocked),
+                    blocked=series(blocked),
                     count=len(blocked),
                 )
             )
@@ -177,7 +177,7 @@ def _open_line(facts: report.Facts, decision: Decision, endorsed: set[str]) -> s
         m.name for m in p.members.values() if m.org in waiting and not m.muted
     )  # muted members are not called on by name
     if people:
-        line += say("checkins.calls_on", members=", ".join(people))
+        line += say("checkins.calls_on", members=series(people))
     return line
 
 

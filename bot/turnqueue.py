@@ -76,31 +76,37 @@ class Batched(Generic[T, R]):
         self._send = send
         self._in_flight = in_flight
         self._waiting: list[tuple[T, asyncio.Future[R]]] = []
-        self._flushing: set[asyncio.Task[None]] = set()
+        self._flushes = 0  # flushes running: counted down by each as it ends, with no await
+        # between its last look at `_waiting` and the count, so no call is left unsent
+        self._tasks: set[asyncio.Task[None]] = set()  # the flushes, kept from the collector
 
     async def __call__(self, item: T) -> R:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[R] = loop.create_future()
         self._waiting.append((item, future))
-        if len(self._flushing) < self._in_flight:
+        if self._flushes < self._in_flight:
+            self._flushes += 1
             task = loop.create_task(self._flush())
-            self._flushing.add(task)
-            task.add_done_callback(self._flushing.discard)
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return await future
 
     async def _flush(self) -> None:
-        while self._waiting:
-            batch, self._waiting = self._waiting, []
-            try:
-                results = await self._send([item for item, _ in batch])
-            except Exception as error:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(error)
-                continue
-            for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():  # its caller may have given up
-                    future.set_result(result)
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    results = await self._send([item for item, _ in batch])
+                except Exception as error:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(error)
+                    continue
+                for (_, future), result in zip(batch, results, strict=True):
+                    if not future.done():  # its caller may have given up
+                        future.set_result(result)
+        finally:
+            self._flushes -= 1
 
 
 class TurnQueue:

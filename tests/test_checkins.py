@@ -99,8 +99,8 @@ async def test_each_check_in_variant_through_the_console(convo, clock):
     await convo('rep: decide "Meet monthly"')
     out = await convo("lead: checkins now")
     assert '- Proposed, waiting for endorsements: D1 "Meet monthly"' in out
-    assert '- D1 "Meet monthly", waiting on City of Springfield and Acme (over to: lead, rep)' in out
-    assert "Some of what is open is waiting on partners who have been asked (lead, rep)" in out
+    assert '- D1 "Meet monthly", waiting on City of Springfield and Acme (over to: lead and rep)' in out
+    assert "Some of what is open is waiting on partners who have been asked (lead and rep)" in out
     assert "For City of Springfield: if anything here needs council" in out  # government
     assert "For Acme: say which decision points matter most" in out  # business
     assert "--- trails-progress-report-2026-04-14.md ---" in out

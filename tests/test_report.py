@@ -219,7 +219,7 @@ async def test_an_organization_with_nobody_here_is_named_not_waited_on_patiently
     await convo("lead: member confirm @ngo")
     await convo('rep: decide "Meet monthly"')
     out = await convo("lead: checkins now")
-    assert say(content, "checkins.patience", members="lead, ngo, rep") in out
+    assert say(content, "checkins.patience", members="lead, ngo and rep") in out
     assert "Nobody from Friends of Trails" not in out
 
 
@@ -683,7 +683,7 @@ async def test_each_check_in_variant_through_the_slack_stand_in(
 
     await slack.command("UCHAMBER", 'decide "Meet monthly"')
     text, _ = await check_in()  # patience: the decision waits on members who were asked
-    assert say(content, "checkins.patience", members="uchamber, ulead, ungo") in text
+    assert say(content, "checkins.patience", members="uchamber, ulead and ungo") in text
 
     await slack.command("ULEAD", "endorse D1")
     await slack.command("UNGO", "endorse D1")

@@ -442,3 +442,25 @@ def test_the_worker_runs_the_redelivery_of_kept_replies(coach):
 
     worker = build_worker(coach, {}, RedisSettings(), job_timeout_s=5, handle_signals=False)
     assert any(job.name.endswith(":redeliver") for job in worker.cron_jobs)
+
+
+async def test_a_call_made_the_moment_a_batch_returns_is_not_stranded():
+    """The turn queue gathers adds, notes and done-marks into batches. A call made just as a
+    batch finishes (the next entry done the moment the previous one's mark returns) used to
+    find the finishing flush still counted as running, and waited forever: its entry was
+    taken over 30 s later and its replies posted twice."""
+    from bot.turnqueue import Batched
+
+    async def send(items: list[int]) -> list[int]:
+        await asyncio.sleep(0)
+        return items
+
+    for in_flight in (1, 4):
+        batched: Batched[int, int] = Batched(send, in_flight=in_flight)
+
+        async def one_after_another(batched: Batched[int, int], start: int) -> None:
+            for n in range(start, start + 20):
+                assert await batched(n) == n  # awaited directly: no task between
+
+        async with asyncio.timeout(2.0):
+            await asyncio.gather(*(one_after_another(batched, 100 * k) for k in range(in_flight + 1)))

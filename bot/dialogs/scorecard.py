@@ -464,7 +464,7 @@ def status(ctx: Context) -> None:
             rows.append(
                 (
                     family.title + marker if n == 0 else "",
-                    item.id + (" †" if item.composed else ""),
+                    item.marked,
                     ctx.text(f"scorecard.grid_{standing.state}"),
                     _grid_rating(ctx, standing),
                 )
