@@ -90,6 +90,8 @@ MEMBERS = (  # (Teams user id, display name, email): all three in the channel's 
     ("29:1ngo-rep", "Priya Raman", "priya@cleanaircoalition.example"),
 )
 LEAD, CHAMBER, NGO = range(3)
+ORG_NAMES = ("City of Sacramento", "Metro Chamber", "Clean Air Coalition")  # each member's
+STANDING = "\x00"  # stands in for how a rated item stands, which depends on the others
 SET_UP = (  # (member, text), each answered by one public reply
     (LEAD, 'setup "Benchmark Transportation Collaborative"'),
     (LEAD, 'partner add "City of Sacramento" government'),
@@ -98,6 +100,8 @@ SET_UP = (  # (member, text), each answered by one public reply
     (LEAD, 'join "City of Sacramento"'),
     (CHAMBER, 'join "Metro Chamber"'),
     (NGO, 'join "Clean Air Coalition"'),
+    (LEAD, f"member confirm @{MEMBERS[CHAMBER][0]}"),  # a join counts once it is confirmed
+    (LEAD, f"member confirm @{MEMBERS[NGO][0]}"),
     (CHAMBER, 'decide "Meet on the first Tuesday of every month"'),
     (NGO, 'decide "Share one air-quality dashboard"'),
 )
@@ -325,7 +329,8 @@ class Bench:
                     if r.status != 202:
                         raise BenchError(f"set-up activity {text!r} answered {r.status}")
                 sent = await self.take()
-                if len(sent) != 1:
+                # one reply, and a confirmation also tells the member it confirms
+                if len(sent) != 1 + text.startswith("member confirm"):
                     raise BenchError(f"set-up activity {text!r} got {len(sent)} replies")
                 return sent[0][3]
 
@@ -360,13 +365,15 @@ class Bench:
         if kind == "decisions":
             return self.decisions_text
         rating = self.content.rating(RATING)
-        return self.content.prompts.render(
+        return self.content.prompts.render(  # up to how the item stands across the orgs
             "scorecard.rated_with_note",
             user=MEMBERS[member][1],
             item=self.items[(n // 2) % len(self.items)],
             rating=rating.label if rating else RATING,
+            org=ORG_NAMES[member],
             note=f"bench note {n}",
-        )
+            standing=STANDING,
+        ).split(STANDING)[0]
 
     def check(
         self, tag: str, answered: Sequence[int], sent: Sequence[tuple[str, str, str | None, str]]
@@ -382,7 +389,8 @@ class Bench:
                 other += 1
                 continue
             replies[reply_to] += 1
-            if method != "POST" or conversation != CHANNEL or text != expected[reply_to]:
+            said = text.startswith(expected[reply_to])
+            if method != "POST" or conversation != CHANNEL or not said:
                 wrong.add(reply_to)
                 if len(samples) < 3:
                     samples.append(f"{reply_to}: {method} {text[:120]!r}")

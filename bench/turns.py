@@ -124,7 +124,8 @@ class Bench:
     async def untimed(self, user: User, text: str) -> None:
         """A write turn that sets the stage (setup, proposals, revisions)."""
         turn = self._turn(user, text)
-        await self._check(turn, await self.coach.handle(turn), writes=True)
+        replies = await self.coach.handle(turn)  # a confirmation also tells the member
+        await self._check(turn, [r for r in replies if not r.private][:1] or replies, writes=True)
 
     async def _check(self, turn: Turn, replies: list[Reply], *, writes: bool) -> None:
         rev = await self.store.revision(self.address.conversation)
@@ -145,6 +146,9 @@ class Bench:
             await self.untimed(FACILITATOR, f'partner add "{name}" {sector}')
         for name, _, member in ORGS:
             await self.untimed(member, f'join "{name}"')
+        for member in MEMBERS:  # a join counts once someone confirms it
+            if member != FACILITATOR:
+                await self.untimed(FACILITATOR, f"member confirm @{member.id}")
         for n in range(1, DECISION_POOL + 1):
             await self.untimed(FACILITATOR, f'decide "Benchmark decision {n}: meet monthly"')
         partnership = (await self.store.load(self.address)).partnership

@@ -359,6 +359,7 @@ class Commands:
 
     def __init__(self, commands: Iterable[Command] = ()) -> None:
         self._by_words: dict[Phrase, Command] = {}
+        self._subs: dict[Phrase, list[Command]] = {}  # each group's commands, worked out once
         for spec in commands:
             self.add(spec)
 
@@ -378,6 +379,7 @@ class Commands:
         if spec.words in self._by_words:
             raise ValueError(f"two commands are called {spec.name!r}")
         self._by_words[spec.words] = spec
+        self._subs.clear()
 
     def __iter__(self) -> Iterator[Command]:
         return iter(self._by_words.values())
@@ -411,7 +413,7 @@ class Commands:
             tokens, said = (*target, *tokens[meant:]), [*target, *said[meant:]]
             own = self._longest_command(said)
         if not own:
-            subs = [c for c in self if _under(c.words, tuple(said[:1]))]
+            subs = self._subs_of(tuple(said[:1]))
             if subs and (len(said) == 1 or not self._sub_command_typo(tuple(said[:1]), said[1])):
                 return Found(None, (), tokens[0], tuple(subs), group=True)
             return Found(None, (), tokens[0], self._suggest(said, grammar))
@@ -457,11 +459,19 @@ class Commands:
 
     def _sub_command_typo(self, group: Phrase, word: str) -> tuple[Command, ...]:
         """The sub-commands of `group` that `word` looks like a typo of (`checkins pasue`)."""
-        subs = {c.words[len(group)]: c for c in self if _under(c.words, group)}
+        subs = {c.words[len(group)]: c for c in self._subs_of(group)}
         if word in subs or not subs:
             return ()
         close = difflib.get_close_matches(word, list(subs), SUGGESTIONS, CLOSE_ENOUGH)
         return tuple(subs[w] for w in close)
+
+    def _subs_of(self, group: Phrase) -> list[Command]:
+        """The commands under `group` (`measure add` under `measure`), in order; worked out
+        once per group, as every turn with words after its command asks."""
+        subs = self._subs.get(group)
+        if subs is None:
+            subs = self._subs[group] = [c for c in self if _under(c.words, group)]
+        return subs
 
     def _suggest(self, said: list[str], grammar: Grammar) -> tuple[Command, ...]:
         """The commands `said` most likely meant: a group's sub-command it looks like a typo
