@@ -212,7 +212,10 @@ class Coach:
             try:
                 if refusal is not None:
                     raise refusal
-                self._run(ctx, known, found, args)
+                if known is not None and known.builds_file:
+                    await asyncio.to_thread(self._run, ctx, known, found, args)
+                else:
+                    self._run(ctx, known, found, args)
                 changed: Partnership | None = ctx.partnership
                 replies = ctx.replies
             except UserFacingError as error:

@@ -19,6 +19,7 @@ every Redis key the coach holds about the partnership (`redis.json`), so nothing
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
@@ -132,8 +133,14 @@ async def archive(store: Store, content: Content, pid: str, now: datetime) -> tu
     slug = pid.replace(":", "-").replace("/", "-")
     stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     name = f"archive-{slug}-{stamp}.zip"
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+
+    def zipped() -> bytes:  # compressing a long history takes a while: not in the event loop
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            write(zf)
+        return out.getvalue()
+
+    def write(zf: zipfile.ZipFile) -> None:
         readme = content.prompts.render(
             "records.archive_readme", partnership=p.name or pid, at=state["exported_at"]
         )
@@ -151,7 +158,8 @@ async def archive(store: Store, content: Content, pid: str, now: datetime) -> tu
             gathered = report.build(p, content, snapshot.decision_log, snapshot.journal, now)
             zf.writestr("report.md", report.markdown(gathered, content))
         zf.writestr("redis.json", _json({"keys": dumped, "indexes": indexes}))
-    return name, out.getvalue()
+
+    return name, await asyncio.to_thread(zipped)
 
 
 async def delete(store: Store, pid: str) -> int:

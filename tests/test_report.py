@@ -7,6 +7,7 @@ so the wording can be edited without touching these tests.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
@@ -716,3 +717,34 @@ def test_start_up_imports_neither_matplotlib_nor_python_docx():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("builder", "line"),
+    [("bot.report.docx", "report docx"), ("bot.agreement.docx", "export agreement docx")],
+)
+async def test_a_word_document_is_built_while_the_process_goes_on_answering(
+    three_partners, monkeypatch, builder, line
+):
+    """Building a Word document (charts, python-docx) takes a while: it runs in a thread, so the
+    event loop goes on (acking Slack, answering other turns). The stand-in builder waits for
+    the loop to do something first; run in the loop, it would wait in vain."""
+    import importlib
+    import threading
+
+    module, name = builder.rsplit(".", 1)
+    real = getattr(importlib.import_module(module), name)
+    loop_ran = threading.Event()
+    seen: list[bool] = []
+
+    def building(*args: object, **kwargs: object) -> bytes:
+        seen.append(loop_ran.wait(5))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(builder, building)
+    await three_partners('city_lead: rate who.partners partial "Two seats open"')
+    meanwhile = asyncio.get_running_loop().call_later(0.01, loop_ran.set)
+    out = await three_partners(f"city_lead: {line}")
+    meanwhile.cancel()
+    assert seen == [True]
+    assert ".docx" in out

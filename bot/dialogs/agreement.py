@@ -37,7 +37,7 @@ def agreement_(ctx: Context, args: Args) -> None:
     )
 
 
-@command("export agreement", topic="records", max_words=1)
+@command("export agreement", topic="records", max_words=1, builds_file=True)
 def export(ctx: Context, args: Args) -> None:
     typed = (args.word(0) or "").lower()
     form = FORMS.get(typed.lstrip("."))

@@ -279,6 +279,8 @@ class Command:
     needs_history      it reads the decision log and journal (loaded only for such commands)
     options       the `--options` it takes
     confirm       it asks first; `--yes` (the confirming choice) goes ahead
+    builds_file   it builds a document (Word, charts): its handler runs in a thread, so the
+                  process goes on answering (and acking Slack) meanwhile
     """
 
     name: str
@@ -292,6 +294,7 @@ class Command:
     needs_history: bool = False
     options: frozenset[str] = frozenset()
     confirm: bool = False
+    builds_file: bool = False
 
     @property
     def words(self) -> Phrase:
@@ -310,6 +313,7 @@ def command(
     needs_history: bool = False,
     options: frozenset[str] = frozenset(),
     confirm: bool = False,
+    builds_file: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Declare `handler` as the command `name`; `Commands.collect` gathers the declarations.
 
@@ -329,6 +333,7 @@ def command(
             needs_history=needs_history,
             options=(options | {CONFIRMED}) if confirm else options,
             confirm=confirm,
+            builds_file=builds_file,
         )
         setattr(handler, _DECLARED, (*getattr(handler, _DECLARED, ()), spec))
         return handler

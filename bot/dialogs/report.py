@@ -20,7 +20,7 @@ _DAYS = {"day": 1, "days": 1, "week": 7, "weeks": 7}
 MAX_DAYS = 3660
 
 
-@command("report", topic="measures", max_words=None, needs_history=True)
+@command("report", topic="measures", max_words=None, needs_history=True, builds_file=True)
 def report_(ctx: Context, args: Args) -> None:
     p = ctx.require_setup()
     words = [w.lower() for w in args.words]
