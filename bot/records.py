@@ -137,27 +137,24 @@ async def archive(store: Store, content: Content, pid: str, now: datetime) -> tu
     def zipped() -> bytes:  # compressing a long history takes a while: not in the event loop
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-            write(zf)
+            readme = content.prompts.render(
+                "records.archive_readme", partnership=p.name or pid, at=state["exported_at"]
+            )
+            zf.writestr("README.txt", readme + "\n")
+            zf.writestr("state.json", _json(state))
+            for stream, entries in (
+                ("decision-log", snapshot.decision_log),
+                ("journal", snapshot.journal),
+            ):
+                zf.writestr(f"{stream}.json", _json([_entry(e) for e in entries]))
+                zf.writestr(f"{stream}.csv", _history_csv(entries))
+            zf.writestr(f"{DECISIONS}.csv", decisions_csv(ctx))
+            zf.writestr(f"{DECISIONS}.md", decisions_markdown(ctx))
+            if p.is_set_up:
+                gathered = report.build(p, content, snapshot.decision_log, snapshot.journal, now)
+                zf.writestr("report.md", report.markdown(gathered, content))
+            zf.writestr("redis.json", _json({"keys": dumped, "indexes": indexes}))
         return out.getvalue()
-
-    def write(zf: zipfile.ZipFile) -> None:
-        readme = content.prompts.render(
-            "records.archive_readme", partnership=p.name or pid, at=state["exported_at"]
-        )
-        zf.writestr("README.txt", readme + "\n")
-        zf.writestr("state.json", _json(state))
-        for stream, entries in (
-            ("decision-log", snapshot.decision_log),
-            ("journal", snapshot.journal),
-        ):
-            zf.writestr(f"{stream}.json", _json([_entry(e) for e in entries]))
-            zf.writestr(f"{stream}.csv", _history_csv(entries))
-        zf.writestr(f"{DECISIONS}.csv", decisions_csv(ctx))
-        zf.writestr(f"{DECISIONS}.md", decisions_markdown(ctx))
-        if p.is_set_up:
-            gathered = report.build(p, content, snapshot.decision_log, snapshot.journal, now)
-            zf.writestr("report.md", report.markdown(gathered, content))
-        zf.writestr("redis.json", _json({"keys": dumped, "indexes": indexes}))
 
     return name, await asyncio.to_thread(zipped)
 

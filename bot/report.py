@@ -231,11 +231,16 @@ def decision_rows(p: Partnership, content: Content, status: str) -> list[Row]:
 
 
 def names(p: Partnership, orgs: Iterable[str]) -> str:
-    """Organization names in the partnership's order (then any that left since), as a sentence
-    lists them: `A`, `A and B`, `A, B and C`."""
+    """Organization names in the partnership's order, as a sentence lists them: `A`,
+    `A and B`, `A, B and C`."""
+    return series(names_in_order(p, orgs))
+
+
+def names_in_order(p: Partnership, orgs: Iterable[str]) -> list[str]:
+    """Organization names in the partnership's order (then any that left since, by key)."""
     order = list(p.orgs)
     ranked = sorted(orgs, key=lambda o: (order.index(o) if o in order else len(order), o))
-    return series(p.org_name(o) for o in ranked)
+    return [p.org_name(o) for o in ranked]
 
 
 def waits_on(p: Partnership, content: Content, d: Decision, absent: set[str] | None = None) -> str:
@@ -333,24 +338,21 @@ def marked(content: Content, item_id: str) -> str:
     return item.marked if item else item_id
 
 
-def standing_words(p: Partnership, content: Content, standing: Standing) -> str:
+def standing_words(
+    p: Partnership, content: Content, standing: Standing, wording: str = "agreement"
+) -> str:
     """How an item stands across the organizations, in a sentence: agreed at a rating; the
-    organizations differ, from what to what; some have rated it so far; or none has."""
-    say = content.prompts.render
-    label = {r.id: r.label for r in content.ratings}.get
-    if standing.state == "not_rated":
-        return say("agreement.standing_not_rated")
-    if standing.state == "differs":
-        return say(
-            "agreement.standing_differs",
-            low=label(standing.low or "", standing.low),
-            high=label(standing.high or "", standing.high),
-        )
-    rating = label(standing.low or "", standing.low)
-    if standing.state == "agreed":
-        return say("agreement.standing_agreed", rating=rating)
-    return say(
-        "agreement.standing_partly", rated=len(standing.ratings), total=len(p.orgs), rating=rating
+    organizations differ, from what to what; some have rated it so far; or none has. Worded by
+    the prompts `<wording>.standing_<state>` (the agreement's, or the scorecard's in chat)."""
+    labels = {r.id: r.label for r in content.ratings}
+    low, high = standing.low or "", standing.high or ""
+    return content.prompts.render(
+        f"{wording}.standing_{standing.state}",
+        rating=labels.get(low, low),
+        low=labels.get(low, low),
+        high=labels.get(high, high),
+        rated=len(standing.ratings),
+        total=len(p.orgs),
     )
 
 

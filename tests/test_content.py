@@ -23,6 +23,7 @@ from bot.config import PROJECT_DIR
 from bot.content import Content, load_content
 from bot.dialogs.help import TOPICS
 from bot.errors import ContentError
+from bot.partnership import STANDINGS
 from tests.conftest import CONTENT_DIR
 
 FIXTURES = Path(__file__).parent / "fixtures" / "content"
@@ -159,6 +160,8 @@ def prompt_keys_in_code() -> list[str]:
     }
     keys |= {f"help.{topic}" for topic in TOPICS}
     keys |= {f"decisions.history_{act}" for act in HISTORY_ACTS}
+    # report.standing_words: how an item stands, worded for the agreement or for the chat
+    keys |= {f"{w}.standing_{s}" for w in ("agreement", "scorecard") for s in STANDINGS}
     return sorted(keys)
 
 

@@ -292,10 +292,8 @@ def _status(ctx: Context, decision: Decision) -> str:
 
 
 def _csv_names(ctx: Context, orgs: list[str]) -> str:
-    """Organization names in the partnership's order (then any since removed), for a CSV cell."""
-    order = list(ctx.partnership.orgs)
-    ranked = sorted(orgs, key=lambda o: (order.index(o) if o in order else len(order), o))
-    return "; ".join(_org_name(ctx, o) for o in ranked)
+    """Organization names in the partnership's order, for a CSV cell."""
+    return "; ".join(report.names_in_order(ctx.partnership, orgs))
 
 
 def _org_name(ctx: Context, org: str) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import difflib
 
+from bot import report
 from bot.content import Item, kebab, series
 from bot.dialogs import spectrum
 from bot.dialogs.base import CLOSE_ENOUGH, Args, Context, checked_text, command
@@ -237,16 +238,8 @@ def find_item(ctx: Context, typed: str) -> Item:
 
 
 def standing_words(ctx: Context, standing: Standing) -> str:
-    """`Organizations differ: Not in place to Fully in place`, and the like."""
-    count = len(ctx.partnership.orgs)
-    return ctx.text(
-        f"scorecard.standing_{standing.state}",
-        rating=_label(ctx, standing.low or ""),
-        low=_label(ctx, standing.low or ""),
-        high=_label(ctx, standing.high or ""),
-        rated=len(standing.ratings),
-        total=count,
-    )
+    """`The organizations differ: from Not in place to Fully in place.`, and the like."""
+    return report.standing_words(ctx.partnership, ctx.content, standing, "scorecard")
 
 
 def family_ids(ctx: Context, words: tuple[str, ...]) -> list[str]:
