@@ -122,6 +122,21 @@ async def test_each_check_in_variant_through_the_console(convo, clock):
     assert "(over to: lead)" in out  # rep muted check-ins for themself
 
 
+async def test_a_preview_is_one_private_message_and_sends_nothing(convo, clock, store):
+    await setup_with_checkins(convo, clock)
+    await convo('rep: decide "Meet monthly"')
+    before = await store.redis.keys(f"{store.prefix}:*")
+    out = await convo("lead: checkins preview")
+    assert out.count(convo.channel.prompt("console.private", user="lead")) == 1
+    assert out.startswith(convo.channel.prompt("console.private", user="lead"))
+    assert convo.channel.prompt("checkins.preview_intro") in out
+    assert "Meet monthly" in out
+    assert sorted(await store.redis.keys(f"{store.prefix}:*")) == sorted(before)
+    out = await convo("lead: checkins now")  # the preview was not the check-in
+    assert "Meet monthly" in out
+    assert convo.channel.prompt("checkins.preview_intro") not in out
+
+
 async def test_setting_pausing_and_skipping_check_ins(convo, clock, store):
     await setup_with_checkins(convo, clock)
     assert (await store.due(clock.now + timedelta(days=8)))[0][1] == at("2026-04-21T14:00:00+00:00")

@@ -185,8 +185,10 @@ def send_now(ctx: Context) -> None:
 def preview(ctx: Context) -> None:
     p = ctx.require_setup()
     checkin = nudges.compose(p, ctx.content, ctx.decision_log, ctx.journal_log, ctx.now)
-    ctx.say("checkins.preview_intro", private=True)
-    ctx.replies.extend(replace(reply, to=ctx.user_id) for reply in checkin.replies)
+    intro = ctx.text("checkins.preview_intro")  # one private message, not an intro apart
+    first, *rest = checkin.replies
+    ctx.replies.append(replace(first, text=f"{intro}\n\n{first.text}", to=ctx.user_id))
+    ctx.replies.extend(replace(reply, to=ctx.user_id) for reply in rest)
 
 
 def status(ctx: Context) -> None:
