@@ -109,3 +109,21 @@ async def test_each_walk_of_questions_offers_its_own_moves_and_refuses_a_stale_o
     turn = Turn(channel.address, User("city_lead", "city_lead"), first[0].command, step=first[0].step)
     stale = await channel.coach.handle(turn)
     assert [r.text for r in stale] == [channel.prompt("errors.stale")]
+
+
+async def test_the_round_offers_stop_beside_its_moves_and_stopping_ends_it(
+    three_partners, store, convo
+):
+    channel = convo.channel
+    await three_partners("city_lead: scorecard who why what")
+    moves = [(c.label, c.command) for c in channel.choices if c.command.startswith("scorecard ")]
+    assert moves[-2:] == [
+        (channel.prompt("scorecard.next_choice"), "scorecard next"),
+        (channel.prompt("scorecard.stop_choice"), "scorecard stop"),
+    ]
+    await convo("city_lead: scorecard next")
+    stop = next(c for c in channel.choices if c.command == "scorecard stop")
+    turn = Turn(channel.address, User("ngo_rep", "ngo_rep"), stop.command, step=stop.step)
+    await channel.coach.handle(turn)
+    assert Walk.current((await store.load(channel.address)).partnership, "scorecard") is None
+    assert channel.prompt("scorecard.no_walk") in await convo("city_lead: scorecard back")

@@ -10,6 +10,9 @@ it on with the questions' texts:
     QUESTIONS.answer(ctx, walk, journal)                     counted, saved, journaled, noted
     QUESTIONS.move(ctx, walk, word, found.debrief, finish)   next / skip / back / stop
 
+A dialog that asks in its own way (the scorecard's items, with their rating buttons) takes the
+moves alone: `QUESTIONS.step(ctx, walk, word, total)`.
+
 What is journaled for an answer, and how a walk finishes, stay with the dialog (`journal`,
 `finish`).
 """
@@ -85,21 +88,28 @@ class Questions:
         finish: Callable[[Context, Walk], None],
         **variables: Any,
     ) -> None:
-        """Move on (`next`, `skip`), `back` or `stop`, refusing a move picked from an earlier
-        question's buttons; past the last question, or on `stop`, the walk ends and `finish`
-        gets it, otherwise the question moved to is asked."""
+        """Move on (`next`, `skip`), `back` or `stop`; past the last question, or on `stop`,
+        `finish` gets the walk, otherwise the question moved to is asked."""
+        if self.step(ctx, walk, word, len(texts)):
+            self.ask(ctx, walk, texts, **variables)
+        else:
+            finish(ctx, walk)
+
+    def step(self, ctx: Context, walk: Walk, word: str, total: int) -> bool:
+        """Take one move on a walk of `total` questions, refusing a move picked from an
+        earlier question's buttons and `back` on the first. True when the walk goes on (saved
+        at its new question); False when it has ended (past the last question, or `stop`)."""
         ctx.check_step(walk.token)
         if word == "back":
             if not walk.back():
                 ctx.fail(self.at_first)
         elif word != "stop":
             walk.advance()
-        if word == "stop" or walk.index >= len(texts):
+        if word == "stop" or walk.index >= total:
             walk.end(ctx.partnership, keep=self.keep_place)
-            finish(ctx, walk)
-            return
+            return False
         walk.save(ctx.partnership)
-        self.ask(ctx, walk, texts, **variables)
+        return True
 
     def choices(self, ctx: Context, walk: Walk) -> list[Choice]:
         """Previous (after the first question), Next and Stop, carrying the walk's step token."""

@@ -25,6 +25,7 @@ from bot import report
 from bot.content import Item, kebab, series
 from bot.dialogs import spectrum
 from bot.dialogs.base import CLOSE_ENOUGH, Args, Context, checked_text, command
+from bot.dialogs.questions import Questions
 from bot.dialogs.walk import Walk
 from bot.partnership import SCORECARD_MODES, Rating, Standing, readable_time
 
@@ -32,6 +33,15 @@ FAMILIES_TO_CHOOSE = (3, 5)
 NOTE_LIMIT = 1000
 HISTORY_SHOWN = 20  # `scorecard item` shows this many earlier ratings, latest first
 DIALOG = "scorecard"
+MOVES = Questions(  # the round's moves; each item is asked in the scorecard's own way (`ask`)
+    command="scorecard",
+    question="scorecard.question",
+    recorded="scorecard.rated",
+    at_first="scorecard.at_first_item",
+    next_choice="scorecard.next_choice",
+    back_choice="scorecard.back_choice",
+    stop_choice="scorecard.stop_choice",
+)
 
 
 @command("scorecard", topic="scorecard", max_words=None, confirm=True, options=frozenset({"mode"}))
@@ -66,17 +76,17 @@ def scorecard(ctx: Context, args: Args) -> None:
 
 @command("scorecard next", topic="scorecard")
 def scorecard_next(ctx: Context, args: Args) -> None:
-    advance(ctx)
+    move(ctx, "next")
 
 
 @command("scorecard back", topic="scorecard")
 def scorecard_back(ctx: Context, args: Args) -> None:
-    back(ctx)
+    move(ctx, "back")
 
 
 @command("scorecard stop", topic="scorecard")
 def scorecard_stop(ctx: Context, args: Args) -> None:
-    stop(ctx)
+    move(ctx, "stop")
 
 
 @command("scorecard status", topic="scorecard")
@@ -311,40 +321,20 @@ def resume(ctx: Context) -> None:
     ask(ctx, walk)
 
 
-def advance(ctx: Context) -> None:
-    walk = _walk_for_a_move(ctx)
-    walk.advance()
-    if walk.index >= len(_items(ctx, walk)):
-        finish(ctx, walk)
-    else:
-        walk.save(ctx.partnership)
-        ask(ctx, walk)
-
-
-def back(ctx: Context) -> None:
-    walk = _walk_for_a_move(ctx)
-    if not walk.back():
-        ctx.fail("scorecard.at_first_item")
-    walk.save(ctx.partnership)
-    ask(ctx, walk)
-
-
-def stop(ctx: Context) -> None:
-    finish(ctx, _walk_for_a_move(ctx))
-
-
-def _walk_for_a_move(ctx: Context) -> Walk:
-    """The walk under way, refusing a move picked from an earlier question's buttons."""
+def move(ctx: Context, word: str) -> None:
+    """`next`, `back` or `stop` in the round under way."""
     ctx.require_setup()
     walk = _walk(ctx)
     if walk is None:
         ctx.fail("scorecard.no_walk")
-    ctx.check_step(walk.token)
-    return walk
+    if MOVES.step(ctx, walk, word, len(_items(ctx, walk))):
+        ask(ctx, walk)
+    else:
+        finish(ctx, walk)
 
 
 def finish(ctx: Context, walk: Walk) -> None:
-    walk.end(ctx.partnership)
+    """Say how much of the round was rated; the walk has ended."""
     items = _items(ctx, walk)
     rated = sum(1 for item in items if ctx.partnership.org_ratings(item.id))
     ctx.say("scorecard.finished", thread=walk.thread, rated=rated, total=len(items))
@@ -362,9 +352,7 @@ def ask(ctx: Context, walk: Walk) -> None:
     ]
     choices.append(ctx.choice("scorecard.key_choice", "scorecard key"))
     choices.append(ctx.choice("scorecard.propose_choice", f"decide --item {item.id}", step))
-    if walk.index:
-        choices.append(ctx.choice("scorecard.back_choice", "scorecard back", step))
-    choices.append(ctx.choice("scorecard.next_choice", "scorecard next", step))
+    choices.extend(MOVES.choices(ctx, walk))
     ctx.say(
         "scorecard.question",
         thread=walk.thread,
