@@ -130,3 +130,8 @@ async def three_partners(convo: Convo) -> Convo:
 
 def project_path(*parts: str) -> Path:
     return PROJECT_DIR.joinpath(*parts)
+
+
+def said(content: Content, key: str, **variables: object) -> str:
+    """What the coach says for a prompt key: tests assert on keys, not copied sentences."""
+    return content.prompts.render(key, **variables)

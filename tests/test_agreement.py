@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.content import Content
 from bot.model import Address
 from bot.partnership import Partnership
+from tests.conftest import said
 from tests.test_slack import slack  # noqa: F401  (the Slack stand-in fixture)
 
 HERE = Address("console", "local", "partnership")
@@ -59,9 +60,6 @@ chamber_rep: decide "{DASHBOARD}" --item what.indicators
 chamber_rep: endorse D4
 """
 
-
-def say(content: Content, key: str, **variables: object) -> str:
-    return content.prompts.render(key, **variables)
 
 
 @pytest.fixture
@@ -98,7 +96,7 @@ def sections(paragraphs: list[tuple[str, str]], style: str, text: str) -> list[s
 def heading_of(content: Content, item_id: str, mode: str = "drafting") -> str:
     item = content.items[item_id]
     key = "agreement.item_heading_composed" if item.composed else "agreement.item_heading"
-    return say(content, key, question=item.question(mode), item=item_id)
+    return said(content, key, question=item.question(mode), item=item_id)
 
 
 # --- the Word document -----------------------------------------------------------------------
@@ -108,11 +106,11 @@ async def test_the_word_draft_has_every_family_the_agreed_decision_and_what_is_l
     recorded, content, tmp_path
 ):
     out = await recorded("ngo_rep: export agreement docx")
-    assert say(content, "agreement.ready_docx", partnership=NAME, filename="x").split("(")[0] in out
+    assert said(content, "agreement.ready_docx", partnership=NAME, filename="x").split("(")[0] in out
     assert f"{SLUG}-partnering-agreement-draft-2026-04-14.docx" in out  # the name, not an id
     doc = docx_of(out, tmp_path / "files")
     paragraphs = [(p.style.name, p.text) for p in doc.paragraphs]
-    title = say(content, "agreement.title", partnership=NAME)
+    title = said(content, "agreement.title", partnership=NAME)
 
     # real heading styles: the built-in Title and Heading 1-3, which Word's navigation pane reads
     headings = [(s, t) for s, t in paragraphs if s.startswith(("Title", "Heading"))]
@@ -133,25 +131,25 @@ async def test_the_word_draft_has_every_family_the_agreed_decision_and_what_is_l
 
     # the cover: a draft, from when, the mode, the partners and who represents them
     cover = sections(paragraphs, "Title", title)
-    assert say(content, "agreement.draft", day="Tuesday, April 14, 2026", tz="America/Chicago") in cover
-    assert say(content, "agreement.mode", mode=say(content, "scorecard.mode_drafting")) in cover
+    assert said(content, "agreement.draft", day="Tuesday, April 14, 2026", tz="America/Chicago") in cover
+    assert said(content, "agreement.mode", mode=said(content, "scorecard.mode_drafting")) in cover
     partners = doc.tables[0]
     assert [c.text for c in partners.rows[0].cells] == [
-        say(content, f"agreement.col_{c}") for c in ("org", "sector", "representatives")
+        said(content, f"agreement.col_{c}") for c in ("org", "sector", "representatives")
     ]
     assert [c.text for c in partners.rows[2].cells] == [
-        "Metro Chamber", say(content, "agreement.sector_business"), "chamber_rep",
+        "Metro Chamber", said(content, "agreement.sector_business"), "chamber_rep",
     ]  # fmt: skip
-    assert say(
+    assert said(
         content, "agreement.facilitators",
-        facilitators=say(content, "agreement.facilitator", user="city_lead", org="City of Sacramento"),
-    ) in sections(paragraphs, "Heading 1", say(content, "agreement.h_partners"))  # fmt: skip
+        facilitators=said(content, "agreement.facilitator", user="city_lead", org="City of Sacramento"),
+    ) in sections(paragraphs, "Heading 1", said(content, "agreement.h_partners"))  # fmt: skip
 
     # the agreed decision under its item, with who endorsed it for whom and when
     under = "\n".join(sections(paragraphs, "Heading 2", heading_of(content, "who.representatives")))
     assert f'D1 "{REPRESENTATIVES}"' in under
     assert "Clean Air Coalition (ngo_rep, Tuesday, April 14, 2026)" in under
-    assert say(content, "agreement.standing_differs", low="Partially in place", high="Fully in place") in under
+    assert said(content, "agreement.standing_differs", low="Partially in place", high="Fully in place") in under
     assert MINUTES not in under and DASHBOARD not in under  # not agreed, or about another item
     ratings = next(
         t for t in doc.tables if any("City still naming its alternate" in c.text for c in t._cells)
@@ -161,12 +159,12 @@ async def test_the_word_draft_has_every_family_the_agreed_decision_and_what_is_l
         "city_lead", "Apr 14, 2026",
     ]  # fmt: skip
     agreed_item = "\n".join(sections(paragraphs, "Heading 2", heading_of(content, "who.partners")))
-    assert say(content, "agreement.standing_agreed", rating="Fully in place") in agreed_item
+    assert said(content, "agreement.standing_agreed", rating="Fully in place") in agreed_item
 
     # still to settle: the differing item, the one rated Not in place, the objection, the wait
-    to_settle = "\n".join(sections(paragraphs, "Heading 1", say(content, "agreement.h_to_settle")))
+    to_settle = "\n".join(sections(paragraphs, "Heading 1", said(content, "agreement.h_to_settle")))
     assert "who.representatives (Who?)" in to_settle
-    assert say(
+    assert said(
         content, "agreement.why_differs",
         org_ratings="City of Sacramento: Partially in place; Metro Chamber: Fully in place; "
         "Clean Air Coalition: Fully in place",
@@ -179,7 +177,7 @@ async def test_the_word_draft_has_every_family_the_agreed_decision_and_what_is_l
     assert "D1" not in to_settle and "D3" not in to_settle
 
     # the agreed decision linked to no item has its own section
-    others = "\n".join(sections(paragraphs, "Heading 1", say(content, "agreement.h_unlinked")))
+    others = "\n".join(sections(paragraphs, "Heading 1", said(content, "agreement.h_unlinked")))
     assert f'D3 "{MINUTES}"' in others and REPRESENTATIVES not in others
 
     # tables have a header row marked as one (repeated on each page); properties; DRAFT header
@@ -196,7 +194,7 @@ async def test_the_markdown_draft_carries_the_same_sections_and_facts(recorded, 
     out = await recorded("city_lead: export agreement")  # both files
     doc = docx_of(out, tmp_path / "files")
     name = f"{SLUG}-partnering-agreement-draft-2026-04-14.md"
-    assert say(content, "agreement.ready_md", filename=name) in out
+    assert said(content, "agreement.ready_md", filename=name) in out
     markdown = out.split(f"--- {name} ---\n", 1)[1]
 
     levels = {"Title": 1, "Heading 1": 2, "Heading 2": 3, "Heading 3": 4}
@@ -216,7 +214,7 @@ async def test_the_markdown_draft_carries_the_same_sections_and_facts(recorded, 
             assert "| " + " | ".join(c.text for c in row.cells) + " |" in markdown
     section = markdown.split("### " + heading_of(content, "who.representatives"))[1]
     assert f'D1 "{REPRESENTATIVES}"' in section.split("\n### ")[0]
-    to_settle = markdown.split("## " + say(content, "agreement.h_to_settle"))[1]
+    to_settle = markdown.split("## " + said(content, "agreement.h_to_settle"))[1]
     assert OBJECTION in to_settle and "who.representatives (Who?)" in to_settle
 
 
@@ -232,7 +230,7 @@ async def test_reviewing_words_every_item_for_the_agreement_in_place(recorded, c
     await recorded("city_lead: scorecard mode reviewing")
     out = await recorded("city_lead: export agreement md")
     assert f"### {heading_of(content, 'who.partners', 'reviewing')}" in out
-    assert say(content, "agreement.mode", mode=say(content, "scorecard.mode_reviewing")) in out
+    assert said(content, "agreement.mode", mode=said(content, "scorecard.mode_reviewing")) in out
 
 
 async def test_sentences_list_organizations_and_count_them_as_english_does(three_partners):
@@ -264,7 +262,7 @@ async def test_documents_carry_no_chat_instructions(recorded, content, tmp_path)
     assert "/coach" not in out.split(".md ---\n", 1)[1]
     # the conversation may still say how to link a decision (D3 is agreed and linked to none)
     out = await recorded("city_lead: agreement")
-    assert say(content, "agreement.link_unlinked", count=1) in out.split("--- ")[0]
+    assert said(content, "agreement.link_unlinked", count=1) in out.split("--- ")[0]
 
 
 async def test_a_decision_log_with_no_decisions_exports_without_chat_instructions(three_partners):
@@ -290,19 +288,19 @@ def test_file_names_carry_the_kind_of_document():
 async def test_agreement_shows_what_is_settled_and_what_is_not_with_the_draft(recorded, content):
     out = await recorded("ngo_rep: draft agreement")  # a synonym of `agreement`
     assert f'Draft partnering agreement for "{NAME}"' in out
-    assert "who.representatives: " + say(content, "agreement.why_differs", org_ratings="").split(":")[0] in out
+    assert "who.representatives: " + said(content, "agreement.why_differs", org_ratings="").split(":")[0] in out
     assert f'- D2 "{MONTHLY}": under objection from City of Sacramento.' in out
     assert "- D4 " in out
-    assert say(content, "agreement.untouched_items", count=24, items="x").split(":")[0] in out
+    assert said(content, "agreement.untouched_items", count=24, items="x").split(":")[0] in out
     # the whole draft comes with it, as Markdown
     assert f"--- {SLUG}-partnering-agreement-draft-2026-04-14.md ---" in out
-    assert "## " + say(content, "agreement.h_to_settle") in out
+    assert "## " + said(content, "agreement.h_to_settle") in out
 
 
 async def test_the_conversation_marks_the_coachs_own_items_and_says_what_the_mark_means(
     recorded, content
 ):
-    legend = say(content, "scorecard.composed_marker").strip()
+    legend = said(content, "scorecard.composed_marker").strip()
     chat = (await recorded("ngo_rep: agreement")).split("--- ")[0]
     untouched = next(line for line in chat.splitlines() if "when.milestones" in line)
     assert "when.milestones †" in untouched and "why.values," in untouched  # no mark
@@ -341,7 +339,7 @@ async def test_no_partnership_no_draft(convo, store, content, tmp_path):
     convo.channel.files = tmp_path
     for line in ("export agreement docx", "export agreement", "agreement"):
         out = await convo(f"someone: {line}")
-        assert say(content, "errors.not_set_up") in out
+        assert said(content, "errors.not_set_up") in out
     assert not (await store.load(HERE)).partnership.is_set_up
     assert not any(tmp_path.iterdir())
 
@@ -353,7 +351,7 @@ async def test_before_any_rating_the_reply_says_where_to_start(three_partners, s
     before = await snapshot(store)
     for line in ("export agreement docx", "export agreement md", "agreement"):
         out = await convo(f"ngo_rep: {line}")
-        assert say(content, "agreement.no_ratings") in out
+        assert said(content, "agreement.no_ratings") in out
         assert "/coach scorecard who why what" in out
     assert await snapshot(store) == before
     assert not any(tmp_path.iterdir())
@@ -363,7 +361,7 @@ async def test_before_any_rating_the_reply_says_where_to_start(three_partners, s
 async def test_a_format_not_offered_is_refused_with_those_that_are(recorded, store, content, form):
     before = await snapshot(store)
     out = await recorded(f"ngo_rep: export agreement {form}")
-    assert say(content, "agreement.unknown_format", form=form) in out
+    assert said(content, "agreement.unknown_format", form=form) in out
     assert "docx" in out and "md" in out
     assert ".docx: saved as" not in out
     assert await snapshot(store) == before
@@ -377,7 +375,7 @@ async def test_extra_words_are_pointed_out_not_dropped(recorded, store, content,
     before = await snapshot(store)
     out = await recorded(f"ngo_rep: {line}")
     assert f"I read /coach {command} and would have to ignore" in out
-    assert say(content, f"usage.{command.split(' md')[0].replace(' ', '_')}") in out
+    assert said(content, f"usage.{command.split(' md')[0].replace(' ', '_')}") in out
     assert "saved as" not in out and "--- " not in out
     assert await snapshot(store) == before
 
@@ -463,7 +461,7 @@ async def test_in_teams_the_word_draft_is_a_link_that_downloads_it(coach, conten
         assert any("Missions still missing" in c.text for t in doc.tables for c in t._cells)
         async with http.get("/files/" + "x" * 32) as gone:  # an unknown or expired token
             assert gone.status == 404
-            assert await gone.text() == say(content, "report.link_expired")
+            assert await gone.text() == said(content, "report.link_expired")
     finally:
         await http.close()
         await server.close()

@@ -12,21 +12,17 @@ import subprocess
 import sys
 import zipfile
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
 from bot.model import Address, Reply
 from bot.scheduler import send_checkin
-from tests.conftest import SETUP_SCRIPT, Convo, project_path
+from tests.conftest import SETUP_SCRIPT, Convo, project_path, said
 
 CITY = Address("console", "local", "hall")  # the partnership's home conversation
 FIELD = Address("console", "local", "yard")  # a second conversation linked to it
 PID = CITY.conversation
 
-
-def said(content, key: str, **variables: Any) -> str:
-    return content.prompts.render(key, **variables)
 
 
 async def link_code(store) -> str:

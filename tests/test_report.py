@@ -22,11 +22,11 @@ from docx import Document
 from docx.oxml.ns import qn
 
 from bot.config import Settings
-from bot.content import Content, is_one, load_content, pluralize
+from bot.content import is_one, load_content, pluralize
 from bot.model import Address, Attachment, Choice, Reply
 from bot.partnership import Measure, Report
 from bot.schedule import ScheduleError, calendar_for
-from tests.conftest import CONTENT_DIR
+from tests.conftest import CONTENT_DIR, said
 from tests.test_slack import HERE as SLACK_HERE
 from tests.test_slack import slack  # noqa: F401  (the Slack stand-in fixture)
 
@@ -53,9 +53,6 @@ async def trails(convo, tmp_path):
 async def state(store):
     return (await store.load(HERE, with_history=True)).partnership
 
-
-def say(content: Content, key: str, **variables: object) -> str:
-    return content.prompts.render(key, **variables)
 
 
 # --- plurals in prompt templates -----------------------------------------------------------
@@ -96,15 +93,15 @@ async def test_one_answer_is_one_answer_in_a_console_session(trails, content):
 
 def test_every_count_meets_its_noun_in_the_discussion_prompts(content):
     finished = {"name": "X", "tactic": "x"}
-    assert "1 answer recorded" in say(content, "tactics.discussion_finished", **finished, count=1)
-    assert "2 answers recorded" in say(content, "tactics.discussion_finished", **finished, count=2)
-    assert "(1 question)" in say(content, "tactics.discussion_started", name="X", count=1)
+    assert "1 answer recorded" in said(content, "tactics.discussion_finished", **finished, count=1)
+    assert "2 answers recorded" in said(content, "tactics.discussion_finished", **finished, count=2)
+    assert "(1 question)" in said(content, "tactics.discussion_started", name="X", count=1)
     again = {"name": "X", "tactic": "x", "position": 1}
-    assert "1 answer is recorded" in say(
+    assert "1 answer is recorded" in said(
         content, "tactics.discussion_again", **again, total=1, count=1
     )
-    assert "all 2 questions" in say(content, "tactics.discussion_again", **again, total=2, count=2)
-    assert "2 answers are recorded" in say(
+    assert "all 2 questions" in said(content, "tactics.discussion_again", **again, total=2, count=2)
+    assert "2 answers are recorded" in said(
         content, "tactics.discussion_again", **again, total=2, count=2
     )
 
@@ -148,7 +145,7 @@ async def test_a_new_measure_is_not_reported_yet_and_progress_is_named_right(
     out = await convo('rep: measure add "Riders" --baseline 0 --target 150')
     assert "from a baseline of 0 to a target of 150, reported" in out  # no "150 ," for no unit
     out = await convo("rep: measures")
-    assert say(
+    assert said(
         content, "checkins.measure_line_unreported",
         measure="Riders", baseline="0", target="150", org="Acme",
     ) in out  # fmt: skip
@@ -156,12 +153,12 @@ async def test_a_new_measure_is_not_reported_yet_and_progress_is_named_right(
     assert (await state(store)).measures["riders"].latest is None
 
     out = await convo('rep: measure report "Riders" 1000')
-    assert say(content, "report.progress_exceeded") in out
-    assert say(content, "report.progress_moving_away") not in out
+    assert said(content, "report.progress_exceeded") in out
+    assert said(content, "report.progress_moving_away") not in out
     await convo('rep: measure add "Ozone days" --unit days --baseline 70 --target 70')
     out = await convo('rep: measure report "Ozone days" 75')
     assert "Ozone days: 75 days (target 70 days)" in out
-    assert say(content, "report.progress_exceeded") in out
+    assert said(content, "report.progress_exceeded") in out
 
 
 # --- decisions under objection, and organizations nobody represents ------------------------
@@ -175,16 +172,16 @@ async def test_an_objected_decision_is_objected_with_its_reason_everywhere(trail
     assert p.decisions["D1"].status == "objected"
 
     out = await convo("lead: checkins now")
-    assert say(
+    assert said(
         content, "checkins.moved_objected", decision="D1", text="Meet monthly",
         org="City of Springfield", reason="Too often for the council calendar",
     ) in out  # fmt: skip
-    assert say(
+    assert said(
         content, "checkins.open_objected", decision="D1", text="Meet monthly",
         org="City of Springfield", reason="Too often for the council calendar",
     ) in out  # fmt: skip
     assert "[proposed]" not in out
-    assert f"### {say(content, 'report.h_objected', count=1)}" in out  # the Markdown report
+    assert f"### {said(content, 'report.h_objected', count=1)}" in out  # the Markdown report
     assert "Objection from City of Springfield (lead): Too often for the council calendar" in out
 
     out = await convo("lead: decisions")
@@ -206,21 +203,21 @@ async def test_an_organization_with_nobody_here_is_named_not_waited_on_patiently
     assert p.decisions["D1"].status == "proposed"
 
     out = await convo("lead: checkins now")
-    assert say(
+    assert said(
         content, "checkins.absent", org="Friends of Trails", blocked="D1", count=1
     ) in out  # fmt: skip
     assert "D1 waits on it" in out  # one decision: "waits", not "wait"
-    patience = say(content, "checkins.patience", members="x").split("(")[0]
+    patience = said(content, "checkins.patience", members="x").split("(")[0]
     assert patience not in out  # nobody who has been asked holds it up
     assert "For Friends of Trails:" not in out  # no sector advice to an empty seat
-    assert say(content, "report.org_absent", org="Friends of Trails") in out
+    assert said(content, "report.org_absent", org="Friends of Trails") in out
 
     # once someone from it has joined and been asked, patience fits
     await convo('ngo: join "Friends of Trails"')
     await convo("lead: member confirm @ngo")
     await convo('rep: decide "Meet monthly"')
     out = await convo("lead: checkins now")
-    assert say(content, "checkins.patience", members="lead, ngo and rep") in out
+    assert said(content, "checkins.patience", members="lead, ngo and rep") in out
     assert "Nobody from Friends of Trails" not in out
 
 
@@ -230,7 +227,7 @@ async def test_patience_with_members_who_muted_check_ins_names_nobody(trails, co
     await convo("rep: checkins mute")
     await convo('rep: decide "Meet monthly"')
     out = await convo("lead: checkins now")
-    assert say(content, "checkins.patience_unnamed") in out
+    assert said(content, "checkins.patience_unnamed") in out
     assert "(over to:" not in out
 
 
@@ -244,13 +241,13 @@ async def test_each_report_appears_once_in_what_moved_with_its_unit(trails, cloc
     clock.now += timedelta(days=1)
     await convo('rep: measure report "Ozone alert days" 15')
     out = await convo("lead: checkins now")
-    line = say(
+    line = said(
         content, "checkins.moved_measure", measure="Ozone alert days", value="15 days",
         user="rep", org="Acme", day="Wednesday, April 15, 2026",
     )  # fmt: skip
     moved = out.split("Still open")[0].split("--- ")[0]
     assert moved.count(line) == 1
-    report = out.split("## " + say(content, "report.h_moved"))[1]
+    report = out.split("## " + said(content, "report.h_moved"))[1]
     assert report.count(line) == 1
     out = await convo("lead: checkins now")  # nothing new: the report is not repeated
     assert line not in out.split("--- ")[0]
@@ -266,37 +263,37 @@ async def test_what_moved_names_who_rated_and_how_the_item_stands(trails, clock,
     await convo("rep: rate who.partners in-place")
     await convo("rep: rate when.timeline in-place")  # one of the coach's own items
     rated = {
-        "why.vision": ("City of Springfield and Acme", say(
+        "why.vision": ("City of Springfield and Acme", said(
             content, "agreement.standing_differs", low="Not in place", high="Partially in place"
         )),
-        "who.partners": ("City of Springfield and Acme", say(
+        "who.partners": ("City of Springfield and Acme", said(
             content, "agreement.standing_agreed", rating="Fully in place"
         )),
-        "when.timeline †": ("Acme", say(
+        "when.timeline †": ("Acme", said(
             content, "agreement.standing_partly", rated=1, total=2, rating="Fully in place"
         )),
     }  # fmt: skip
     lines = [
-        say(content, "checkins.moved_rated", item=item, orgs=orgs, standing=standing)
+        said(content, "checkins.moved_rated", item=item, orgs=orgs, standing=standing)
         for item, (orgs, standing) in rated.items()
     ]
     assert "1 of 2 organizations has rated it" in lines[2]
-    legend = say(content, "scorecard.composed_marker").strip()
+    legend = said(content, "scorecard.composed_marker").strip()
 
     out = await convo("lead: checkins now")
     moved = out.split("Still open")[0].split("--- ")[0]
     for line in lines:
         assert line in moved
     assert "is now" not in moved and legend in moved
-    attached = out.split("## " + say(content, "report.h_moved"))[1]
+    attached = out.split("## " + said(content, "report.h_moved"))[1]
     assert all(line in attached for line in lines) and legend in attached
 
     clock.now += timedelta(days=1)
     out = await convo("lead: report md")  # the period since the check-in: nothing moved
-    assert "when.timeline †" in out.split("## " + say(content, "report.h_moved"))[0]
-    assert legend not in out.split("## " + say(content, "report.h_moved"))[1]
+    assert "when.timeline †" in out.split("## " + said(content, "report.h_moved"))[0]
+    assert legend not in out.split("## " + said(content, "report.h_moved"))[1]
     out = await convo("lead: report md last 7 days")
-    moved = out.split("## " + say(content, "report.h_moved_period"))[1]
+    moved = out.split("## " + said(content, "report.h_moved_period"))[1]
     assert all(line in moved for line in lines) and legend in moved
 
 
@@ -305,15 +302,15 @@ async def test_the_coachs_own_items_are_marked_in_the_reports_scorecard(trails, 
     await convo("lead: rate when.timeline not-in-place")
     await convo('rep: rate when.timeline in-place "*pending* board_vote"')
     await convo("rep: rate who.partners in-place")
-    legend = say(content, "scorecard.composed_marker").strip()
-    difference = say(
+    legend = said(content, "scorecard.composed_marker").strip()
+    difference = said(
         content, "report.difference_line", item="when.timeline †",
         org_ratings="City of Springfield: Not in place; Acme: Fully in place",
     )  # fmt: skip
 
     out = await convo("lead: report")
     markdown = out.split(".md ---\n", 1)[1]
-    scorecard = markdown.split("## " + say(content, "report.h_scorecard"))[1].split("\n## ")[0]
+    scorecard = markdown.split("## " + said(content, "report.h_scorecard"))[1].split("\n## ")[0]
     assert "| when.timeline † | Acme | Fully in place |" in scorecard
     assert "| who.partners | Acme |" in scorecard
     assert difference in scorecard and legend in scorecard
@@ -358,7 +355,7 @@ async def test_holidays_name_the_calendar_and_suggest_what_was_meant(trails, sto
     convo = trails
     out = await convo("lead: checkins weekly tue 09:00 America/Los_Angeles --holidays CA")
     assert "public holidays of Canada" in out
-    assert say(
+    assert said(
         content, "checkins.holidays_suggest",
         calendar="California (United States)", suggested="US-CA",
     ) in out  # fmt: skip
@@ -372,10 +369,10 @@ async def test_holidays_name_the_calendar_and_suggest_what_was_meant(trails, sto
 
     out = await convo("lead: checkins")
     assert "every Tuesday at 9:00 AM (America/Los_Angeles)" in out
-    assert say(content, "checkins.with_holidays", calendar="California (United States)") in out
+    assert said(content, "checkins.with_holidays", calendar="California (United States)") in out
 
     out = await convo("lead: checkins weekly tue 09:00 America/New_York --holidays NY")
-    assert say(
+    assert said(
         content, "checkins.unknown_country_suggest",
         country="NY", suggested="US-NY", calendar="New York (United States)",
     ) in out  # fmt: skip
@@ -396,7 +393,7 @@ def test_calendar_codes():
 async def test_checkins_shows_schedule_zone_and_calendar(trails, content):
     out = await trails("lead: checkins")
     assert "Check-ins: every Tuesday at 9:00 AM (America/Chicago)." in out
-    assert say(content, "checkins.no_holidays") in out
+    assert said(content, "checkins.no_holidays") in out
 
 
 # --- the report on demand --------------------------------------------------------------------
@@ -435,7 +432,7 @@ async def test_report_docx_reads_back_with_everything_a_funder_needs(
     convo = trails
     await reported_partnership(convo, clock)
     out = await convo("rep: report docx")
-    assert say(content, "report.ready", partnership="Trails", filename="x").split("(")[0] in out
+    assert said(content, "report.ready", partnership="Trails", filename="x").split("(")[0] in out
     doc = docx_of(out, tmp_path / "files")
     text = "\n".join(p.text for p in doc.paragraphs)
     cells = "\n".join(c.text for t in doc.tables for row in t.rows for c in row.cells)
@@ -450,7 +447,7 @@ async def test_report_docx_reads_back_with_everything_a_funder_needs(
         if p.style.name.startswith(("Heading", "Title"))
     ]
     assert ("Title", "Progress report: Trails") in headings
-    assert ("Heading 1", say(content, "report.h_measures")) in headings
+    assert ("Heading 1", said(content, "report.h_measures")) in headings
     assert ("Heading 2", "Trail miles") in headings
     assert "Too often for the council calendar" in cells  # the objection's reason
     assert "Heading 2" in {style for style, _ in headings}
@@ -462,7 +459,7 @@ async def test_report_docx_reads_back_with_everything_a_funder_needs(
     assert "1100, 1200, 1300, 1400" in described[0] + described[1]
     # the measure with no report says so
     assert "Trail miles" in text
-    assert say(
+    assert said(
         content, "report.measure_facts_unreported",
         baseline="3 miles", target="12 miles", org="City of Springfield",
     ) in text  # fmt: skip
@@ -489,9 +486,9 @@ async def test_report_takes_a_period_and_comes_as_both_forms(trails, clock, cont
     out = await convo("lead: report md last 8 days")
     assert "covering the period since Tuesday, May 5, 2026" in out and ".docx" not in out
     out = await convo("lead: report since May")
-    assert say(content, "report.bad_period", period="since may") in out
+    assert said(content, "report.bad_period", period="since may") in out
     out = await convo("lead: report everything")
-    assert say(content, "report.usage") in out
+    assert said(content, "report.usage") in out
 
 
 # --- delivery: model, Slack stand-in, Teams link ---------------------------------------------
@@ -526,8 +523,8 @@ async def test_the_check_in_offers_the_word_report_and_draws_no_chart(trails, co
     import sys
 
     out = await trails("lead: checkins now")
-    assert "[1] " + say(content, "report.docx_choice") in out
-    assert trails.channel.choices == (Choice(say(content, "report.docx_choice"), "report docx"),)
+    assert "[1] " + said(content, "report.docx_choice") in out
+    assert trails.channel.choices == (Choice(said(content, "report.docx_choice"), "report docx"),)
     if "matplotlib.figure" not in sys.modules:  # nothing earlier in this process drew one
         await trails("lead: checkins now")
         assert "matplotlib.figure" not in sys.modules
@@ -552,7 +549,7 @@ async def test_a_check_in_and_the_word_report_through_the_slack_stand_in(
     couriers = {"slack": slack.channel.send}
     assert await send_checkin(coach, couriers, SLACK_HERE.conversation, due, due) == "sent"
     (checkin,) = [m for m in slack.fake.messages(CHANNEL) if "metadata" in m]
-    assert say(
+    assert said(
         content, "checkins.open_objected", decision="D1", text="Meet monthly",
         org="City of Sacramento", reason="Too soon for the council",
     ) in checkin["text"]  # fmt: skip
@@ -563,7 +560,7 @@ async def test_a_check_in_and_the_word_report_through_the_slack_stand_in(
     assert "Waiting on: a revision, or City of Sacramento changing its stance." in markdown
 
     posted = next(c for c in slack.fake.of("chat.postMessage") if c.get("metadata"))
-    label = say(content, "report.docx_choice")
+    label = said(content, "report.docx_choice")
     assert await slack.click("UCHAMBER", posted | {"ts": checkin["ts"]}, label) == 200
 
     def docx_uploaded() -> bool:
@@ -614,7 +611,7 @@ async def test_a_download_link_serves_the_document_for_a_day(coach, store, conte
             for bad in ("nosuchtoken-but-long-enough", "..%2F..%2Fetc"):
                 async with http.get(f"/files/{bad}") as response:
                     assert response.status == 404
-                    assert await response.text() == say(content, "report.link_expired")
+                    assert await response.text() == said(content, "report.link_expired")
     finally:
         await server.close()
 
@@ -671,27 +668,27 @@ async def test_each_check_in_variant_through_the_slack_stand_in(
         assert message["text"].startswith("Check-in for")
         posted = next(c for c in slack.fake.of("chat.postMessage") if c["text"] == message["text"])
         buttons = [e for b in posted["blocks"] if b["type"] == "actions" for e in b["elements"]]
-        assert [b["text"]["text"] for b in buttons] == [say(content, "report.docx_choice")]
+        assert [b["text"]["text"] for b in buttons] == [said(content, "report.docx_choice")]
         (report,) = [m for m in slack.fake.messages(CHANNEL, message["ts"]) if "files" in m]
         assert report["files"][0]["name"].endswith(".md")
         return message["text"], slack.fake.uploads[report["files"][0]["id"]].decode()
 
     text, markdown = await check_in()  # quiet: nothing happened yet
-    assert say(content, "checkins.quiet", since="Tuesday, April 14, 2026") in text.replace(
+    assert said(content, "checkins.quiet", since="Tuesday, April 14, 2026") in text.replace(
         "&amp;", "&"
     )
     assert "# Progress report: Sacramento Transportation & Air Quality Collaborative" in markdown
 
     await slack.command("UCHAMBER", 'decide "Meet monthly"')
     text, _ = await check_in()  # patience: the decision waits on members who were asked
-    assert say(content, "checkins.patience", members="uchamber, ulead and ungo") in text
+    assert said(content, "checkins.patience", members="uchamber, ulead and ungo") in text
 
     await slack.command("ULEAD", "endorse D1")
     await slack.command("UNGO", "endorse D1")
     await slack.command("UCHAMBER", "endorse D1")
     text, markdown = await check_in()  # celebrate
-    assert say(content, "checkins.celebrate", decision="D1") in text
-    assert f"### {say(content, 'report.h_agreed', count=1)}" in markdown
+    assert said(content, "checkins.celebrate", decision="D1") in text
+    assert f"### {said(content, 'report.h_agreed', count=1)}" in markdown
 
     await slack.command("ULEAD", 'partner add "Friends of Trails" nonprofit')
     await slack.command("UCHAMBER", 'decide "Share one dashboard"')
@@ -703,8 +700,8 @@ async def test_each_check_in_variant_through_the_slack_stand_in(
     await slack.command("UCHAMBER", 'measure report "Riders" 40')
     await slack.command("UCHAMBER", 'measure report "Riders" 40')
     text, markdown = await check_in()  # shifted: the measure stalled
-    assert say(content, "checkins.shifted", measure="Riders") in text
-    assert "| 40 riders | uchamber | " + say(content, "report.progress_flat") in markdown
+    assert said(content, "checkins.shifted", measure="Riders") in text
+    assert "| 40 riders | uchamber | " + said(content, "report.progress_flat") in markdown
 
 
 def test_start_up_imports_neither_matplotlib_nor_python_docx():
