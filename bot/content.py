@@ -740,6 +740,9 @@ class _Loader:
         f.unknown_fields(obj, {"openers", "synonyms", "text_openers", "values", "topics"}, ())
 
         def phrase(value: Any, at: Path_) -> Phrase:
+            if isinstance(value, bool):  # YAML reads yes, no, on, off as true/false
+                f.problem(at, "must be text: put the word in quotes (\"yes\")")
+                return ()
             if not isinstance(value, (str, int)) or not str(value).strip():
                 f.problem(at, f"must be non-empty text, not {_kind(value)}")
                 return ()

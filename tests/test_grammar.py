@@ -204,7 +204,22 @@ VALUES = [
     ("sector", "NGO", "nonprofit"),
     ("sector", "gov", "government"),
     ("sector", "community", "community"),
+    ("rating", "Full", "in-place"),
+    ("rating", "yes", "in-place"),
+    ("rating", "N/A", "not-relevant"),
 ]
+
+
+def test_every_other_way_to_say_a_rating_names_a_rating(content):
+    ids = {r.id for r in content.ratings}
+    assert content.grammar.values["rating"]
+    assert set(content.grammar.values["rating"].values()) <= ids
+
+
+def test_a_yes_or_no_that_yaml_reads_as_true_or_false_is_reported(tmp_path: Path):
+    root = content_copy(tmp_path, {"grammar.yaml": "values:\n  rating:\n    yes: in-place\n"})
+    assert len(problems := problems_in(root)) == 1
+    assert problems[0].startswith("content/grammar.yaml:") and "quotes" in problems[0]
 
 
 @pytest.mark.parametrize(("kind", "written", "meant"), VALUES)

@@ -224,3 +224,27 @@ async def test_the_status_grid_says_what_its_dash_means(three_partners, content)
     out = await convo("city_lead: scorecard status")
     assert content.prompts.render("scorecard.no_rating_marker").strip() in out
     assert content.prompts.render("scorecard.grid_not_rated") in grid_row(out, "who.partners")
+
+
+async def test_a_rating_is_read_as_people_type_it(three_partners, store, content):
+    """The button's words ("Fully in place"), its id, or a plain word ("n/a", "partly"); a note
+    may follow the rating's words unquoted."""
+    convo = three_partners
+    await convo("city_lead: rate who.partners Fully in place we listed everyone")
+    await convo("chamber_rep: rate who.partners partly")
+    await convo('ngo_rep: rate who.partners not in place "our mission is missing"')
+    await convo("ngo_rep: rate why.values n/a")
+    ratings = (await load(store)).org_ratings("who.partners")
+    assert {org: (r.rating, r.note) for org, r in ratings.items()} == {
+        CITY: ("in-place", "we listed everyone"),
+        CHAMBER: ("partial", ""),
+        NGO: ("not-in-place", "our mission is missing"),
+    }
+    assert (await load(store)).org_ratings("why.values")[NGO].rating == "not-relevant"
+
+    before = await store.revision(HERE.conversation)
+    out = await convo("city_lead: rate who.partners splendid")
+    assert content.prompts.render(
+        "scorecard.unknown_rating", rating="splendid", ratings="not-relevant, not-in-place, partial or in-place"
+    ) in out
+    assert await store.revision(HERE.conversation) == before

@@ -20,6 +20,7 @@ an agreement, or reviewing the one in place (`scorecard mode`).
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 
 from bot import report
 from bot.content import Item, kebab, series
@@ -385,18 +386,16 @@ def _so_far(ctx: Context, standing: Standing) -> str:
 @command("rate", topic="scorecard", min_words=1, text_from=2)
 def rate(ctx: Context, args: Args) -> None:
     p = ctx.require_setup()
-    item_id, rating_id = (args.word(0) or "").lower(), (args.word(1) or "").lower()
-    item = find_item(ctx, item_id)
-    if not rating_id:  # the item alone: how it stands, and the ratings to choose from
+    item = find_item(ctx, (args.word(0) or "").lower())
+    if args.word(1) is None:  # the item alone: how it stands, and the ratings to choose from
         show_item(ctx, item, lead=ctx.text("scorecard.rate_which", item=item.id))
         return
-    if ctx.content.rating(rating_id) is None:
-        ctx.fail("scorecard.unknown_rating", rating=rating_id, ratings=_rating_ids(ctx))
+    rating_id, used = rating_in(ctx, args.words[1:])
     walk = _walk(ctx)
     on_current_item = walk is not None and _items(ctx, walk)[walk.index].id == item.id
     if ctx.turn.step is not None:
         ctx.check_step(walk.token if walk and on_current_item else "")
-    note = args.rest(2)
+    note = args.rest(1 + used)
     if note:
         note = checked_text(ctx, note, limit=NOTE_LIMIT, usage="scorecard.rate_usage")
     org = ctx.require_org()
@@ -420,6 +419,20 @@ def rate(ctx: Context, args: Args) -> None:
         standing=standing_words(ctx, standing),
         choices=choices,
     )
+
+
+def rating_in(ctx: Context, words: Sequence[str]) -> tuple[str, int]:
+    """The rating the first words name, and how many words name it: its id, its label
+    ("fully in place", the button's words) or another way of saying it (content/grammar.yaml:
+    "full", "n/a"). The longest reading wins, so "not in place" is not "not"."""
+    ratings = {kebab(r.label): r.id for r in ctx.content.ratings}
+    ratings.update((r.id, r.id) for r in ctx.content.ratings)
+    longest = max(len(r.label.split()) for r in ctx.content.ratings)
+    for used in range(min(len(words), longest), 0, -1):
+        said = ctx.content.grammar.value("rating", "-".join(w.lower() for w in words[:used]))
+        if said in ratings:
+            return ratings[said], used
+    ctx.fail("scorecard.unknown_rating", rating=words[0], ratings=_rating_ids(ctx))
 
 
 def status(ctx: Context) -> None:
