@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from bot.adapters.console import ConsoleChannel
+from bot.adapters.console import ConsoleChannel, is_speaker_name, login_name
 from bot.coach import Coach
 from bot.config import ConfigError, Settings
 from bot.content import Content, load_content
@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     console = commands.add_parser("console", help="chat with the coach in this terminal")
     console.add_argument(
         "--channel", default="partnership", help="the conversation to stand in for"
+    )
+    console.add_argument(
+        "--as", dest="speaker", type=speaker_name, help="who speaks first (default: login name)"
     )
     commands.add_parser("worker", help="run the scheduled check-ins (the Procfile's worker)")
     serve = commands.add_parser("serve", help="run the web process")
@@ -88,7 +91,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in (None, "run") and settings.has_platform_credentials:
         return serve_web(settings, loaded, None, None)
     channel = getattr(args, "channel", "partnership")
-    return asyncio.run(run_console(settings, loaded, channel))
+    return asyncio.run(run_console(settings, loaded, channel, getattr(args, "speaker", None)))
+
+
+def speaker_name(text: str) -> str:
+    if not is_speaker_name(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a name to speak as: use a letter, then letters, digits, . _ or -"
+        )
+    return text
 
 
 def teams_package(app_id: str, website: str, out: str) -> int:
@@ -208,10 +219,16 @@ async def embedded_worker(coach: Coach, settings: Settings) -> AsyncIterator[Non
         yield
 
 
-async def run_console(settings: Settings, content: Content, channel: str) -> int:
+async def run_console(
+    settings: Settings, content: Content, channel: str, speaker: str | None = None
+) -> int:
     async with coach_for(settings, content) as coach:
         console = ConsoleChannel(
-            coach, sys.stdout, channel=channel, files=settings.data_dir / "files"
+            coach,
+            sys.stdout,
+            channel=channel,
+            speaker=speaker or login_name(),
+            files=settings.data_dir / "files",
         )
         coach.platforms["console"] = console
         # posts from now on: taken before the worker starts

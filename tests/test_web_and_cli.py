@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 import os
 import socket
 import subprocess
@@ -12,7 +13,9 @@ import urllib.request
 
 import pytest
 
+from bot.model import Address
 from tests.conftest import project_path
+from tests.test_checkins import shared_redis_env
 
 
 def free_port() -> int:
@@ -139,3 +142,30 @@ def test_a_redis_password_never_shows_in_logs():
         settings = Settings.from_env({"REDIS_URL": url})
         assert "s3cret" not in settings.describe_redis()
         assert "s3cret" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("args", "login", "speaker"),
+    [((), "pat", "pat"), ((), "not a name", "guest"), (("--as", "maria"), "pat", "maria")],
+)
+async def test_the_console_speaks_first_as_its_user(store, redis_socket, prefix, args, login, speaker):
+    """Not as "you" ("you is its facilitator"): as the login name, a safe stand-in, or --as."""
+    env = shared_redis_env(redis_socket, prefix, LOGNAME=login, USER=login)
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bot", "console", *args],
+        env=env, cwd=project_path(), input='setup "Trails"\n', capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    p = (await store.load(Address("console", "local", "partnership"))).partnership
+    assert list(p.facilitators) == [speaker]
+
+
+def test_a_console_name_it_cannot_speak_as_is_refused():
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "console", "--as", "two words"],
+        cwd=project_path(), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "--as" in done.stderr and "two words" in done.stderr

@@ -10,6 +10,7 @@ only one person sees is marked "only NAME sees this".
 from __future__ import annotations
 
 import asyncio
+import getpass
 import logging
 import re
 import sys
@@ -33,7 +34,25 @@ _DIRECT = re.compile(r"^\s*dm\s+(.*)$", re.IGNORECASE | re.DOTALL)
 
 
 def build(coach: Coach, settings: Settings, session: ClientSession) -> ConsoleChannel:
-    return ConsoleChannel(coach, sys.stdout, files=settings.data_dir / "files")
+    return ConsoleChannel(
+        coach, sys.stdout, speaker=login_name(), files=settings.data_dir / "files"
+    )
+
+
+def login_name() -> str:
+    """Who types at this terminal, as the console first speaks: the login name when it is one
+    the console's "name:" lines could give, else "guest". ("you" made sentences such as
+    "you is its facilitator".)"""
+    try:
+        name = getpass.getuser()
+    except Exception:  # no login name in this environment (a container without one)
+        return "guest"
+    return name if is_speaker_name(name) else "guest"
+
+
+def is_speaker_name(name: str) -> bool:
+    """Whether `name` is one a console line can speak as ("name: ...")."""
+    return _SPEAKER.fullmatch(f"{name}: x") is not None
 
 
 @dataclass
@@ -43,7 +62,7 @@ class ConsoleChannel:
     coach: Coach
     out: TextIO
     channel: str = "partnership"
-    speaker: str = "you"
+    speaker: str = "guest"
     choices: tuple[Choice, ...] = field(default=())
     files: Path = Path(".coach-data") / "files"  # where binary attachments (Word) are saved
     name: str = "console"
