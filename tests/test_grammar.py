@@ -42,6 +42,8 @@ MEANS = [
     ('propose "Meet monthly"', "decide", ("Meet monthly",)),
     ('suggest "Meet monthly"', "decide", ("Meet monthly",)),
     ("retract D1", "withdraw", ("D1",)),
+    ('objection D1 "Tuesdays clash with our board"', "object", ("D1", "Tuesdays clash with our board")),
+    ('proposal "Meet monthly"', "decide", ("Meet monthly",)),
     # what's waiting on me
     ("status", "status", ()),
     ("next", "status", ()),
