@@ -46,6 +46,9 @@ KIND = "partnering-agreement-draft"  # in the file name
 NOT_IN_PLACE = "not-in-place"  # the rating id that puts an item on the "still to settle" list
 CHAT_LINES = 10  # the conversation lists at most this many things still to settle
 CHAT_TEXT = 80  # characters of a decision's text in the conversation
+# the tables' columns, each named by its prompt `agreement.col_<column>`
+RATING_COLUMNS = ("org", "rating", "note", "rated_by", "date")
+PARTY_COLUMNS = ("org", "sector", "representatives")
 
 
 @dataclass(frozen=True)
@@ -432,10 +435,8 @@ def outline(agreement: Agreement, content: Content) -> list[Block]:
     """The draft's headings, paragraphs, lists and tables, in order."""
     say = content.prompts.render
     not_in_place = {r.id: r.label for r in content.ratings}.get(NOT_IN_PLACE, NOT_IN_PLACE)
-    rating_header = tuple(
-        say(f"agreement.col_{c}") for c in ("org", "rating", "note", "rated_by", "date")
-    )
-    parties_header = tuple(say(f"agreement.col_{c}") for c in ("org", "sector", "representatives"))
+    rating_header = tuple(say(f"agreement.col_{c}") for c in RATING_COLUMNS)
+    parties_header = tuple(say(f"agreement.col_{c}") for c in PARTY_COLUMNS)
     out: list[Block] = [Heading(0, agreement.title)]
     out += [Paragraph(text) for text in agreement.cover]
     out += [

@@ -50,6 +50,10 @@ CHART_WIDTH_IN = 6.0
 CHART_SIZE_IN = (6.4, 3.0)
 CHART_DPI = 110
 MAX_TICKS = 7
+# the tables' columns, each named by its prompt `report.col_<column>`
+SCORECARD_COLUMNS = ("item", "org", "rating", "note", "rated_by", "date")
+VALUES_COLUMNS = ("date", "value", "reported_by", "progress", "iso")
+DECISIONS_COLUMNS = ("decision", "text", "endorsed_by", "objections", "waits_on")
 
 
 @dataclass(frozen=True)
@@ -576,14 +580,14 @@ def markdown(report: Report, content: Content) -> str:
         )
     )
     if report.scorecard:
-        out.append(md_table(_scorecard_header(content), report.scorecard))
+        out.append(md_table(_header(content, SCORECARD_COLUMNS), report.scorecard))
     if report.differences:
         out.append(md_text(say("report.differences_intro")) + "\n" + md_lines(report.differences))
     text(report.scorecard_legend)
     heading(2, say("report.h_measures"))
     if not report.measures:
         text(say("report.summary_no_measures"))
-    header = _values_header(content)
+    header = _header(content, VALUES_COLUMNS)
     for view in report.measures:
         heading(3, view.measure.name)
         text(view.facts)
@@ -641,26 +645,9 @@ def md_table(header: tuple[str, ...], rows: Iterable[Row]) -> str:
     return "\n".join(lines)
 
 
-def _scorecard_header(content: Content) -> tuple[str, ...]:
-    say = content.prompts.render
-    return tuple(
-        say(f"report.col_{c}") for c in ("item", "org", "rating", "note", "rated_by", "date")
-    )
-
-
-def _values_header(content: Content) -> tuple[str, ...]:
-    say = content.prompts.render
-    return tuple(
-        say(f"report.col_{c}") for c in ("date", "value", "reported_by", "progress", "iso")
-    )
-
-
-def _decisions_header(content: Content) -> tuple[str, ...]:
-    say = content.prompts.render
-    return tuple(
-        say(f"report.col_{c}")
-        for c in ("decision", "text", "endorsed_by", "objections", "waits_on")
-    )
+def _header(content: Content, columns: tuple[str, ...]) -> tuple[str, ...]:
+    """A table's header row: each column's name (`report.col_<column>`)."""
+    return tuple(content.prompts.render(f"report.col_{c}") for c in columns)
 
 
 # --- Word --------------------------------------------------------------------------------------
@@ -683,7 +670,7 @@ def docx(report: Report, content: Content) -> bytes:
         rows = decision_rows(p, content, status)
         doc.add_heading(say(f"report.h_{status}", count=len(rows)), level=2)
         if rows:
-            docx_table(doc, _decisions_header(content), rows)
+            docx_table(doc, _header(content, DECISIONS_COLUMNS), rows)
         else:
             doc.add_paragraph(say("report.none"))
 
@@ -696,7 +683,7 @@ def docx(report: Report, content: Content) -> bytes:
         )
     )
     if report.scorecard:
-        docx_table(doc, _scorecard_header(content), report.scorecard)
+        docx_table(doc, _header(content, SCORECARD_COLUMNS), report.scorecard)
     if report.differences:
         doc.add_paragraph(say("report.differences_intro"))
         for line in report.differences:
@@ -707,7 +694,7 @@ def docx(report: Report, content: Content) -> bytes:
     doc.add_heading(say("report.h_measures"), level=1)
     if not report.measures:
         doc.add_paragraph(say("report.summary_no_measures"))
-    header = _values_header(content)
+    header = _header(content, VALUES_COLUMNS)
     for view in report.measures:
         doc.add_heading(view.measure.name, level=2)
         doc.add_paragraph(view.facts)

@@ -16,14 +16,22 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
+from bot import agreement, report
 from bot.config import PROJECT_DIR
+from bot.content import SECTORS as SECTOR_IDS
 from bot.content import Content, load_content
+from bot.dialogs import default_commands
+from bot.dialogs.decisions import Act
 from bot.dialogs.help import TOPICS
+from bot.dialogs.spectrum import FORMALITY, INTEGRATION
 from bot.errors import ContentError
-from bot.partnership import STANDINGS
+from bot.partnership import PROGRESS, SCORECARD_MODES, STANDINGS, STATUSES
+from bot.records import UNITS
+from bot.schedule import CADENCES
 from tests.conftest import CONTENT_DIR
 
 FIXTURES = Path(__file__).parent / "fixtures" / "content"
@@ -41,10 +49,30 @@ WORKSHOP_TACTICS = (
     "commit-to-information-sharing",
     "manage-expectations-of-process-and-results",
 )
-PROMPT_KEY_IN_CODE = re.compile(
-    r'"((?:errors|setup|scorecard|decisions|tactics|help|console|usage|confirm|status|measures|schedule|records|agreement)\.[a-z_]+)"'
-)
-HISTORY_ACTS = ("propose", "endorse", "object", "revise", "agreed", "withdraw")
+PROMPT_AREAS = sorted(p.stem for p in (CONTENT_DIR / "prompts").glob("[!_]*.yaml"))
+PROMPT_KEY_IN_CODE = re.compile(r'"((?:' + "|".join(PROMPT_AREAS) + r')\.[a-z_]+)"')
+PROMPT_KEY_BUILT_IN_CODE = re.compile(r'f"((?:' + "|".join(PROMPT_AREAS) + r')\.[a-z_]*)\{')
+NOT_PROMPT_KEYS = {"report.md"}  # a file name in the archive, in quotes like a key
+# What completes each prompt key the code builds with an f-string (f"report.col_{c}"): a key
+# built from a new prefix fails the test until its values are named here.
+BUILT_KEYS: dict[str, tuple[str, ...]] = {
+    "agreement.col_": agreement.RATING_COLUMNS + agreement.PARTY_COLUMNS,
+    "agreement.sector_": SECTOR_IDS,
+    "checkins.schedule_": CADENCES,
+    "checkins.sector_": SECTOR_IDS,
+    "decisions.history_": get_args(Act),
+    "decisions.status_": STATUSES,
+    "exercises.sector_": SECTOR_IDS,
+    "help.": TOPICS,
+    "records.period_": tuple(UNITS.values()),
+    "report.col_": report.SCORECARD_COLUMNS + report.VALUES_COLUMNS + report.DECISIONS_COLUMNS,
+    "report.h_": STATUSES,
+    "report.progress_": PROGRESS,
+    "scorecard.grid_": STANDINGS,
+    "scorecard.mode_": SCORECARD_MODES,
+    "spectrum.formality_": FORMALITY,
+    "spectrum.integration_": INTEGRATION,
+}
 
 WHO_WITH_TWO_REPRESENTATIVES = """\
 id: who
@@ -153,26 +181,30 @@ def test_every_prompt_renders_with_the_sample_values(content: Content) -> None:
 
 
 def prompt_keys_in_code() -> list[str]:
-    keys = {
-        key
-        for path in (PROJECT_DIR / "bot").rglob("*.py")
-        for key in PROMPT_KEY_IN_CODE.findall(path.read_text(encoding="utf-8"))
-    }
-    keys |= {f"help.{topic}" for topic in TOPICS}
-    keys |= {f"decisions.history_{act}" for act in HISTORY_ACTS}
+    code = [path.read_text(encoding="utf-8") for path in (PROJECT_DIR / "bot").rglob("*.py")]
+    keys = {key for text in code for key in PROMPT_KEY_IN_CODE.findall(text)} - NOT_PROMPT_KEYS
+    built = {prefix for text in code for prefix in PROMPT_KEY_BUILT_IN_CODE.findall(text)}
+    assert built <= set(BUILT_KEYS), f"say in BUILT_KEYS what completes {built - set(BUILT_KEYS)}"
+    keys |= {prefix + value for prefix, values in BUILT_KEYS.items() for value in values}
     # report.standing_words: how an item stands, worded for the agreement or for the chat
     keys |= {f"{w}.standing_{s}" for w in ("agreement", "scorecard") for s in STANDINGS}
+    keys |= {spec.usage for spec in default_commands()}
     return sorted(keys)
 
 
 def test_the_code_refers_to_prompts() -> None:
     # Guards the scan below: if the pattern stopped matching, every prompt would look "used".
-    assert len(prompt_keys_in_code()) > 50
+    assert len(prompt_keys_in_code()) > 500
 
 
 @pytest.mark.parametrize("key", prompt_keys_in_code())
 def test_every_prompt_the_code_uses_exists(content: Content, key: str) -> None:
     assert key in content.prompts
+
+
+def test_every_prompt_is_used_by_the_code(content: Content) -> None:
+    """A sentence nobody can see is content an editor maintains for nothing."""
+    assert sorted(set(content.prompts.templates) - set(prompt_keys_in_code())) == []
 
 
 # --- broken content -----------------------------------------------------------------------

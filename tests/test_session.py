@@ -104,8 +104,8 @@ async def test_choices_are_picked_by_number(three_partners):
     # the reply's choices: [1] propose, [2] each organization's rating, [3] next question
     out = await convo("chamber_rep: 3")
     assert "Who? (2 of 12) who.representatives" in out
-    out = await convo("9")
-    assert "There is no choice 9" in out
+    out = await convo("12")
+    assert "There is no choice 12" in out
 
 
 async def test_a_scripted_run_and_a_second_run_see_the_same_decisions(tmp_path):

@@ -10,11 +10,16 @@ from __future__ import annotations
 import csv
 import io
 import re
+from typing import Literal
 
 from bot import report
 from bot.dialogs.base import Args, Context, checked_text, command
 from bot.model import Attachment, Choice
 from bot.partnership import Decision, Stance, readable_time
+
+# what the decision log records (`decisions.history_<act>` words each one)
+Act = Literal["propose", "endorse", "object", "revise", "withdraw", "agreed"]
+
 
 TEXT_LIMIT = 1000
 REASON_LIMIT = 1000
@@ -422,7 +427,7 @@ def _safe_cell(value: object) -> object:
     return value
 
 
-def _log(ctx: Context, decision: Decision, act: str, **fields: str) -> None:
+def _log(ctx: Context, decision: Decision, act: Act, **fields: str) -> None:
     if "org" in fields:  # the name as it was then, for history after an organization leaves
         fields["org_name"] = _org_name(ctx, fields["org"])
     ctx.log.append(
