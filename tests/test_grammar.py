@@ -164,7 +164,7 @@ def test_every_command_has_a_usage_line_and_a_help_topic(commands, content):
 
 
 def test_every_topic_is_listed_in_the_main_help_and_has_commands(commands, content):
-    main = content.prompts.render("help.main")
+    main = content.prompts.render("help.main", start="")
     for topic in TOPICS:
         assert f"/coach help {topic}" in main
         assert f"help.{topic}" in content.prompts

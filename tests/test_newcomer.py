@@ -18,7 +18,7 @@ from bot.dialogs import default_commands
 from bot.dialogs.help import TOPICS
 from bot.model import Address
 from bot.partnership import readable_time
-from tests.conftest import SETUP_SCRIPT, Convo
+from tests.conftest import SETUP_SCRIPT, Convo, said
 
 HERE = Address("console", "local", "partnership")
 CANONICAL = Address("console", "local", "canonical")
@@ -53,6 +53,12 @@ PHRASINGS = [
     ("city_lead: checkins weekly tue 09:00 America/Chicago", "city_lead: check-ins pause", "city_lead: checkins pause"),
     ("city_lead: checkins weekly tue 09:00 America/Chicago", "city_lead: checkin skip", "city_lead: checkins skip next"),
     ('ngo_rep: decide "Meet monthly"', 'city_lead: partner add Acme Corp business', 'city_lead: partner add "Acme Corp" business'),
+    ("", "city_lead: add partner Acme Corp business", 'city_lead: partner add "Acme Corp" business'),
+    ("", "city_lead: partnership add Acme Corp business", 'city_lead: partner add "Acme Corp" business'),
+    ("", "city_lead: add an organization Acme Corp company", 'city_lead: partner add "Acme Corp" business'),
+    ("", "city_lead: create a partnership Sacramento Clean Air Compact", 'city_lead: setup "Sacramento Clean Air Compact"'),
+    ("", "newcomer: I represent Metro Chamber", 'newcomer: join "Metro Chamber"'),
+    ("", "newcomer: I'm with the metro chamber", 'newcomer: join "Metro Chamber"'),
 ]  # fmt: skip
 
 
@@ -307,6 +313,15 @@ async def test_help_on_a_topic_lists_every_command_in_it(convo, content, topic):
     out = await convo(f"someone: help {topic}")
     for spec in default_commands().in_topic(topic):
         assert content.prompts.render(spec.usage) in out
+
+
+@pytest.mark.parametrize("greeting", ["hi", "Hello!", "hey coach", "start", "how do I start?"])
+async def test_a_greeting_is_answered_with_where_to_start(convo, content, greeting):
+    out = await convo(f"someone: {greeting}")
+    assert said(content, "help.start_setup") in out
+    await convo.script(SETUP_SCRIPT)
+    out = await convo(f"someone: {greeting}")
+    assert said(content, "help.start_status") in out
 
 
 async def test_help_understands_topic_aliases_and_commands(convo, content):

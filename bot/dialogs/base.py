@@ -239,6 +239,21 @@ class Context:
     def org_names(self) -> str:
         return ", ".join(f'"{o.name}"' for o in self.partnership.orgs.values())
 
+    def org_key(self, name: str | None) -> str:
+        """The key of the partner organization `name` names, in any case and with or without a
+        leading "the" ("the metro chamber" is "Metro Chamber"); a clear refusal otherwise."""
+        orgs = self.partnership.orgs
+        key = kebab(name or "")
+        if key not in orgs and key.startswith("the-"):
+            key = key.removeprefix("the-")
+        if not key or key not in orgs:
+            self.fail(
+                "setup.unknown_org",
+                org=(name or "").strip()[:80] or "?",
+                orgs=self.org_names() or self.text("setup.no_partners_yet"),
+            )
+        return key
+
     def confirm(self, key: str, yes_key: str, args: Args, **variables: Any) -> bool:
         """True when the command was confirmed (`--yes`); otherwise ask, with a choice to go
         ahead (the same command, confirmed) and one to leave things as they are."""

@@ -21,7 +21,6 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot import nudges, report
-from bot.content import kebab
 from bot.dialogs.base import Args, Context, checked_text, command
 from bot.partnership import Measure, Partnership, Report, clock, number, readable_time
 from bot.schedule import (
@@ -295,9 +294,7 @@ def add_measure(ctx: Context, args: Args) -> None:
     target = _number(ctx, args.options["target"])
     owner = org
     if "owner" in args.options:
-        owner = kebab(args.options["owner"])
-        if owner not in p.orgs:
-            ctx.fail("setup.unknown_org", org=args.options["owner"], orgs=ctx.org_names())
+        owner = ctx.org_key(args.options["owner"])
     unit = args.options.get("unit", "").strip()[:20]
     p.measures[key] = Measure(name, unit, baseline, target, owner, ctx.stamp)
     ctx.remember("measure-added", measure=name, org=p.orgs[owner].name)

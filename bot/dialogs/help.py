@@ -26,7 +26,8 @@ TOPICS = (
 def help_(ctx: Context, args: Args) -> None:
     wanted = " ".join(normal_word(w) for w in args.words)
     if not wanted:
-        ctx.say("help.main")
+        start = "help.start_status" if ctx.partnership.is_set_up else "help.start_setup"
+        ctx.say("help.main", start=ctx.text(start))
         return
     topic = ctx.content.grammar.topics.get(wanted, wanted)
     if topic in TOPICS:

@@ -9,7 +9,6 @@ are kept by an edit; a removal drops the measure and its reports (the journal ke
 
 from __future__ import annotations
 
-from bot.content import kebab
 from bot.dialogs.base import Args, Context, checked_text, command
 from bot.dialogs.checkins import MEASURE_NAME_LIMIT, _number
 from bot.partnership import Measure
@@ -35,9 +34,7 @@ def measure_edit(ctx: Context, args: Args) -> None:
         found.unit = args.options["unit"].strip()[:UNIT_LIMIT]
         changes["unit"] = found.unit
     if "owner" in args.options:
-        owner = kebab(args.options["owner"])
-        if owner not in p.orgs:
-            ctx.fail("setup.unknown_org", org=args.options["owner"], orgs=ctx.org_names())
+        owner = ctx.org_key(args.options["owner"])
         found.owner = owner
         changes["owner"] = p.orgs[owner].name
     if "name" in args.options:

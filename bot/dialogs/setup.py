@@ -131,7 +131,7 @@ def partner_identity(ctx: Context, args: Args) -> None:
     <tenant id>`): people whose platform vouches for that identity are confirmed when they join."""
     p = ctx.require_facilitator()
     *name_words, kind, value = args.words
-    key = _org_key(ctx, " ".join(name_words))
+    key = ctx.org_key(" ".join(name_words))
     kind = kind.lower()
     if kind not in IDENTITY_KINDS or not value.strip():
         ctx.fail("usage.partner_identity")
@@ -148,7 +148,7 @@ def partner_identity(ctx: Context, args: Args) -> None:
 @command("partner remove", topic="setup", min_words=1, max_words=None, confirm=True)
 def partner_remove(ctx: Context, args: Args) -> None:
     p = ctx.require_facilitator()
-    key = _org_key(ctx, " ".join(args.words))
+    key = ctx.org_key(" ".join(args.words))
     waiting = [d.id for d in p.decisions_in_order() if d.is_open and key not in d.endorsed_by()]
     if not ctx.confirm(
         "confirm.partner_remove",
@@ -199,7 +199,7 @@ def partners(ctx: Context, args: Args) -> None:
 def join(ctx: Context, args: Args) -> None:
     p = ctx.require_setup()
     # `join` alone joins the organization the user's own workspace matches, when there is one
-    key = _org_key(ctx, args.rest(0) or _suggested_name(ctx))
+    key = ctx.org_key(args.rest(0) or _suggested_name(ctx))
     member = p.members.setdefault(ctx.user_id, Member(name=ctx.user_name))
     member.name = ctx.user_name
     if member.org == key:
@@ -248,7 +248,7 @@ def member(ctx: Context, args: Args) -> None:
     """`member move @name "Organization"`: a facilitator changes whom a member represents."""
     p = ctx.require_facilitator()
     user_id = _member(ctx, args.words[0])
-    key = _org_key(ctx, " ".join(args.words[1:]))
+    key = ctx.org_key(" ".join(args.words[1:]))
     moved = p.members[user_id]
     if moved.org == key:
         ctx.fail("setup.already_represents", user=moved.name, org=p.orgs[key].name)
@@ -300,14 +300,3 @@ def _member(ctx: Context, word: str) -> str:
         ctx.fail("setup.unknown_user", user=ref)
     return found
 
-
-def _org_key(ctx: Context, name: str | None) -> str:
-    p = ctx.partnership
-    key = kebab(name or "")
-    if not key or key not in p.orgs:
-        ctx.fail(
-            "setup.unknown_org",
-            org=(name or "").strip() or "?",
-            orgs=ctx.org_names() or ctx.text("setup.no_partners_yet"),
-        )
-    return key
