@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.content import Content, Family, Item, series
+from bot.content import Content, Family, Item, clip, series
 from bot.partnership import Decision, Partnership, Standing, readable_day, short_day
 from bot.report import (
     Row,
@@ -326,7 +326,7 @@ def _open_decision(p: Partnership, content: Content, d: Decision) -> Unsettled:
     say = content.prompts.render
     linked = say("agreement.linked", item=d.item) if d.item else ""
     waiting = waits_on(p, content, d)
-    short_text = _clip(d.text, CHAT_TEXT)
+    short_text = clip(d.text, CHAT_TEXT)
     if d.status == "proposed":
         return Unsettled(
             d.id,
@@ -367,10 +367,6 @@ def _open_decision(p: Partnership, content: Content, d: Decision) -> Unsettled:
             objections=names(p, d.objected_by()),
         ),
     )
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def to_settle_lines(agreement: Agreement, content: Content) -> list[str]:

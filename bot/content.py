@@ -267,6 +267,11 @@ def series(words: Iterable[str], last: str = "and") -> str:
     return f"{', '.join(listed[:-1])} {last} {listed[-1]}"
 
 
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, marked with an ellipsis where it was cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def kebab(name: str) -> str:
     """A tactic's id from its name: `Build a Common Fact Base` -> `build-a-common-fact-base`."""
     return "-".join(re.findall(r"[^\W_]+", unicodedata.normalize("NFKC", name).lower()))

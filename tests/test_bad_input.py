@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.model import Address
+from tests.conftest import said
 
 HERE = Address("console", "local", "partnership")
 
@@ -24,7 +25,7 @@ CASES = [
     ("city_lead: rate who.representatives mostly", '"mostly" is not a rating'),
     ("city_lead: rate", Prompt("usage.rate")),
     ("city_lead: endorse D7", 'There is no decision "D7" here. Decisions are numbered D1 to D1'),
-    ("city_lead: endorse", Prompt("usage.endorse")),
+    ("city_lead: endorse", 'D1: "Meet monthly"'),  # a button for each decision to endorse
     ("city_lead: endorse D1 D2", '"D2"'),
     ("guest: endorse D1", "First tell me which partner organization you represent"),
     ('guest: decide "Let us all agree"', "First tell me which partner organization"),
@@ -78,7 +79,8 @@ async def test_nothing_but_help_works_before_setup(convo, store):
 
 
 async def test_an_empty_command_shows_help(convo, content):
-    assert content.prompts.render("help.main") in await convo("someone: /coach")
+    start = said(content, "help.start_setup")
+    assert content.prompts.render("help.main", start=start) in await convo("someone: /coach")
 
 
 async def test_smart_quotes_and_apostrophes_are_understood(three_partners, store):

@@ -25,7 +25,7 @@ from bot.config import PROJECT_DIR
 from bot.content import SECTORS as SECTOR_IDS
 from bot.content import Content, load_content
 from bot.dialogs import default_commands
-from bot.dialogs.decisions import Act
+from bot.dialogs.decisions import Act, Offered
 from bot.dialogs.help import TOPICS
 from bot.dialogs.spectrum import FORMALITY, INTEGRATION
 from bot.errors import ContentError
@@ -61,6 +61,8 @@ BUILT_KEYS: dict[str, tuple[str, ...]] = {
     "checkins.schedule_": CADENCES,
     "checkins.sector_": SECTOR_IDS,
     "decisions.history_": get_args(Act),
+    "decisions.nothing_to_": get_args(Offered),
+    "decisions.which_to_": get_args(Offered),
     "decisions.status_": STATUSES,
     "exercises.sector_": SECTOR_IDS,
     "help.": TOPICS,

@@ -329,3 +329,53 @@ async def test_help_understands_topic_aliases_and_commands(convo, content):
     assert render("usage.checkins_pause") in await convo("someone: help check-ins")
     assert render("usage.endorse") in await convo("someone: help approve")
     assert render("usage.measure_remove") in await convo("someone: help measure remove")
+
+
+async def test_endorse_alone_offers_the_decisions_waiting_on_the_asker(three_partners, store, content):
+    convo = three_partners
+    await convo('ngo_rep: decide "Meet monthly"')
+    await convo('ngo_rep: decide "Share data quarterly"')
+    await convo("chamber_rep: endorse D2")
+    before = await stored(store)
+    out = await convo("chamber_rep: I agree")
+    assert said(content, "decisions.which_to_endorse", org="Metro Chamber", more="") in out
+    # only D1 waits on the chamber: D2 has its endorsement already
+    assert [c.command for c in convo.channel.choices] == ["endorse D1"]
+    assert await stored(store) == before
+    await convo("chamber_rep: 1")
+    p = (await store.load(HERE)).partnership
+    assert p.decisions["D1"].stances["metro-chamber"].stance == "endorse"
+    out = await convo("chamber_rep: endorse")
+    assert said(content, "decisions.nothing_to_endorse", org="Metro Chamber") in out
+
+
+async def test_object_alone_offers_the_open_decisions_and_then_asks_for_the_reason(
+    three_partners, store, content
+):
+    convo = three_partners
+    await convo('ngo_rep: decide "Meet monthly"')
+    await convo('ngo_rep: decide "Share data quarterly"')
+    out = await convo("city_lead: disagree")
+    assert said(content, "decisions.which_to_object", org="City of Sacramento", more="") in out
+    assert [c.command for c in convo.channel.choices] == ["object D2", "object D1"]  # newest first
+    out = await convo("city_lead: 2")
+    assert said(content, "decisions.object_needs_reason", decision="D1") in out
+    p = (await store.load(HERE)).partnership
+    assert not p.decisions["D1"].stances
+
+
+async def test_a_rating_typed_alone_rates_the_item_the_round_is_on(three_partners, store, content):
+    convo = three_partners
+    out = await convo("chamber_rep: fully in place")  # no round: not a command
+    assert said(content, "errors.unknown_command", command="fully") in out
+    await convo("city_lead: scorecard who why what")
+    before = await stored(store)
+    for alone in ("yes", "no"):  # alone they rate nothing
+        await convo(f"chamber_rep: {alone}")
+        assert await stored(store) == before
+    await convo("chamber_rep: Fully in place, we signed MOUs with each partner")
+    await convo("ngo_rep: partly")
+    item = (await store.load(HERE)).partnership.org_ratings("who.partners")
+    assert item["metro-chamber"].rating == "in-place"
+    assert item["metro-chamber"].note == "we signed MOUs with each partner"
+    assert item["clean-air-coalition"].rating == "partial"

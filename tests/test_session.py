@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 from bot.model import Address
-from tests.conftest import SETUP_SCRIPT, project_path
+from tests.conftest import SETUP_SCRIPT, project_path, said
 
 SESSION = (
     SETUP_SCRIPT
@@ -57,7 +57,7 @@ async def test_whole_session_through_the_console(convo, store, content):
     assert "## D1: Each partner names one representative and one alternate by May 1" in out
     assert "- Endorsed by: City of Sacramento, Metro Chamber and Clean Air Coalition" in out
     assert "Endorsed by 3 of 3: City of Sacramento, Metro Chamber and Clean Air Coalition." in out
-    assert content.prompts.render("help.main") in out
+    assert content.prompts.render("help.main", start=said(content, "help.start_status")) in out
 
     # what was stored, read back through a fresh load
     snapshot = await store.load(Address("console", "local", "partnership"), with_history=True)

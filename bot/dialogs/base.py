@@ -359,7 +359,8 @@ def command(
 @dataclass(frozen=True)
 class Found:
     """What a command line means: its command and the words after it, or, when it names no
-    command, what was typed and the commands it most likely meant."""
+    command, what was typed (`words`: every word after the openers) and the commands it most
+    likely meant."""
 
     command: Command | None
     words: tuple[str, ...] = ()
@@ -436,7 +437,7 @@ class Commands:
             subs = self._subs_of(tuple(said[:1]))
             if subs and (len(said) == 1 or not self._sub_command_typo(tuple(said[:1]), said[1])):
                 return Found(None, (), tokens[0], tuple(subs), group=True)
-            return Found(None, (), tokens[0], self._suggest(said, grammar))
+            return Found(None, tokens, tokens[0], self._suggest(said, grammar))
         spec = self._by_words[tuple(said[:own])]
         words = tokens[own:]
         if words:

@@ -13,12 +13,17 @@ import re
 from typing import Literal
 
 from bot import report
+from bot.content import clip
 from bot.dialogs.base import Args, Context, checked_text, command
 from bot.model import Attachment, Choice
 from bot.partnership import Decision, Stance, readable_time
 
 # what the decision log records (`decisions.history_<act>` words each one)
 Act = Literal["propose", "endorse", "object", "revise", "withdraw", "agreed"]
+# the stances `endorse` or `object` alone offer a button per decision for
+# (`decisions.which_to_<stance>`, `decisions.nothing_to_<stance>`)
+Offered = Literal["endorse", "object"]
+OFFERED = 10  # buttons at most, newest decisions first
 
 
 TEXT_LIMIT = 1000
@@ -71,9 +76,12 @@ def decide(ctx: Context, args: Args) -> None:
     )
 
 
-@command("endorse", topic="decisions", min_words=1, max_words=1)
+@command("endorse", topic="decisions", max_words=1)
 def endorse(ctx: Context, args: Args) -> None:
     p = ctx.partnership
+    if not args.words:
+        _offer_decisions(ctx, "endorse")
+        return
     decision = _open_decision(ctx, args)
     org = ctx.require_org()
     ctx.check_step(_step(decision))
@@ -103,9 +111,12 @@ def endorse(ctx: Context, args: Args) -> None:
     )
 
 
-@command("object", topic="decisions", min_words=1, text_from=1)
+@command("object", topic="decisions", text_from=1)
 def object_(ctx: Context, args: Args) -> None:
     p = ctx.partnership
+    if not args.words:
+        _offer_decisions(ctx, "object")
+        return
     decision = _open_decision(ctx, args)
     org = ctx.require_org()
     ctx.check_step(_step(decision))
@@ -265,6 +276,39 @@ def _open_decision(ctx: Context, args: Args) -> Decision:
     if decision.withdrawn_at is not None:
         ctx.fail("decisions.is_withdrawn", decision=decision.id)
     return decision
+
+
+def _offer_decisions(ctx: Context, act: Offered) -> None:
+    """`endorse` or `object` without a decision ("I agree"): a button for each open decision
+    the asker's organization has not yet taken that stance on, newest first."""
+    p = ctx.require_setup()
+    org = ctx.require_org()
+    offered = [
+        d
+        for d in reversed(p.decisions_in_order())
+        if d.status in ("proposed", "objected")
+        and getattr(d.stances.get(org), "stance", None) != act
+    ]
+    if not offered:
+        ctx.fail(f"decisions.nothing_to_{act}", org=p.orgs[org].name)
+    ctx.say(
+        f"decisions.which_to_{act}",
+        private=True,
+        org=p.orgs[org].name,
+        more=ctx.text("decisions.which_more", count=len(offered) - OFFERED)
+        if len(offered) > OFFERED
+        else "",
+        choices=[
+            ctx.choice(
+                "decisions.which_choice",
+                f"{act} {d.id}",
+                _step(d),
+                decision=d.id,
+                text=clip(d.text, 60),
+            )
+            for d in offered[:OFFERED]
+        ],
+    )
 
 
 def _card(decision: Decision) -> str:

@@ -23,7 +23,7 @@ import difflib
 from collections.abc import Sequence
 
 from bot import report
-from bot.content import Item, kebab, series
+from bot.content import Item, kebab, normal_word, series
 from bot.dialogs import spectrum
 from bot.dialogs.base import CLOSE_ENOUGH, Args, Context, checked_text, command
 from bot.dialogs.questions import Questions
@@ -425,14 +425,34 @@ def rating_in(ctx: Context, words: Sequence[str]) -> tuple[str, int]:
     """The rating the first words name, and how many words name it: its id, its label
     ("fully in place", the button's words) or another way of saying it (content/grammar.yaml:
     "full", "n/a"). The longest reading wins, so "not in place" is not "not"."""
+    found = _rating_reading(ctx, words)
+    if found is None:
+        ctx.fail("scorecard.unknown_rating", rating=words[0], ratings=_rating_ids(ctx))
+    return found
+
+
+def bare_rating(ctx: Context, words: Sequence[str]) -> tuple[str, ...] | None:
+    """The `rate` command's words when a line that names no command starts with a rating while
+    a round is asking about an item ("fully in place, we signed MOUs" rates that item); None
+    otherwise. A bare yes or no rates nothing: alone they answer a question the coach did not
+    ask."""
+    walk = _walk(ctx)
+    if walk is None or not words or normal_word(words[0]) in ("yes", "no"):
+        return None
+    if _rating_reading(ctx, words) is None:
+        return None
+    return (_items(ctx, walk)[walk.index].id, *words)
+
+
+def _rating_reading(ctx: Context, words: Sequence[str]) -> tuple[str, int] | None:
     ratings = {kebab(r.label): r.id for r in ctx.content.ratings}
     ratings.update((r.id, r.id) for r in ctx.content.ratings)
     longest = max(len(r.label.split()) for r in ctx.content.ratings)
     for used in range(min(len(words), longest), 0, -1):
-        said = ctx.content.grammar.value("rating", "-".join(w.lower() for w in words[:used]))
+        said = ctx.content.grammar.value("rating", "-".join(normal_word(w) for w in words[:used]))
         if said in ratings:
             return ratings[said], used
-    ctx.fail("scorecard.unknown_rating", rating=words[0], ratings=_rating_ids(ctx))
+    return None
 
 
 def status(ctx: Context) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import replace
 
-from bot.content import SECTORS, Tactic, kebab, series
+from bot.content import SECTORS, Tactic, clip, kebab, series
 from bot.dialogs.base import CLOSE_ENOUGH, Args, Context, checked_text, command
 from bot.dialogs.questions import Questions
 from bot.dialogs.walk import Walk
@@ -285,8 +285,7 @@ def _answer_line(ctx: Context, entry: Entry, *, limit: int | None = None) -> str
     p = ctx.partnership
     text = entry.get("text", "")
     if limit is not None:
-        text = " ".join(text.split())
-        text = text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+        text = clip(" ".join(text.split()), limit)
     by = entry.get("by", "")
     user = entry.get("name") or (p.members[by].name if by in p.members else by)
     at = local(entry["at"], p.zone)

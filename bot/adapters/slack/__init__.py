@@ -57,6 +57,7 @@ from bot.adapters.slack.render import home_view, render_blocks
 from bot.adapters.slack.setup_form import FIELDS, SETUP_VIEW, form_turn, setup_view
 from bot.coach import Coach
 from bot.config import Settings
+from bot.content import clip
 from bot.model import Address, Receipt, Reply, Turn, User
 from bot.turnqueue import Entry
 
@@ -79,8 +80,7 @@ class OneBoundedLine(logging.Filter):
 
 def bounded(text: str) -> str:
     """`text` on one line, cut to `LOG_LINE_LIMIT` characters."""
-    line = " ".join(text.split())
-    return line if len(line) <= LOG_LINE_LIMIT else line[: LOG_LINE_LIMIT - 1] + "…"
+    return clip(" ".join(text.split()), LOG_LINE_LIMIT)
 
 
 bolt_logger = logging.getLogger(f"{__name__}.bolt")  # Bolt copies its filters to its own loggers
