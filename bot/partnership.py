@@ -27,7 +27,7 @@ SECTIONS = (
 )  # fmt: skip
 META_FIELDS = (
     "name", "created_by", "created_at", "schedule", "checkins_paused", "skipped", "last_checkin",
-    "scorecard_mode",
+    "scorecard_mode", "tz",
 )  # fmt: skip
 # How a scorecard item stands across the partner organizations (`Partnership.standing`).
 STANDINGS = ("not_rated", "partly", "differs", "agreed")
@@ -226,15 +226,22 @@ class Partnership:
     skipped: list[str] | None = None  # due times (ISO, UTC) of check-ins to skip
     last_checkin: dict[str, str] | None = None  # due, sent_at, and the stream ids seen then
     scorecard_mode: str | None = None  # one of SCORECARD_MODES; drafting until one is chosen
+    tz: str | None = None  # the time zone a facilitator set (an IANA name)
 
     @property
     def is_set_up(self) -> bool:
         return self.name is not None
 
     @property
+    def tz_name(self) -> str | None:
+        """The partnership's time zone: the one a facilitator set, else its check-in
+        schedule's; None until either is set."""
+        return self.tz or (self.schedule or {}).get("tz")
+
+    @property
     def zone(self) -> ZoneInfo:
-        """The partnership's time zone: its check-in schedule's; UTC until one is set."""
-        tz = (self.schedule or {}).get("tz")
+        """`tz_name` as a zone, UTC until one is set."""
+        tz = self.tz_name
         return ZoneInfo(tz) if tz else UTC
 
     def members_of(self, org: str) -> list[Member]:

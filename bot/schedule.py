@@ -12,7 +12,7 @@ import re
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays
 
@@ -142,11 +142,28 @@ def read_cadence(
     if at is None:
         raise ScheduleError("schedule.bad_time", time=written)
     tz = rest.pop(0) if rest else own_tz
+    tz = tz and (time_zone(tz, grammar) or tz)  # one it does not know is refused by name
     if tz is None:
         raise ScheduleError("schedule.missing_tz", cadence=cadence, weekday=weekday, time=at)
     if rest:
         raise ScheduleError("schedule.extra_words", extra=" ".join(f'"{w}"' for w in rest)[:200])
     return cadence, weekday, at, tz
+
+
+def time_zone(written: str, grammar: Grammar) -> str | None:
+    """The IANA name of a time zone as people write it: the name in any case
+    (`america/chicago`), or another name for it in content/grammar.yaml (`Central`, `CT`,
+    `Pacific`); None when it names none.
+
+    Example:
+        time_zone("eastern", grammar) -> "America/New_York"
+    """
+    return _zones().get(grammar.value("timezone", written).lower())
+
+
+@functools.cache
+def _zones() -> dict[str, str]:
+    return {name.lower(): name for name in available_timezones()}
 
 
 def clock_time(written: str) -> str | None:

@@ -13,7 +13,7 @@ import pytest
 from bot.content import Content
 from bot.dialogs import Commands, default_commands, tokenize
 from bot.dialogs.help import TOPICS
-from bot.schedule import clock_time
+from bot.schedule import clock_time, time_zone
 from tests.test_content import content_copy, problems_in
 
 
@@ -222,6 +222,28 @@ def test_a_yes_or_no_that_yaml_reads_as_true_or_false_is_reported(tmp_path: Path
     root = content_copy(tmp_path, {"grammar.yaml": "values:\n  rating:\n    yes: in-place\n"})
     assert len(problems := problems_in(root)) == 1
     assert problems[0].startswith("content/grammar.yaml:") and "quotes" in problems[0]
+
+
+@pytest.mark.parametrize(
+    ("written", "zone"),
+    [
+        ("Central", "America/Chicago"),
+        ("PT", "America/Los_Angeles"),
+        ("EST", "America/New_York"),  # Eastern as people mean it, not the fixed-offset "EST"
+        ("america/new_york", "America/New_York"),
+        ("Europe/London", "Europe/London"),
+        ("Mars/Olympus_Mons", None),
+        ("central-ish", None),
+    ],
+)
+def test_time_zones_as_people_write_them(content, written, zone):
+    assert time_zone(written, content.grammar) == zone
+
+
+def test_every_other_name_of_a_time_zone_names_one(content):
+    names = content.grammar.values["timezone"]
+    assert len(names) > 10
+    assert [w for w in names if time_zone(w, content.grammar) is None] == []
 
 
 @pytest.mark.parametrize(("kind", "written", "meant"), VALUES)

@@ -379,3 +379,30 @@ async def test_a_rating_typed_alone_rates_the_item_the_round_is_on(three_partner
     assert item["metro-chamber"].rating == "in-place"
     assert item["metro-chamber"].note == "we signed MOUs with each partner"
     assert item["clean-air-coalition"].rating == "partial"
+
+
+async def test_a_facilitator_sets_the_time_zone_dates_are_shown_in(three_partners, store, content):
+    convo = three_partners
+    out = await convo("ngo_rep: timezone")
+    assert said(content, "setup.timezone_unset") in out
+    before = await stored(store)
+    out = await convo("ngo_rep: timezone Central")
+    assert "(only ngo_rep" in out  # facilitators only
+    out = await convo("city_lead: timezone Mars/Olympus_Mons")
+    assert said(content, "setup.unknown_tz", tz="Mars/Olympus_Mons") in out
+    assert await stored(store) == before
+
+    await convo("city_lead: timezone Central")
+    p = (await store.load(HERE)).partnership
+    assert (p.tz, p.zone) == ("America/Chicago", ZoneInfo("America/Chicago"))
+    # dates people read are in the partnership's zone, and a schedule without one follows it
+    await convo('ngo_rep: decide "Meet monthly"')
+    out = await convo("ngo_rep: decision D1")
+    proposed = (await store.load(HERE)).partnership.decisions["D1"].created_at
+    assert readable_time(proposed, ZoneInfo("America/Chicago")) in out
+    assert readable_time(proposed, ZoneInfo("UTC")) not in out
+    await convo("city_lead: checkins weekly tue 9am")
+    p = (await store.load(HERE)).partnership
+    assert p.schedule is not None and p.schedule["tz"] == "America/Chicago"
+    out = await convo("city_lead: timezone central")
+    assert said(content, "setup.timezone_same", tz="America/Chicago") in out

@@ -96,8 +96,7 @@ def checkins_unmute(ctx: Context, args: Args) -> None:
 def cadence_words(ctx: Context, words: tuple[str, ...]) -> tuple[str, str, str, str]:
     """A cadence as written, as the four words `set_cadence` reads; a missing time zone is
     the partnership's own, once it has one."""
-    own = ctx.partnership.schedule["tz"] if ctx.partnership.schedule else None
-    return read_cadence(words, ctx.content.grammar, own)
+    return read_cadence(words, ctx.content.grammar, ctx.partnership.tz_name)
 
 
 def set_cadence(ctx: Context, args: Args) -> None:

@@ -12,7 +12,8 @@ from bot.dialogs.decisions import settle_after_partner_change
 from bot.dialogs.status import catch_up
 from bot.errors import FormError, UserFacingError
 from bot.model import Choice
-from bot.partnership import Member, Org
+from bot.partnership import Member, Org, readable_time
+from bot.schedule import time_zone
 
 NAME_LIMIT = 120
 ORG_NAME_LIMIT = 80
@@ -32,6 +33,24 @@ def setup(ctx: Context, args: Args) -> None:
         setup_form(ctx)
     else:
         set_name(ctx, args.rest(0))
+
+
+@command("timezone", topic="setup", max_words=1)
+def timezone(ctx: Context, args: Args) -> None:
+    p = ctx.require_setup()
+    if not args.words:
+        key = "setup.timezone_current" if p.tz_name else "setup.timezone_unset"
+        ctx.say(key, tz=p.tz_name, at=readable_time(ctx.now, p.zone), private=True)
+        return
+    ctx.require_facilitator()
+    tz = time_zone(args.words[0], ctx.content.grammar)
+    if tz is None:
+        ctx.fail("setup.unknown_tz", tz=args.words[0][:40])
+    if tz == p.tz:
+        ctx.fail("setup.timezone_same", tz=tz)
+    p.tz = tz
+    ctx.remember("timezone", tz=tz)
+    ctx.say("setup.timezone_set", tz=tz, user=ctx.user_name, at=readable_time(ctx.now, p.zone))
 
 
 def set_name(ctx: Context, text: str) -> None:
