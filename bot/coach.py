@@ -27,9 +27,17 @@ from typing import TYPE_CHECKING
 from bot import records
 from bot.content import Content
 from bot.conversations import Conversations
-from bot.dialogs import Args, Command, Commands, Context, Found, default_commands, tokenize
+from bot.dialogs import (
+    Args,
+    Command,
+    Commands,
+    Context,
+    Found,
+    default_commands,
+    going_on,
+    tokenize,
+)
 from bot.dialogs.practice import SPACES, home_id, practice_id
-from bot.dialogs.scorecard import bare_rating
 from bot.errors import FormError, UserFacingError
 from bot.model import Address, Attachment, Reply, Turn
 from bot.partnership import Partnership
@@ -349,10 +357,10 @@ class Coach:
     def _run(self, ctx: Context, known: Command | None, found: Found, args: Args) -> None:
         """Refuse what does not fit the command, then run its handler."""
         render = self.content.prompts.render
-        rated = bare_rating(ctx, found.words) if known is None and not found.group else None
-        if rated is not None:  # "fully in place" while a scorecard round asks about an item
-            known = self.commands.get("rate")
-            args = self._args(known, rated)
+        meant = going_on(ctx, found) if known is None else None
+        if meant is not None:  # "skip", "fully in place", an answer, while a walk asks
+            found = self.commands.find(meant, self.content.grammar)
+            known, args = found.command, self._args(found.command, found.words)
         if known is None:
             suggestions = "\n".join(render(c.usage) for c in found.suggestions)
             if found.group:

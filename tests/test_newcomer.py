@@ -16,6 +16,7 @@ import pytest
 
 from bot.dialogs import default_commands
 from bot.dialogs.help import TOPICS
+from bot.dialogs.walk import Walk
 from bot.model import Address
 from bot.partnership import readable_time
 from tests.conftest import SETUP_SCRIPT, Convo, said
@@ -406,3 +407,31 @@ async def test_a_facilitator_sets_the_time_zone_dates_are_shown_in(three_partner
     assert p.schedule is not None and p.schedule["tz"] == "America/Chicago"
     out = await convo("city_lead: timezone central")
     assert said(content, "setup.timezone_same", tz="America/Chicago") in out
+
+
+async def test_a_discussion_takes_plain_answers_and_moves_said_alone(three_partners, store, content):
+    convo = three_partners
+
+    async def walk(kind: str) -> Walk | None:
+        return Walk.current((await store.load(HERE)).partnership, kind)
+
+    await convo("city_lead: discuss fact-base")
+    await convo("chamber_rep: We have census data and the food bank's visit logs")
+    found = await walk("discussion")
+    assert found is not None and (found.index, found.answered) == (0, 1)
+    await convo("ngo_rep: skip")
+    assert (found := await walk("discussion")) is not None and found.index == 1
+    await convo("ngo_rep: previous question")
+    assert (found := await walk("discussion")) is not None and found.index == 0
+    # a typo of a command is still a typo, not an answer
+    out = await convo("ngo_rep: endrose D1")
+    assert said(content, "usage.endorse") in out
+    assert (found := await walk("discussion")) is not None and found.answered == 1
+    # with a scorecard round under way too, a move said alone is not guessed at
+    await convo("city_lead: scorecard who why what")
+    before = await stored(store)
+    await convo("ngo_rep: skip")
+    assert await stored(store) == before
+    await convo("city_lead: discuss stop")
+    await convo("ngo_rep: stop")
+    assert await walk("scorecard") is None

@@ -1,5 +1,6 @@
 """The conversations the coach holds, and the commands they answer."""
 
+from bot.content import normal_word
 from bot.dialogs import (
     agreement,
     checkins,
@@ -18,6 +19,8 @@ from bot.dialogs import (
     tactics,
 )
 from bot.dialogs.base import Args, Command, Commands, Context, Found, command, parse, tokenize
+from bot.dialogs.questions import Questions
+from bot.dialogs.walk import Walk
 
 __all__ = [
     "Args",
@@ -27,6 +30,7 @@ __all__ = [
     "Found",
     "command",
     "default_commands",
+    "going_on",
     "parse",
     "tokenize",
 ]
@@ -51,3 +55,38 @@ def default_commands() -> Commands:
         practice,
         records,
     )
+
+
+# The walks a line that names no command can go on with, by kind: in the channel's own space
+# (a practice run's debrief lives in the practice space and takes its answers by command).
+WALKS: dict[str, Questions] = {
+    scorecard.DIALOG: scorecard.MOVES,
+    tactics.DIALOG: tactics.DISCUSSION,
+    exercises.DEBRIEF: exercises.QUESTIONS,
+}
+
+
+def going_on(ctx: Context, found: Found) -> tuple[str, ...] | None:
+    """The command a line that names none means while the channel is in a walk of questions,
+    as the words typed after /coach; None when it means none.
+
+    - a move said alone (`skip`, `previous question`, `stop`: content/grammar.yaml, values.move)
+      moves the one walk under way;
+    - a rating while a scorecard round asks about an item rates it (`fully in place, we signed`);
+    - anything else that does not start like a command (nor like a typo of one) is an answer
+      to the one walk under way that takes typed answers.
+    """
+    if found.group or not found.words:
+        return None
+    p = ctx.partnership
+    under_way = [q for kind, q in WALKS.items() if Walk.current(p, kind) is not None]
+    move = ctx.content.grammar.value("move", "-".join(normal_word(w) for w in found.words))
+    if move in ("next", "back", "stop"):
+        return (*under_way[0].command.split(), move) if len(under_way) == 1 else None
+    rated = scorecard.bare_rating(ctx, found.words)
+    if rated is not None:
+        return ("rate", *rated)
+    answering = [q for q in under_way if q.answers]
+    if len(answering) != 1 or ctx.commands.starts_like_one(found.words[0], ctx.content.grammar):
+        return None
+    return (*str(answering[0].answers).split(), *found.words)

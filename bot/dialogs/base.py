@@ -494,6 +494,14 @@ class Commands:
             subs = self._subs[group] = [c for c in self if _under(c.words, group)]
         return subs
 
+    def starts_like_one(self, word: str, grammar: Grammar) -> bool:
+        """Whether `word` is, or looks like a typo of, a command's first word or a one-word way
+        to say one (`endrose`: endorse; `aprove`: approve): a line starting with it was meant
+        as a command. (Longer phrases start with everyday words: "we", "what".)"""
+        firsts = {c.words[0] for c in self} | {w[0] for w in grammar.synonyms if len(w) == 1}
+        said = normal_word(word)
+        return said in firsts or bool(difflib.get_close_matches(said, firsts, 1, CLOSE_ENOUGH))
+
     def _suggest(self, said: list[str], grammar: Grammar) -> tuple[Command, ...]:
         """The commands `said` most likely meant: a group's sub-command it looks like a typo
         of (`measure ad`), or the commands whose words or synonyms its first words are

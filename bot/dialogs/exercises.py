@@ -54,6 +54,7 @@ QUESTIONS = Questions(
     next_choice="exercises.next_choice",
     back_choice="exercises.back_choice",
     stop_choice="exercises.stop_choice",
+    answers="exercise answer",
 )
 
 

@@ -39,6 +39,7 @@ class Questions:
     next_choice, back_choice, stop_choice    the buttons' labels
     keep_place   a walk that stops, or goes through every question, keeps its place for its
                  topic (`Walk.kept`), so the dialog can resume it there
+    answers      the command that records a typed answer (`answer`), if the walk takes them
     """
 
     command: str
@@ -49,6 +50,7 @@ class Questions:
     back_choice: str
     stop_choice: str
     keep_place: bool = False
+    answers: str | None = None  # the command that records a typed answer, if the walk takes them
 
     def ask(self, ctx: Context, walk: Walk, texts: Sequence[str], **variables: Any) -> None:
         """Ask the walk's current question (of `texts`), offering the moves."""

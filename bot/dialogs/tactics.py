@@ -36,6 +36,7 @@ DISCUSSION = Questions(
     back_choice="tactics.back_choice",
     stop_choice="tactics.stop_choice",
     keep_place=True,
+    answers="answer",
 )
 
 
