@@ -390,6 +390,11 @@ class Store:
     def _record_key(self, kind: str, name: str) -> str:
         return f"{self.prefix}:record:{kind}:{name}"
 
+    def _records_of(self, conversation: str) -> str:
+        """A SCAN pattern for the records named after a conversation's messages (the Teams
+        cards kept for refreshing: `record:teams-card:<conversation>:<message id>`)."""
+        return f"{_glob(self.prefix)}:record:*:{_glob(conversation)}:*"
+
     async def put_file(
         self, address: Address, filename: str, media_type: str, data: bytes
     ) -> str:
@@ -690,13 +695,14 @@ class Store:
 
     async def keys_of(self, pid: str, conversations: Sequence[str]) -> list[str]:
         """Every key that belongs to the partnership `pid` and its conversations: its state,
-        streams and markers, each conversation's link, reference, message map and transcript,
-        and its link codes. (Index entries that name it are in `indexes_of`.)"""
+        streams and markers, each conversation's link, reference, message map, transcript and
+        records named after its messages (Teams cards), and its link codes. (Index entries that name it are in `indexes_of`.)"""
         keys = set(await self.scan(f"{_glob(self._key(pid, ''))}*"))
         for conversation in conversations:
             if conversation != pid:
                 keys |= set(await self.scan(f"{_glob(self._key(conversation, ''))}*"))
             keys |= set(await self.scan(_glob(self._conversation_key(conversation))))
+            keys |= set(await self.scan(self._records_of(conversation)))
         tokens = await self.redis.smembers(self._key(pid, "files"))  # type: ignore[misc]
         files = [self._file_key(str(token)) for token in tokens]
         keys.update(await self._where(files, bool, "exists"))
@@ -768,6 +774,7 @@ class Store:
         keys = await self.keys_of(pid, conversations)
         if keep_conversations:
             own = {self._key(c, n) for c in conversations for n in _CONVERSATION_KEYS}
+            own |= {k for c in conversations for k in await self.scan(self._records_of(c))}
             links = {self._conversation_key(c) for c in conversations}
             keys = [k for k in keys if k not in own and k not in links]
         indexes = await self.indexes_of(pid)

@@ -335,6 +335,7 @@ async def test_delete_leaves_nothing_in_redis(linked, coach, store, content, red
     await city("dm decisions")  # a direct conversation: the person's acting index
     await coach.conversations.remember_reference(FIELD, '{"conversation": {"id": "field"}}')
     await coach.conversations.remember_message(FIELD, "decision:D1", "m-1")
+    await coach.conversations.put_record("teams-card", f"{FIELD.conversation}:m-1", "{}")
     await city("city_lead: link")  # a code still pending
     # a document offered by download link in the linked channel (a Teams Word report)
     document = await coach.conversations.put_file(FIELD, "trails.docx", "x/y", b"PK bytes")
