@@ -78,9 +78,10 @@ from __future__ import annotations
 
 import base64
 import enum
+import hashlib
 import json
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -396,13 +397,19 @@ class Store:
         return f"{_glob(self.prefix)}:record:*:{_glob(conversation)}:*"
 
     async def put_file(
-        self, address: Address, filename: str, media_type: str, data: bytes
+        self,
+        address: Address,
+        filename: str,
+        media_type: str,
+        data: bytes,
+        *,
+        partnership: str | None = None,
     ) -> str:
-        """Keep a document of the partnership at `address` for a download link; returns the
-        link's token (random, unguessable). It expires after FILE_TTL_S, or when the
-        partnership is deleted (its `files` set names it)."""
+        """Keep a document of `partnership` (else of the partnership at `address`) for a
+        download link; returns the link's token (random, unguessable). It expires after
+        FILE_TTL_S, or when the partnership is deleted (its `files` set names it)."""
         token = secrets.token_urlsafe(24)
-        files = self._key(await self.partnership_of(address), "files")
+        files = self._key(partnership or await self.partnership_of(address), "files")
         value = json.dumps(
             {
                 "filename": filename,
@@ -696,7 +703,8 @@ class Store:
     async def keys_of(self, pid: str, conversations: Sequence[str]) -> list[str]:
         """Every key that belongs to the partnership `pid` and its conversations: its state,
         streams and markers, each conversation's link, reference, message map, transcript and
-        records named after its messages (Teams cards), and its link codes. (Index entries that name it are in `indexes_of`.)"""
+        records named after its messages (Teams cards), its documents kept for download links,
+        and its link codes. (Index entries that name it are in `indexes_of`.)"""
         keys = set(await self.scan(f"{_glob(self._key(pid, ''))}*"))
         for conversation in conversations:
             if conversation != pid:
@@ -741,14 +749,22 @@ class Store:
             chosen.extend(key for key, answer in zip(batch, answers, strict=True) if test(answer))
         return chosen
 
-    async def dump(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """Each key's type, value and time to live, as plain JSON-able data (the archive)."""
+    async def dump(
+        self, keys: Sequence[str], *, digested: Collection[str] = ()
+    ) -> dict[str, dict[str, Any]]:
+        """Each key's type, value and time to live, as plain JSON-able data (the archive).
+
+        A document kept for a download link whose media type is in `digested` (an earlier
+        archive) is dumped with its size and SHA-256 in place of its bytes, so archives do not
+        nest inside one another."""
         dumped: dict[str, dict[str, Any]] = {}
         for key in keys:
             kind = str(await self.redis.type(key))
             value: Any
             if kind == "string":
                 value = await self.redis.get(key)
+                if value is not None and digested and key.startswith(self._file_key("")):
+                    value = _digest_file(value, digested)
             elif kind == "hash":
                 value = await self.redis.hgetall(key)  # type: ignore[misc]
             elif kind == "stream":
@@ -806,6 +822,20 @@ class Store:
 
 _CONVERSATION_KEYS = ("reference", "messages", "transcript")
 _JOBS = ("checkin_job", "reminder_job")
+
+
+def _digest_file(stored: str, digested: Collection[str]) -> str:
+    """A download link's document as stored (JSON), its bytes replaced by their size and
+    SHA-256 when its media type is one of `digested`."""
+    try:
+        found = json.loads(stored)
+        if found.get("media_type") not in digested:
+            return stored
+        data = base64.b64decode(found.pop("data"))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return stored  # not a document as put_file writes one: kept as it is
+    found |= {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    return json.dumps(found)
 
 
 def _glob(text: str) -> str:
