@@ -53,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     partnership_commands.add_parser("list", help="one line per partnership, its id first")
     export = partnership_commands.add_parser("export", help="write a partnership's archive (zip)")
     export.add_argument("id", help="the partnership's id, as `coach partnership list` shows it")
-    export.add_argument("--out", help="the zip to write (default: a name with the id and time)")
+    export.add_argument(
+        "--out", help="the zip to write (default: the partnership's name and the day, as in chat)"
+    )
     delete = partnership_commands.add_parser("delete", help="delete a partnership entirely")
     delete.add_argument("id", help="the partnership's id, as `coach partnership list` shows it")
     delete.add_argument("--yes", action="store_true", help="do not ask first")

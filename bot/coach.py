@@ -211,6 +211,7 @@ class Coach:
                 commands=self.commands,
                 command=known.name if known else "",
                 other=other,
+                delivers_files=self._delivers_files(turn.address.platform),
                 # `link CODE`: what the joining conversation holds now
                 joining=(
                     (await self.store.load_partnership(joining)).partnership
@@ -255,17 +256,27 @@ class Coach:
         )
         return [self._reply("errors.busy", turn)]
 
+    def _delivers_files(self, platform: str) -> bool:
+        """Whether a binary file reaches people on `platform` (Teams needs a public URL for
+        its download links); a platform this process does not run is taken to."""
+        running = self.platforms.get(platform)
+        return running is None or running.delivers_files
+
     def _addressed(self, turn: Turn, ctx: Context, replies: list[Reply]) -> list[Reply]:
         """Where each reply goes. Public replies to words written privately go to the
         partnership's home conversation; a decision's card (a reply with a key) also goes to
         every other conversation the partnership lives in, where it updates the card shown
-        there (each platform keeps its message ids per conversation)."""
+        there (each platform keeps its message ids per conversation). A document names the
+        partnership it belongs to, wherever it goes (a 1:1 chat belongs to none)."""
         p = ctx.partnership
         home = Address.of_conversation(home_id(p.id))  # a practice run's: its partnership's
         practice = p.id != home_id(p.id)
         everywhere = records.conversations(p) if p.is_set_up and not practice else [home_id(p.id)]
         addressed = []
         for reply in replies:
+            if reply.attachment is not None:  # a download link to it is filed under it
+                owned = replace(reply.attachment, partnership=home_id(p.id))
+                reply = replace(reply, attachment=owned)
             if reply.private:
                 addressed.append(reply)
                 continue
@@ -304,13 +315,13 @@ class Coach:
                     await self.store.unlink(effect["conversation"])
                 elif kind == "retention":
                     await self.store.set_retained(pid, bool(effect["on"]))
-                elif kind == "archive":
+                elif kind == "archive":  # it holds everyone's words: for the asker alone
                     name, data = await records.archive(self.store, self.content, pid, self.clock())
-                    attachment = Attachment.of_bytes(name, data, "application/zip")
+                    attachment = Attachment.of_bytes(name, data, records.ARCHIVE_MEDIA_TYPE)
                     text = self.content.prompts.render(
                         "records.archive_ready", partnership=ctx.partnership.name, file=name
                     )
-                    replies.append(Reply(text, attachment=attachment))
+                    replies.append(Reply(text, attachment=attachment, to=turn.user.id))
                 elif kind == "delete":
                     await records.delete(self.store, pid)
             except Exception:

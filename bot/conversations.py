@@ -94,11 +94,20 @@ class Conversations:
         return await self._store.transcript(address, after, block_ms)
 
     async def put_file(
-        self, address: Address, filename: str, media_type: str, data: bytes
+        self,
+        address: Address,
+        filename: str,
+        media_type: str,
+        data: bytes,
+        *,
+        partnership: str | None = None,
     ) -> str:
-        """Keep a document of the partnership at `address` for download (a day, or until the
-        partnership is deleted); returns the token of its link."""
-        return await self._store.put_file(address, filename, media_type, data)
+        """Keep a document for download (a day, or until its partnership is deleted): filed
+        under `partnership` (`Attachment.partnership`), else under the partnership of the
+        conversation at `address`. Returns the token of its link."""
+        return await self._store.put_file(
+            address, filename, media_type, data, partnership=partnership
+        )
 
     def queue(
         self, platform: str, run: Run, *, concurrency: int, claim_after_s: float

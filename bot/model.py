@@ -135,12 +135,17 @@ class Choice:
 @dataclass(frozen=True)
 class Attachment:
     """A file that comes with a reply: text (`content`), or a binary document (`data`, such as
-    a Word file) with `content` as its plain-text stand-in."""
+    a Word file) with `content` as its plain-text stand-in.
+
+    `partnership` names the partnership the document belongs to (the core sets it): a platform
+    that keeps the file for a download link files it under that partnership, so deleting the
+    partnership ends the link, wherever the link was sent (a 1:1 chat belongs to none)."""
 
     filename: str
     content: str
     media_type: str
     data: bytes | None = None
+    partnership: str | None = None
 
     @property
     def body(self) -> str | bytes:

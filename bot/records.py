@@ -15,6 +15,9 @@ against its revision) holds:
 The archive is one zip: the state as JSON, both streams (every entry with its time and
 author) as JSON and CSV, the decisions as CSV and Markdown, a progress report, and a dump of
 every Redis key the coach holds about the partnership (`redis.json`), so nothing is left out.
+Earlier archives kept for a download link are in `redis.json` by size and SHA-256, not by
+their bytes: archives do not nest. It is named like the other documents, after the partnership
+and the day in its time zone.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from bot.store import CommitResult, Entry, Store
 LINK_CODE_TTL_S = 15 * 60  # a link code is good for this long, once
 DELETE_CONFIRM_S = 10 * 60  # a delete's confirmation button is good for this long
 DECISIONS = "decisions"  # the archive's decisions.csv and decisions.md
+ARCHIVE_KIND = "archive"  # in its file name: trails-archive-2026-04-14.zip
+ARCHIVE_MEDIA_TYPE = "application/zip"
 UNITS = {"day": "days", "week": "weeks", "month": "months", "year": "years"}
 
 
@@ -109,7 +114,7 @@ async def archive(store: Store, content: Content, pid: str, now: datetime) -> tu
     snapshot = await store.load_partnership(pid, with_history=True)
     p = snapshot.partnership
     keys = await store.keys_of(pid, conversations(p))
-    dumped = await store.dump(keys)
+    dumped = await store.dump(keys, digested={ARCHIVE_MEDIA_TYPE})  # earlier archives: no nesting
     indexes = await store.indexes_of(pid)
     ctx = Context(
         turn=Turn(Address.of_conversation(pid), User("archive", "archive"), ""),
@@ -130,9 +135,7 @@ async def archive(store: Store, content: Content, pid: str, now: datetime) -> tu
             for section in SECTIONS
         },
     }
-    slug = pid.replace(":", "-").replace("/", "-")
-    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    name = f"archive-{slug}-{stamp}.zip"
+    name = report.filename(p, now, "zip", ARCHIVE_KIND)
 
     def zipped() -> bytes:  # compressing a long history takes a while: not in the event loop
         out = io.BytesIO()

@@ -78,9 +78,10 @@ from __future__ import annotations
 
 import base64
 import enum
+import hashlib
 import json
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -390,14 +391,25 @@ class Store:
     def _record_key(self, kind: str, name: str) -> str:
         return f"{self.prefix}:record:{kind}:{name}"
 
+    def _records_of(self, conversation: str) -> str:
+        """A SCAN pattern for the records named after a conversation's messages (the Teams
+        cards kept for refreshing: `record:teams-card:<conversation>:<message id>`)."""
+        return f"{_glob(self.prefix)}:record:*:{_glob(conversation)}:*"
+
     async def put_file(
-        self, address: Address, filename: str, media_type: str, data: bytes
+        self,
+        address: Address,
+        filename: str,
+        media_type: str,
+        data: bytes,
+        *,
+        partnership: str | None = None,
     ) -> str:
-        """Keep a document of the partnership at `address` for a download link; returns the
-        link's token (random, unguessable). It expires after FILE_TTL_S, or when the
-        partnership is deleted (its `files` set names it)."""
+        """Keep a document of `partnership` (else of the partnership at `address`) for a
+        download link; returns the link's token (random, unguessable). It expires after
+        FILE_TTL_S, or when the partnership is deleted (its `files` set names it)."""
         token = secrets.token_urlsafe(24)
-        files = self._key(await self.partnership_of(address), "files")
+        files = self._key(partnership or await self.partnership_of(address), "files")
         value = json.dumps(
             {
                 "filename": filename,
@@ -690,13 +702,15 @@ class Store:
 
     async def keys_of(self, pid: str, conversations: Sequence[str]) -> list[str]:
         """Every key that belongs to the partnership `pid` and its conversations: its state,
-        streams and markers, each conversation's link, reference, message map and transcript,
+        streams and markers, each conversation's link, reference, message map, transcript and
+        records named after its messages (Teams cards), its documents kept for download links,
         and its link codes. (Index entries that name it are in `indexes_of`.)"""
         keys = set(await self.scan(f"{_glob(self._key(pid, ''))}*"))
         for conversation in conversations:
             if conversation != pid:
                 keys |= set(await self.scan(f"{_glob(self._key(conversation, ''))}*"))
             keys |= set(await self.scan(_glob(self._conversation_key(conversation))))
+            keys |= set(await self.scan(self._records_of(conversation)))
         tokens = await self.redis.smembers(self._key(pid, "files"))  # type: ignore[misc]
         files = [self._file_key(str(token)) for token in tokens]
         keys.update(await self._where(files, bool, "exists"))
@@ -735,14 +749,22 @@ class Store:
             chosen.extend(key for key, answer in zip(batch, answers, strict=True) if test(answer))
         return chosen
 
-    async def dump(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """Each key's type, value and time to live, as plain JSON-able data (the archive)."""
+    async def dump(
+        self, keys: Sequence[str], *, digested: Collection[str] = ()
+    ) -> dict[str, dict[str, Any]]:
+        """Each key's type, value and time to live, as plain JSON-able data (the archive).
+
+        A document kept for a download link whose media type is in `digested` (an earlier
+        archive) is dumped with its size and SHA-256 in place of its bytes, so archives do not
+        nest inside one another."""
         dumped: dict[str, dict[str, Any]] = {}
         for key in keys:
             kind = str(await self.redis.type(key))
             value: Any
             if kind == "string":
                 value = await self.redis.get(key)
+                if value is not None and digested and key.startswith(self._file_key("")):
+                    value = _digest_file(value, digested)
             elif kind == "hash":
                 value = await self.redis.hgetall(key)  # type: ignore[misc]
             elif kind == "stream":
@@ -768,6 +790,7 @@ class Store:
         keys = await self.keys_of(pid, conversations)
         if keep_conversations:
             own = {self._key(c, n) for c in conversations for n in _CONVERSATION_KEYS}
+            own |= {k for c in conversations for k in await self.scan(self._records_of(c))}
             links = {self._conversation_key(c) for c in conversations}
             keys = [k for k in keys if k not in own and k not in links]
         indexes = await self.indexes_of(pid)
@@ -799,6 +822,20 @@ class Store:
 
 _CONVERSATION_KEYS = ("reference", "messages", "transcript")
 _JOBS = ("checkin_job", "reminder_job")
+
+
+def _digest_file(stored: str, digested: Collection[str]) -> str:
+    """A download link's document as stored (JSON), its bytes replaced by their size and
+    SHA-256 when its media type is one of `digested`."""
+    try:
+        found = json.loads(stored)
+        if found.get("media_type") not in digested:
+            return stored
+        data = base64.b64decode(found.pop("data"))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return stored  # not a document as put_file writes one: kept as it is
+    found |= {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    return json.dumps(found)
 
 
 def _glob(text: str) -> str:

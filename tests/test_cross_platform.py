@@ -69,14 +69,19 @@ async def test_a_slack_channel_and_a_teams_channel_share_one_partnership(
     assert await teams.say("city", 'join "City of Sacramento"') == 202
     await slack.command("ULEAD", "member confirm @29:city")  # the city's lead vouches for them
 
-    # the archive: a zip file in Slack; in Teams the reply says how an operator writes it
+    # the archive: a zip file in the facilitator's Slack direct messages; Teams, with no public
+    # URL for a download link, tells its facilitator how an operator writes it instead
     await slack.command("ULEAD", "export archive")
     (upload,) = slack.fake.uploads.values()
     assert upload[:2] == b"PK" and b"redis.json" in upload
+    assert slack.fake.of("files.completeUploadExternal")[-1]["channel_id"] == "DULEAD"
     await slack.command("ULEAD", "facilitator add 29:city")  # a facilitator on the other side
     await teams.say("city", "export archive")
-    assert teams.connector.texts()[-1].startswith(
-        said(content, "records.archive_ready", partnership="x", file="y").split('"')[0]
+    assert teams.connector.texts(teams.connector.personal("29:city")[0])[-1] == said(
+        content,
+        "records.archive_needs_link",
+        partnership="Sacramento Transportation & Air Quality Collaborative",
+        id=PID,
     )
 
     # proposed in Slack: the card is posted in both channels

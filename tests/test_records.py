@@ -8,6 +8,7 @@ import asyncio
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -243,7 +244,7 @@ async def keys_about(store, *ids: str) -> set[str]:
     return {k for k in await store.scan(f"{store.prefix}:*") if any(i in k for i in ids)}
 
 
-async def test_the_archive_holds_everything_the_coach_keeps(linked, store, content):
+async def test_the_archive_holds_everything_the_coach_keeps(linked, store, content, clock, tmp_path):
     city, field = linked
     await city('chamber_rep: decide "Meet monthly" --item who.representatives')
     await field("ngo_rep: endorse D1")
@@ -251,7 +252,19 @@ async def test_the_archive_holds_everything_the_coach_keeps(linked, store, conte
     await city('city_lead: measure add "Ozone alert days" --baseline 18 --target 10')
     await city("city_lead: checkins weekly tue 09:00 America/Chicago")
     await city("city_lead: records keep 7 years")
+    clock.now = clock.now.replace(day=15, hour=3)  # 10 PM on April 14 in Chicago
+    city.channel.files = tmp_path
+    start = city.out.tell()
     replies = await city.channel.line("city_lead: export archive")
+    # only the facilitator who asked gets it: the file written, its path shown to them alone
+    assert replies[-1].to == "city_lead"
+    name = "sacramento-transportation-air-quality-collaborative-archive-2026-04-14.zip"
+    assert replies[-1].attachment.filename == name  # named like the other documents
+    printed = city.out.getvalue()[start:]
+    assert said(content, "console.private", user="city_lead") in printed
+    saved = tmp_path / name
+    assert said(content, "console.attachment_saved", filename=name, path=str(saved)) in printed
+    assert zipfile.ZipFile(saved).read("state.json")
     archive = read_zip(replies[-1])
     assert sorted(archive.namelist()) == sorted([
         "README.txt", "state.json", "decision-log.json", "decision-log.csv", "journal.json",
@@ -322,22 +335,34 @@ async def test_the_worker_trims_history_to_the_retention_period_unless_on_hold(
     assert "D1" in out
 
 
-async def test_delete_leaves_nothing_in_redis(linked, coach, store, content, redis_socket, prefix):
+async def test_delete_leaves_nothing_in_redis(
+    linked, coach, store, content, redis_socket, prefix, tmp_path
+):
     from arq import create_pool
 
     from bot.config import Settings
     from bot.redis_server import arq_redis_settings
 
     city, _ = linked
+    city.channel.files = tmp_path
     await city('chamber_rep: decide "Meet monthly"')
     await city("city_lead: checkins weekly tue 09:00 America/Chicago")
     await city("city_lead: checkins now")
     await city("dm decisions")  # a direct conversation: the person's acting index
     await coach.conversations.remember_reference(FIELD, '{"conversation": {"id": "field"}}')
     await coach.conversations.remember_message(FIELD, "decision:D1", "m-1")
+    await coach.conversations.put_record("teams-card", f"{FIELD.conversation}:m-1", "{}")
     await city("city_lead: link")  # a code still pending
-    # a document offered by download link in the linked channel (a Teams Word report)
+    # a document offered by download link in the linked channel (a Teams Word report), and an
+    # archive offered in a person's 1:1 chat, which belongs to no partnership
     document = await coach.conversations.put_file(FIELD, "trails.docx", "x/y", b"PK bytes")
+    out = await city("city_lead: export archive")
+    assert said(content, "console.private", user="city_lead") in out
+    (saved,) = city.channel.files.glob("*-archive-*.zip")
+    personal = Address("teams", "tenant-1", "a:1on1-city")
+    archive_link = await coach.conversations.put_file(
+        personal, saved.name, "application/zip", saved.read_bytes(), partnership=PID
+    )
     due = (await store.due(coach.clock() + timedelta(days=8)))[0][1]
     url = os.environ.get("REDIS_URL") or f"unix://{redis_socket}"
     pool = await create_pool(arq_redis_settings(Settings(redis_url=url), store.redis))
@@ -381,17 +406,22 @@ async def test_delete_leaves_nothing_in_redis(linked, coach, store, content, red
             left.append(key)
     assert left == []
     assert await store.file(document) is None  # its download link no longer works
+    assert await store.file(archive_link) is None
     assert await store.partnership_of(FIELD) == FIELD.conversation
     assert (await store.load(CITY)).partnership.name is None
     await pool.aclose()
 
 
-def cli(redis_socket, prefix, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def cli(
+    redis_socket, prefix, *args: str, stdin: str = "", cwd=None
+) -> subprocess.CompletedProcess[str]:
     url = os.environ.get("REDIS_URL") or f"unix://{redis_socket}"
-    env = {**os.environ, "REDIS_URL": url, "COACH_KEY_PREFIX": prefix}
+    env = {**os.environ, "REDIS_URL": url, "COACH_KEY_PREFIX": prefix,
+           "PYTHONPATH": str(project_path())}  # fmt: skip
     return subprocess.run(
         [sys.executable, "-m", "bot", "partnership", *args],
-        env=env, cwd=project_path(), input=stdin, capture_output=True, text=True, timeout=60,
+        env=env, cwd=cwd or project_path(), input=stdin, capture_output=True, text=True,
+        timeout=60,
     )  # fmt: skip
 
 
@@ -411,6 +441,18 @@ async def test_the_command_line_lists_exports_and_deletes(
     assert exported.returncode == 0, exported.stderr
     journal = json.loads(zipfile.ZipFile(out).read("journal.json"))
     assert journal[-1]["type"] == "archive" and journal[-1]["by"].startswith("operator:")
+
+    # without --out: named like the chat's archive, the partnership and the day, not its id
+    here = tmp_path / "default"
+    here.mkdir()
+    exported = await asyncio.to_thread(cli, redis_socket, prefix, "export", PID, cwd=here)
+    assert exported.returncode == 0, exported.stderr
+    (written,) = here.iterdir()
+    assert re.fullmatch(
+        r"sacramento-transportation-air-quality-collaborative-archive-\d{4}-\d\d-\d\d\.zip",
+        written.name,
+    )
+    assert zipfile.ZipFile(written).read("redis.json")
 
     unknown = await asyncio.to_thread(cli, redis_socket, prefix, "export", "console:local:nope")
     assert unknown.returncode == 1

@@ -302,6 +302,42 @@ async def test_export_uploads_a_file(slack):
     assert b"D1,proposed,Meet monthly" in content
 
 
+async def test_the_archive_goes_to_the_facilitators_direct_messages_not_the_channel(
+    slack, store, content
+):
+    """It holds everything people wrote: uploaded into the asker's direct conversation with the
+    coach, with the coach's message as its comment; the channel sees nothing of it."""
+    import io
+    import zipfile
+
+    from bot.adapters.slack.render import escape
+    from tests.conftest import said
+
+    await set_up_three_partners(slack)
+    await slack.command("UCHAMBER", 'decide "Meet monthly"')
+    in_channel = len(slack.fake.messages(CHANNEL))
+    calls = len(slack.fake.calls)
+    assert await slack.command("ULEAD", "export archive") == 200
+    assert slack.last("conversations.open")["users"] == "ULEAD"
+    name = "sacramento-transportation-air-quality-collaborative-archive-2026-04-14.zip"
+    complete = slack.last("files.completeUploadExternal")
+    assert complete["channel_id"] == "DULEAD"  # the stand-in's direct conversation with ULEAD
+    assert complete["initial_comment"] == escape(
+        said(
+            content,
+            "records.archive_ready",
+            partnership="Sacramento Transportation & Air Quality Collaborative",
+            file=name,
+        )
+    )
+    (shared,) = [m for m in slack.fake.messages("DULEAD") if "files" in m]
+    assert shared["files"][0]["name"] == name
+    archive = zipfile.ZipFile(io.BytesIO(slack.fake.uploads[shared["files"][0]["id"]]))
+    assert "Meet monthly" in archive.read("decisions.csv").decode()
+    assert len(slack.fake.messages(CHANNEL)) == in_channel  # nothing posted in the channel
+    assert not [c for c in slack.fake.calls[calls:] if c.method == "chat.postEphemeral"]
+
+
 async def test_bad_input_gets_an_ephemeral_reply_and_unknown_buttons_are_stale(slack, store):
     await set_up_three_partners(slack)
     await slack.command("UCHAMBER", "endorse D9")

@@ -22,6 +22,7 @@ from bot.adapters.teams import TeamsChannel, auth_configuration, render_activity
 from bot.config import ConfigError, Secret, Settings
 from bot.model import Address, Choice, Receipt, Reply
 from bot.web import PLATFORMS_KEY, build_web_app
+from tests.conftest import said
 from tests.fake_teams import FakeConnector, FakeMicrosoft, Sent
 
 TENANT = "tenant-1"
@@ -662,3 +663,89 @@ async def test_a_text_document_too_long_for_a_card_is_offered_by_link(teams, mon
     shown = card["body"][-1]["text"]
     assert shown.endswith("[…]") and len(shown) <= 603
     assert whole.startswith(shown.removesuffix("[…]"))
+
+
+PERSONAL_CITY = {"id": "a:personal-city", "conversationType": "personal", "tenantId": TENANT}
+
+
+def archive_link(teams: Teams, conversation: str) -> tuple[str, str]:
+    """The archive's download link in the last card sent to `conversation`: (its file name,
+    its path on the coach's web app)."""
+    (sent,) = [s for s in teams.connector.sent if s.conversation == conversation][-1:]
+    card = teams.connector.card(sent)
+    (action,) = [a for a in card["actions"] if a["type"] == "Action.OpenUrl"]
+    assert action["url"] in sent.activity["text"]  # the plain-text fallback has it too
+    base = str(teams.http._base_url).rstrip("/")
+    return action["title"], action["url"].removeprefix(base)
+
+
+async def download(teams: Teams, path: str) -> tuple[int, bytes]:
+    async with teams.http.get(path) as got:
+        return got.status, await got.read()
+
+
+async def test_the_archive_reaches_only_the_facilitator_by_link_and_ends_with_the_partnership(
+    teams, coach, store, content
+):
+    """The archive holds everyone's words: Teams gives the facilitator who asked a download
+    link in their 1:1 chat, never in the channel. A link made in the 1:1 chat is filed under
+    the partnership, so deleting the partnership ends it; a later archive holds an earlier one
+    by its size and SHA-256, not its bytes."""
+    import hashlib
+    import io
+    import json
+    import zipfile
+
+    teams.channel.public_url = str(teams.http._base_url).rstrip("/")
+    await set_up_three_partners(teams)
+    await teams.say("chamber", 'decide "Meet monthly"')
+    in_channel = len(teams.connector.texts(CHANNEL))
+    assert await teams.say("city", "export archive") == 202
+    assert len(teams.connector.texts(CHANNEL)) == in_channel  # nothing in the channel
+    (chat,) = teams.connector.personal("29:city")
+    name, first = archive_link(teams, chat)
+    assert name == "sacramento-transportation-air-quality-collaborative-archive-2026-04-14.zip"
+    status, first_zip = await download(teams, first)
+    assert status == 200
+    assert "Meet monthly" in zipfile.ZipFile(io.BytesIO(first_zip)).read("decisions.csv").decode()
+
+    # asked again in the 1:1 chat itself: the link comes there
+    assert await teams.post(teams.activity("city", text="export archive", conversation=PERSONAL_CITY)) == 202
+    _, second = archive_link(teams, PERSONAL_CITY["id"])
+    status, second_zip = await download(teams, second)
+    assert status == 200 and second != first
+    dumped = json.loads(zipfile.ZipFile(io.BytesIO(second_zip)).read("redis.json"))
+    kept = json.loads(dumped["keys"][f"{store.prefix}:file:{first.rsplit('/', 1)[1]}"]["value"])
+    assert "data" not in kept  # archives do not nest
+    assert kept["size"] == len(first_zip)
+    assert kept["sha256"] == hashlib.sha256(first_zip).hexdigest()
+    assert len(second_zip) < 2 * len(first_zip)
+
+    # deleted from the channel: both links end, and nothing naming the partnership is left
+    assert await teams.say("city", "partnership delete") == 202
+    confirm = [s for s in teams.connector.sent if s.conversation == CHANNEL][-1]
+    assert await teams.click("city", confirm, said(content, "records.delete_yes_choice")) == 200
+    for link in (first, second):
+        status, body = await download(teams, link)
+        assert status == 404 and body.decode() == said(content, "report.link_expired")
+        assert await store.file(link.rsplit("/", 1)[1]) is None
+    assert [k for k in await store.scan(f"{store.prefix}:*") if HERE.conversation in k] == []
+
+
+async def test_without_a_public_url_teams_refuses_the_archive_and_changes_nothing(teams, store):
+    teams.channel.public_url = ""
+    await set_up_three_partners(teams)
+    rev = await store.revision(HERE.conversation)
+    journal = await store.journal(HERE.conversation)
+    assert await teams.say("city", "export archive") == 202
+    (chat,) = teams.connector.personal("29:city")
+    (refusal,) = teams.connector.texts(chat)
+    assert refusal == said(
+        teams.channel.coach.content,
+        "records.archive_needs_link",
+        partnership="Sacramento Transportation & Air Quality Collaborative",
+        id=HERE.conversation,
+    )
+    assert await store.revision(HERE.conversation) == rev
+    assert await store.journal(HERE.conversation) == journal
+    assert await store.scan(f"{store.prefix}:file:*") == []

@@ -7,7 +7,8 @@ platform knows the core only through `Coach.handle` (its turns) and `Coach.conve
                Mode); the console reads lines
     outbound   `deliver(turn, reply)`: a reply to a turn, to the turn's conversation, its
                thread, the conversation `reply.where` names, or one person only (`reply.to`);
-               a reply with a key updates the message already showing that key
+               a reply with a key updates the message already showing that key; a private
+               reply's file goes to that person only (`delivers_files`: whether files can go)
                `send(address, replies, receipt)`: what the worker sends (check-ins), from any
                process, marked with a receipt so a re-run does not post it twice where the
                platform lets the coach look
@@ -38,6 +39,13 @@ Route = tuple[str, str, Handler]  # (method, path, handler) on the web app
 
 class Platform(Protocol):
     name: str
+
+    @property
+    def delivers_files(self) -> bool:
+        """Whether a reply's binary file (a Word document, the archive) reaches people: as a
+        file, or by a download link the platform serves. The core refuses an archive where it
+        would not."""
+        ...
 
     def routes(self) -> Sequence[Route]:
         """The web app's routes for this platform's requests (none for the console)."""

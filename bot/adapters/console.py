@@ -66,6 +66,7 @@ class ConsoleChannel:
     choices: tuple[Choice, ...] = field(default=())
     files: Path = Path(".coach-data") / "files"  # where binary attachments (Word) are saved
     name: str = "console"
+    delivers_files: bool = True  # saved under `files`, the path printed
 
     # --- the contract (bot.adapters.base.Platform) ---------------------------------------------
 

@@ -380,6 +380,12 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
         clients.clear()
         self._msal_ready = not self.app_id
 
+    @property
+    def delivers_files(self) -> bool:
+        """A Teams bot cannot upload a file: it offers one by a download link, which needs
+        the web process's public URL."""
+        return bool(self.public_url)
+
     async def deliver(self, turn: Turn, reply: Reply) -> bool:
         """A reply to a turn, from outside the turn: through the stored reference."""
         if reply.to is not None:
@@ -607,7 +613,11 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
             return None  # a text document short enough to show in the card
         data = attachment.content.encode() if attachment.data is None else attachment.data
         token = await self.coach.conversations.put_file(
-            address, attachment.filename, attachment.media_type, data
+            address,
+            attachment.filename,
+            attachment.media_type,
+            data,
+            partnership=attachment.partnership,  # a 1:1 chat belongs to no partnership
         )
         return f"{self.public_url}/files/{token}"
 

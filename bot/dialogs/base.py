@@ -143,6 +143,9 @@ class Context:
     # `link CODE`: the partnership the joining conversation holds now (an empty one when it
     # holds none); None when the code names no partnership
     joining: Partnership | None = None
+    # whether a binary file (a Word document, the archive) reaches people on the turn's
+    # platform: Teams offers files by download link only, so not without a public URL
+    delivers_files: bool = True
     # what the core does after the commit, outside the partnership's hash slot: each has a
     # "type" (link-code, link, unlink, retention, archive, delete; see Coach._apply_effects)
     effects: list[Entry] = field(default_factory=list)

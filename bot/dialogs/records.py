@@ -234,8 +234,13 @@ def _hold(ctx: Context, p: Partnership, state: str) -> None:
 @command("export archive", topic="records")
 def export_archive(ctx: Context, args: Args) -> None:
     """`export archive` (facilitators): the zip follows from the core, after the commit that
-    records who asked for it, so the archive holds its own export."""
-    ctx.require_facilitator()
+    records who asked for it, so the archive holds its own export. It holds everyone's words,
+    so it goes to the facilitator who asked, privately. Where the platform cannot deliver a
+    file (Teams without a public URL for its download link), nothing is recorded and the
+    facilitator is told what to do instead."""
+    p = ctx.require_facilitator()
+    if not ctx.delivers_files:
+        ctx.fail("records.archive_needs_link", partnership=p.name, id=p.id)
     ctx.remember("archive")
     ctx.effects.append({"type": "archive"})
 

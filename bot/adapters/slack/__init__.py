@@ -119,6 +119,7 @@ class SlackChannel:
     """
 
     name = "slack"
+    delivers_files = True  # uploaded into the conversation, or to the person's direct messages
 
     def __init__(self, coach: Coach, settings: Settings, session: ClientSession) -> None:
         self.coach = coach

@@ -1,10 +1,11 @@
 """Slack's outbound side: a turn's replies, and what the worker sends (check-ins).
 
     a reply to one person    ephemeral when it answers that person's own act in a channel;
-                             otherwise a direct message (conversations.open, kept per person)
+                             otherwise, and always with a file (the archive), a direct message
+                             (conversations.open, kept per person)
     a reply with a key       updates the message that shows that key (a decision's card)
     a reply with a thread    joins its dialog's thread, starting it on the first message
-    an attachment            a file in the thread (files_upload_v2)
+    an attachment            a file in the thread (files_upload_v2), or in the direct message
 
 Every call goes through the Web API client it is given, which carries the workspace's token:
 nothing is picked up from ambient context.
@@ -86,7 +87,7 @@ class SlackDelivery:
     ) -> None:
         assert reply.to is not None
         address = turn.address
-        if reply.to == turn.user.id and not turn.private:
+        if reply.to == turn.user.id and not turn.private and reply.attachment is None:
             # the answer to the person's own act in a channel: shown to them where they acted
             await client.chat_postEphemeral(
                 channel=address.channel,
@@ -98,7 +99,22 @@ class SlackDelivery:
             return
         channel = address.channel if turn.private and reply.to == turn.user.id else None
         channel = channel or await self.direct(client, address, reply.to)
-        await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        if reply.attachment is None:
+            await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+            return
+        # an ephemeral message cannot carry a file: it goes to the person's direct messages
+        comment: str | None = text
+        thread = None
+        if reply.choices:  # buttons need a message of their own: the file goes in its thread
+            posted = await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+            thread, comment = str(posted["ts"]), None
+        await client.files_upload_v2(
+            channel=channel,
+            thread_ts=thread,
+            filename=reply.attachment.filename,
+            content=reply.attachment.body,
+            initial_comment=comment,
+        )
 
     async def direct(self, client: AsyncWebClient, address: Address, user_id: str) -> str:
         """The coach's direct conversation with a person, opened once and then remembered."""
