@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.content import Content
-from bot.partnership import SECTIONS, Partnership
+from bot.partnership import SECTIONS, Partnership, readable_time
 from bot.store import CommitResult, Entry, Store
 
 LINK_CODE_TTL_S = 15 * 60  # a link code is good for this long, once
@@ -141,7 +141,9 @@ async def archive(store: Store, content: Content, pid: str, now: datetime) -> tu
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
             readme = content.prompts.render(
-                "records.archive_readme", partnership=p.name or pid, at=state["exported_at"]
+                "records.archive_readme",
+                partnership=p.name or pid,
+                at=readable_time(now, p.zone),
             )
             zf.writestr("README.txt", readme + "\n")
             zf.writestr("state.json", _json(state))

@@ -13,10 +13,12 @@ import subprocess
 import sys
 import zipfile
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.model import Address, Reply
+from bot.partnership import readable_time
 from bot.scheduler import send_checkin
 from tests.conftest import SETUP_SCRIPT, Convo, project_path, said
 
@@ -290,6 +292,9 @@ async def test_the_archive_holds_everything_the_coach_keeps(linked, store, conte
     assert "Meet monthly" in archive.read("decisions.csv").decode()
     assert "Meet monthly" in archive.read("decisions.md").decode()
     assert "Ozone alert days" in archive.read("report.md").decode()
+    # its README gives the export time in the partnership's zone: 10 PM CDT, on April 14
+    readme = archive.read("README.txt").decode()
+    assert readable_time(clock.now, ZoneInfo("America/Chicago")) in readme  # 10:00 PM CDT
 
 
 async def test_the_worker_trims_history_to_the_retention_period_unless_on_hold(
