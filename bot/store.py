@@ -784,7 +784,8 @@ class Store:
         self, pid: str, conversations: Sequence[str], *, keep_conversations: bool = False
     ) -> int:
         """Remove every key of the partnership `pid` and of its `conversations`, its entries in
-        every index, and its queued check-in jobs (arq's keys and queue entries). With
+        every index, its queued check-in jobs (arq's keys and queue entries) and the replies to
+        its conversations kept to be tried again (`bot.redelivery`). With
         `keep_conversations`, each conversation's own keys (its Teams reference, message map
         and transcript) stay: the conversation lives on in another partnership."""
         keys = await self.keys_of(pid, conversations)
@@ -798,6 +799,12 @@ class Store:
             key
             for job in _JOBS
             for key in await self.scan(f"arq:*{_glob(f'{self.prefix}:{job}:{pid}:')}*")
+        ]
+        gone = set(conversations)
+        undelivered = [
+            entry
+            for entry in await self.redis.zrange(self._undelivered_key, 0, -1)
+            if _conversation_of(entry) in gone
         ]
         queue = f"{self.prefix}:arq:queue"
         queued = [
@@ -816,6 +823,8 @@ class Store:
             pipe.srem(self._retained_key, pid)
             if queued:
                 pipe.zrem(queue, *queued)
+            if undelivered:  # replies waiting to be tried again, an archive's bytes among them
+                pipe.zrem(self._undelivered_key, *undelivered)
             await pipe.execute()
         return len(keys) + len(jobs)
 
@@ -836,6 +845,15 @@ def _digest_file(stored: str, digested: Collection[str]) -> str:
         return stored  # not a document as put_file writes one: kept as it is
     found |= {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     return json.dumps(found)
+
+
+def _conversation_of(kept: str) -> str | None:
+    """The conversation a reply kept to be tried again (`bot.redelivery`) was a turn in."""
+    try:
+        turn = json.loads(json.loads(kept)["turn"])
+        return Address(**turn["address"]).conversation
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _glob(text: str) -> str:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.model import Address, Reply
+from bot.model import Address, Attachment, Reply, Turn, User
 from bot.partnership import readable_time
 from bot.scheduler import send_checkin
 from tests.conftest import SETUP_SCRIPT, Convo, project_path, said
@@ -368,6 +368,11 @@ async def test_delete_leaves_nothing_in_redis(
     archive_link = await coach.conversations.put_file(
         personal, saved.name, "application/zip", saved.read_bytes(), partnership=PID
     )
+    # replies a platform would not take, kept to be tried again: the partnership's go with it
+    for where in (CITY, Address("slack", "T9", "C-other")):
+        turn = Turn(where, User("city_lead", "city_lead"), "export archive")
+        reply = Reply("the archive", attachment=Attachment.of_bytes("a.zip", b"PK", "x/zip"))
+        await coach.conversations.keep_undelivered("slack", turn, reply)
     due = (await store.due(coach.clock() + timedelta(days=8)))[0][1]
     url = os.environ.get("REDIS_URL") or f"unix://{redis_socket}"
     pool = await create_pool(arq_redis_settings(Settings(redis_url=url), store.redis))
@@ -410,6 +415,7 @@ async def test_delete_leaves_nothing_in_redis(
         if any(i in key or i in dumped for i in ids):
             left.append(key)
     assert left == []
+    assert await store.replies_kept() == 1  # the other channel's reply is still kept
     assert await store.file(document) is None  # its download link no longer works
     assert await store.file(archive_link) is None
     assert await store.partnership_of(FIELD) == FIELD.conversation
