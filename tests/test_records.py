@@ -292,6 +292,9 @@ async def test_the_archive_holds_everything_the_coach_keeps(linked, store, conte
     assert "Meet monthly" in archive.read("decisions.csv").decode()
     assert "Meet monthly" in archive.read("decisions.md").decode()
     assert "Ozone alert days" in archive.read("report.md").decode()
+    # a second export that day is saved beside the first, not over it
+    await city("city_lead: export archive")
+    assert {p.name for p in tmp_path.glob("*.zip")} == {name, name.replace(".zip", "-2.zip")}
     # its README gives the export time in the partnership's zone: 10 PM CDT, on April 14
     readme = archive.read("README.txt").decode()
     assert readable_time(clock.now, ZoneInfo("America/Chicago")) in readme  # 10:00 PM CDT

@@ -177,7 +177,7 @@ class ConsoleChannel:
             out.append(reply.preformatted)
         if reply.attachment and reply.attachment.data is not None:
             self.files.mkdir(parents=True, exist_ok=True)
-            path = self.files / Path(reply.attachment.filename).name
+            path = _unused(self.files / Path(reply.attachment.filename).name)
             path.write_bytes(reply.attachment.data)
             out.append(self.prompt("console.attachment_saved", filename=path.name, path=str(path)))
         elif reply.attachment:
@@ -191,3 +191,14 @@ class ConsoleChannel:
             )
         self.out.write("\n".join(out) + "\n\n")
         self.out.flush()
+
+
+def _unused(path: Path) -> Path:
+    """`path`, or, when a file is there already (an earlier export that day), the first of
+    `name-2.ext`, `name-3.ext` … that is free: an export never overwrites another."""
+    n = 1
+    found = path
+    while found.exists():
+        n += 1
+        found = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return found
