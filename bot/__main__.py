@@ -151,7 +151,7 @@ async def partnership_command(
     public-records request or a deletion, with no chat platform involved."""
     from datetime import UTC, datetime
 
-    from bot import records
+    from bot import records, report
 
     say = content.prompts.render
     async with coach_for(settings, content) as coach:
@@ -172,7 +172,7 @@ async def partnership_command(
         if args.partnership_command == "export":
             await records.record_act(store, args.id, "archive", operator, now)
             name, data = await records.archive(store, content, args.id, now)
-            path = Path(args.out or name)
+            path = Path(args.out) if args.out else report.unused_path(Path(name))
             await asyncio.to_thread(path.write_bytes, data)
             print(say("records.cli_wrote", path=str(path), size=len(data)))
             return 0

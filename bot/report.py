@@ -26,6 +26,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -135,6 +136,16 @@ def filename(p: Partnership, now: datetime, extension: str, kind: str = KIND) ->
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:60].strip("-")
     day = local(now, p.zone).date().isoformat()
     return f"{slug or 'partnership'}-{kind}-{day}.{extension}"
+
+
+def unused_path(path: Path) -> Path:
+    """`path`, or, when a file is there already (an earlier export that day), the first of
+    `name-2.ext`, `name-3.ext` … that is free: an export never overwrites another."""
+    n, found = 1, path
+    while found.exists():
+        n += 1
+        found = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return found
 
 
 def build(

@@ -467,6 +467,8 @@ async def test_the_command_line_lists_exports_and_deletes(
         written.name,
     )
     assert zipfile.ZipFile(written).read("redis.json")
+    exported = await asyncio.to_thread(cli, redis_socket, prefix, "export", PID, cwd=here)
+    assert {p.name for p in here.iterdir()} == {written.name, f"{written.stem}-2.zip"}  # kept
 
     unknown = await asyncio.to_thread(cli, redis_socket, prefix, "export", "console:local:nope")
     assert unknown.returncode == 1

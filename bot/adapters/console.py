@@ -21,6 +21,7 @@ from typing import TextIO
 
 from aiohttp import ClientSession
 
+from bot import report
 from bot.adapters.base import Route
 from bot.coach import Coach
 from bot.config import Settings
@@ -177,7 +178,7 @@ class ConsoleChannel:
             out.append(reply.preformatted)
         if reply.attachment and reply.attachment.data is not None:
             self.files.mkdir(parents=True, exist_ok=True)
-            path = _unused(self.files / Path(reply.attachment.filename).name)
+            path = report.unused_path(self.files / Path(reply.attachment.filename).name)
             path.write_bytes(reply.attachment.data)
             out.append(self.prompt("console.attachment_saved", filename=path.name, path=str(path)))
         elif reply.attachment:
@@ -192,13 +193,3 @@ class ConsoleChannel:
         self.out.write("\n".join(out) + "\n\n")
         self.out.flush()
 
-
-def _unused(path: Path) -> Path:
-    """`path`, or, when a file is there already (an earlier export that day), the first of
-    `name-2.ext`, `name-3.ext` … that is free: an export never overwrites another."""
-    n = 1
-    found = path
-    while found.exists():
-        n += 1
-        found = path.with_name(f"{path.stem}-{n}{path.suffix}")
-    return found
