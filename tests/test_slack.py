@@ -306,7 +306,7 @@ async def test_the_archive_goes_to_the_facilitators_direct_messages_not_the_chan
     slack, store, content
 ):
     """It holds everything people wrote: uploaded into the asker's direct conversation with the
-    coach, with the coach's message as its comment; the channel sees nothing of it."""
+    coach, with the coach's message as its comment; the channel sees nothing of it, the asker a note there."""
     import io
     import zipfile
 
@@ -335,7 +335,10 @@ async def test_the_archive_goes_to_the_facilitators_direct_messages_not_the_chan
     archive = zipfile.ZipFile(io.BytesIO(slack.fake.uploads[shared["files"][0]["id"]]))
     assert "Meet monthly" in archive.read("decisions.csv").decode()
     assert len(slack.fake.messages(CHANNEL)) == in_channel  # nothing posted in the channel
-    assert not [c for c in slack.fake.calls[calls:] if c.method == "chat.postEphemeral"]
+    # only a note to the asker, where they asked, that says where the file went
+    (note,) = [c for c in slack.fake.calls[calls:] if c.method == "chat.postEphemeral"]
+    assert (note.params["channel"], note.params["user"]) == (CHANNEL, "ULEAD")
+    assert note.params["text"] == escape(said(content, "slack.file_sent_directly", file=name))
 
 
 async def test_bad_input_gets_an_ephemeral_reply_and_unknown_buttons_are_stale(slack, store):

@@ -134,7 +134,7 @@ class SlackChannel:
                 AsyncServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
             ],
         )
-        self.delivery = SlackDelivery(coach.conversations)
+        self.delivery = SlackDelivery(coach.conversations, coach.content.prompts.render)
         # The signature is checked in `handle`, on the raw body, before Bolt parses it (Socket
         # Mode requests come over the coach's own websocket and carry none).
         secret = settings.slack_signing_secret

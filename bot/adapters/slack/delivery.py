@@ -2,7 +2,8 @@
 
     a reply to one person    ephemeral when it answers that person's own act in a channel;
                              otherwise, and always with a file (the archive), a direct message
-                             (conversations.open, kept per person)
+                             (conversations.open, kept per person), with an ephemeral note
+                             where they asked that says where the file went
     a reply with a key       updates the message that shows that key (a decision's card)
     a reply with a thread    joins its dialog's thread, starting it on the first message
     an attachment            a file in the thread (files_upload_v2), or in the direct message
@@ -18,6 +19,7 @@ parts that are missing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -35,8 +37,9 @@ HISTORY_PAGE = 100
 
 
 class SlackDelivery:
-    def __init__(self, conversations: Conversations) -> None:
+    def __init__(self, conversations: Conversations, render: Callable[..., str]) -> None:
         self.conversations = conversations
+        self.render = render  # the content's prompts (`Prompts.render`)
 
     async def deliver(self, client: AsyncWebClient, turn: Turn, reply: Reply) -> None:
         """Post one reply to a turn: privately, as an update of its card, in its thread, or
@@ -115,6 +118,11 @@ class SlackDelivery:
             content=reply.attachment.body,
             initial_comment=comment,
         )
+        if reply.to == turn.user.id and channel != address.channel:  # asked in a channel
+            note = self.render("slack.file_sent_directly", file=reply.attachment.filename)
+            await client.chat_postEphemeral(
+                channel=address.channel, user=reply.to, text=escape(note), thread_ts=address.thread
+            )
 
     async def direct(self, client: AsyncWebClient, address: Address, user_id: str) -> str:
         """The coach's direct conversation with a person, opened once and then remembered."""
