@@ -37,10 +37,10 @@ from bot.dialogs import (
     going_on,
     tokenize,
 )
-from bot.dialogs.practice import SPACES, home_id, practice_id
+from bot.dialogs.practice import SPACES
 from bot.errors import FormError, UserFacingError
 from bot.model import Address, Attachment, Reply, Turn
-from bot.partnership import Partnership
+from bot.partnership import Partnership, home_id, practice_id
 from bot.report import waits_on
 from bot.store import CommitResult, Store
 

@@ -35,6 +35,19 @@ STANDINGS = ("not_rated", "partly", "differs", "agreed")
 SCORECARD_MODES = ("drafting", "reviewing")
 
 
+PRACTICE_SUFFIX = "#practice"  # a practice run's space: its partnership's id, then this
+
+
+def practice_id(pid: str) -> str:
+    """The id of the practice space of the partnership `pid` (bot/dialogs/practice.py)."""
+    return pid if pid.endswith(PRACTICE_SUFFIX) else pid + PRACTICE_SUFFIX
+
+
+def home_id(pid: str) -> str:
+    """The real partnership's id, given it or its practice space's."""
+    return pid.removesuffix(PRACTICE_SUFFIX)
+
+
 @dataclass
 class Org:
     name: str

@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.content import Content
-from bot.partnership import SECTIONS, Partnership, readable_time
+from bot.partnership import SECTIONS, Partnership, practice_id, readable_time
 from bot.store import CommitResult, Entry, Store
 
 LINK_CODE_TTL_S = 15 * 60  # a link code is good for this long, once
@@ -113,7 +113,7 @@ async def archive(store: Store, content: Content, pid: str, now: datetime) -> tu
 
     snapshot = await store.load_partnership(pid, with_history=True)
     p = snapshot.partnership
-    keys = await store.keys_of(pid, conversations(p))
+    keys = await store.keys_of(pid, conversations(p)) + await store.keys_of(practice_id(pid), [])
     dumped = await store.dump(keys, digested={ARCHIVE_MEDIA_TYPE})  # earlier archives: no nesting
     indexes = await store.indexes_of(pid)
     ctx = Context(
@@ -165,10 +165,11 @@ async def archive(store: Store, content: Content, pid: str, now: datetime) -> tu
 
 
 async def delete(store: Store, pid: str) -> int:
-    """Remove everything the coach holds about the partnership; returns how many keys."""
+    """Remove everything the coach holds about the partnership, its practice run's space
+    included; returns how many keys."""
     p = (await store.load_partnership(pid)).partnership
-    every = [*conversations(p)]
-    return await store.purge(pid, every)
+    practice = await store.purge(practice_id(pid), [])  # a practice run's space, if any
+    return practice + await store.purge(pid, conversations(p))
 
 
 async def record_act(store: Store, pid: str, kind: str, by: str, now: datetime) -> None:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.model import Address, Attachment, Reply, Turn, User
-from bot.partnership import readable_time
+from bot.partnership import practice_id, readable_time
 from bot.scheduler import send_checkin
 from tests.conftest import SETUP_SCRIPT, Convo, project_path, said
 
@@ -254,6 +254,7 @@ async def test_the_archive_holds_everything_the_coach_keeps(linked, store, conte
     await city('city_lead: measure add "Ozone alert days" --baseline 18 --target 10')
     await city("city_lead: checkins weekly tue 09:00 America/Chicago")
     await city("city_lead: records keep 7 years")
+    await city("city_lead: practice transportation-air-quality")  # its space is in it too
     clock.now = clock.now.replace(day=15, hour=3)  # 10 PM on April 14 in Chicago
     city.channel.files = tmp_path
     start = city.out.tell()
@@ -361,6 +362,8 @@ async def test_delete_leaves_nothing_in_redis(
     await coach.conversations.remember_message(FIELD, "decision:D1", "m-1")
     await coach.conversations.put_record("teams-card", f"{FIELD.conversation}:m-1", "{}")
     await city("city_lead: link")  # a code still pending
+    await city("city_lead: practice transportation-air-quality")  # a practice run's own space
+    assert await store.revision(practice_id(PID))
     # a document offered by download link in the linked channel (a Teams Word report), and an
     # archive offered in a person's 1:1 chat, which belongs to no partnership
     document = await coach.conversations.put_file(FIELD, "trails.docx", "x/y", b"PK bytes")

@@ -9,9 +9,9 @@ import json
 from datetime import timedelta
 
 from bot.coach import Coach
-from bot.dialogs.practice import practice_id
 from bot.dialogs.walk import Walk
 from bot.model import Address, Reply, Turn, User
+from bot.partnership import practice_id
 from bot.store import Store
 from tests.conftest import Clock, Convo
 

@@ -7,7 +7,7 @@ import json
 import time
 from typing import Any
 
-from bot.dialogs.practice import practice_id
+from bot.partnership import practice_id
 from tests.test_slack import CHANNEL, HERE, Slack
 from tests.test_slack import slack as slack  # the fixture
 from tests.test_workshop import state_keys

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from bot.dialogs.practice import practice_id
+from bot.partnership import practice_id
 from tests.test_teams import BOT, CHANNEL, HERE, TENANT, Teams
 from tests.test_teams import teams as teams  # the fixture
 from tests.test_workshop import state_keys

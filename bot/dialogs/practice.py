@@ -42,7 +42,6 @@ from bot.dialogs.walk import Walk
 from bot.model import Attachment, Choice, Reply
 from bot.partnership import Member, Org, Partnership, readable_day
 
-SUFFIX = "#practice"
 SPACES = {"practice": "practice", "exercise": "home"}  # command -> the space it acts in
 DIALOG = "practice"
 DEBRIEF = "practice-debrief"
@@ -60,16 +59,6 @@ QUESTIONS = Questions(  # the debrief: its buttons say `practice ...`
     back_choice="exercises.back_choice",
     stop_choice="practice.stop_choice",
 )
-
-
-def practice_id(pid: str) -> str:
-    """The id of the practice space of the partnership `pid`."""
-    return pid if pid.endswith(SUFFIX) else pid + SUFFIX
-
-
-def home_id(pid: str) -> str:
-    """The real partnership's id, given it or its practice space's."""
-    return pid.removesuffix(SUFFIX)
 
 
 @command(
