@@ -176,7 +176,13 @@ async def test_a_member_who_joins_late_hears_what_waits_on_their_organization(co
     await convo('chamber_rep: decide "Meet monthly"')
     await convo('city_lead: decide "Share the air-quality data monthly"')
     out = await convo('ngo_rep: join "Clean Air Coalition"')
-    assert render("status.join_pending", org="Clean Air Coalition") in await convo("ngo_rep: status")
+    out = await convo("ngo_rep: status")
+    assert render("status.join_pending", org="Clean Air Coalition") in out
+    assert render("status.nobody_represents", org="Clean Air Coalition") not in out
+    # the others see whose request waits, not "nobody has joined"
+    out = await convo("chamber_rep: status")
+    assert render("status.join_waits", org="Clean Air Coalition", user="ngo_rep") in out
+    assert render("status.nobody_represents", org="Clean Air Coalition") not in out
     out = await convo("city_lead: member confirm @ngo_rep")  # ngo_rep hears it privately
     assert render("setup.joined", user="ngo_rep", org="Clean Air Coalition") in out
     assert render("console.private", user="ngo_rep") in out

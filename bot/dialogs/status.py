@@ -90,10 +90,13 @@ def _on_everyone(ctx: Context, user_id: str) -> list[str]:
     if not p.orgs:
         lines.append(ctx.text("status.no_partners"))
     represented = {m.org for m in p.members.values()}
+    asked = {m.pending: (uid, m.name) for uid, m in p.pending_joins()}
     lines += [
-        ctx.text("status.nobody_represents", org=o.name)
+        ctx.text("status.join_waits", org=o.name, user=asked[key][1])
+        if key in asked
+        else ctx.text("status.nobody_represents", org=o.name)
         for key, o in p.orgs.items()
-        if key not in represented
+        if key not in represented and asked.get(key, ("",))[0] != user_id  # theirs: on them
     ]
     for d in p.decisions_in_order():
         others = [o.name for key, o in p.orgs.items() if key != mine and key not in d.endorsed_by()]
