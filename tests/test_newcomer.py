@@ -155,6 +155,14 @@ async def test_status_says_what_waits_on_the_asker_and_on_the_partnership(
     out = await convo("chamber_rep: status")  # endorsed already: D1 waits on the others only
     assert render("status.to_endorse", decision="D1", text="Meet monthly", org="Metro Chamber") not in out
     assert render("status.waiting_on", decision="D1", text="Meet monthly", waiting_on="City of Sacramento and Clean Air Coalition") in out
+    assert [c.command for c in convo.channel.choices] == ["rate who.partners"]  # nothing to endorse
+
+    # what the asker can do at once is a button: rate the item, endorse what waits on them
+    await convo("ngo_rep: status")
+    assert [c.command for c in convo.channel.choices] == ["rate who.partners", "endorse D1"]
+    await convo("ngo_rep: 2")
+    p = (await store.load(HERE)).partnership
+    assert p.decisions["D1"].stances["clean-air-coalition"].stance == "endorse"
 
 
 async def test_status_marks_an_item_that_is_the_coachs_own_and_says_what_the_mark_means(

@@ -16,7 +16,7 @@ from bot import report
 from bot.content import clip
 from bot.dialogs.base import Args, Context, checked_text, command
 from bot.model import Attachment, Choice
-from bot.partnership import Decision, Stance, readable_time
+from bot.partnership import Decision, Partnership, Stance, readable_time
 
 # what the decision log records (`decisions.history_<act>` words each one)
 Act = Literal["propose", "endorse", "object", "revise", "withdraw", "agreed"]
@@ -24,6 +24,7 @@ Act = Literal["propose", "endorse", "object", "revise", "withdraw", "agreed"]
 # (`decisions.which_to_<stance>`, `decisions.nothing_to_<stance>`)
 Offered = Literal["endorse", "object"]
 OFFERED = 10  # buttons at most, newest decisions first
+CHOICE_TEXT = 60  # a decision's text on its button, cut to this many characters
 
 
 TEXT_LIMIT = 1000
@@ -283,12 +284,7 @@ def _offer_decisions(ctx: Context, act: Offered) -> None:
     the asker's organization has not yet taken that stance on, newest first."""
     p = ctx.require_setup()
     org = ctx.require_org()
-    offered = [
-        d
-        for d in reversed(p.decisions_in_order())
-        if d.status in ("proposed", "objected")
-        and getattr(d.stances.get(org), "stance", None) != act
-    ]
+    offered = open_to(p, org, act)
     if not offered:
         ctx.fail(f"decisions.nothing_to_{act}", org=p.orgs[org].name)
     ctx.say(
@@ -298,17 +294,29 @@ def _offer_decisions(ctx: Context, act: Offered) -> None:
         more=ctx.text("decisions.which_more", count=len(offered) - OFFERED)
         if len(offered) > OFFERED
         else "",
-        choices=[
-            ctx.choice(
-                "decisions.which_choice",
-                f"{act} {d.id}",
-                _step(d),
-                decision=d.id,
-                text=clip(d.text, 60),
-            )
-            for d in offered[:OFFERED]
-        ],
+        choices=pick_choices(ctx, offered[:OFFERED], act),
     )
+
+
+def open_to(p: Partnership, org: str, act: Offered) -> list[Decision]:
+    """The open decisions `org` has not taken the stance `act` on, newest first."""
+    return [
+        d
+        for d in reversed(p.decisions_in_order())
+        if d.is_open and getattr(d.stances.get(org), "stance", None) != act
+    ]
+
+
+def pick_choices(
+    ctx: Context, offered: list[Decision], act: Offered, label: str = "decisions.which_choice"
+) -> list[Choice]:
+    """A button for each decision, that takes the stance `act` on it (`label`, a prompt with
+    the decision and its text cut short: `D1: "Meet monthly"`)."""
+    return [
+        ctx.choice(label, f"{act} {d.id}", _step(d), decision=d.id, text=text)
+        for d in offered
+        for text in [clip(d.text, CHOICE_TEXT)]
+    ]
 
 
 def _card(decision: Decision) -> str:

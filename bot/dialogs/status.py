@@ -12,15 +12,34 @@ from bot import report
 from bot.content import Item, series
 from bot.dialogs.base import Args, Context, command
 from bot.dialogs.checkins import due_words, upcoming
+from bot.dialogs.decisions import open_to, pick_choices
 from bot.dialogs.scorecard import current_item
 from bot.dialogs.tactics import current_question
 from bot.schedule import Schedule
 
+STATUS_CHOICES = 3  # decisions offered as buttons under `status`, newest first
+
 
 @command("status", topic="setup")
 def status(ctx: Context, args: Args) -> None:
+    """What waits on the asker, with a button for what they can do at once: rate the item a
+    round is on, endorse the newest decisions waiting on their organization."""
     p = ctx.require_setup()
-    ctx.say("status.summary", partnership=p.name, catch_up=catch_up(ctx), private=True)
+    org = p.org_of(ctx.user_id)
+    choices = []
+    if org is not None:
+        item = current_item(ctx)
+        if item is not None:
+            choices.append(ctx.choice("status.rate_choice", f"rate {item.id}", item=item.id))
+        waiting = open_to(p, org, "endorse")[:STATUS_CHOICES]
+        choices += pick_choices(ctx, waiting, "endorse", "status.endorse_choice")
+    ctx.say(
+        "status.summary",
+        partnership=p.name,
+        catch_up=catch_up(ctx),
+        private=True,
+        choices=choices,
+    )
 
 
 def catch_up(ctx: Context, user_id: str | None = None) -> str:
