@@ -57,6 +57,8 @@ def default_commands() -> Commands:
     )
 
 
+ANSWER_WORDS = 3  # the fewest words a line needs to be taken as an answer without `answer`
+
 # The walks a line that names no command can go on with, by kind: in the channel's own space
 # (a practice run's debrief lives in the practice space and takes its answers by command).
 WALKS: dict[str, Questions] = {
@@ -73,8 +75,9 @@ def going_on(ctx: Context, found: Found) -> tuple[str, ...] | None:
     - a move said alone (`skip`, `previous question`, `stop`: content/grammar.yaml, values.move)
       moves the one walk under way;
     - a rating while a scorecard round asks about an item rates it (`fully in place, we signed`);
-    - anything else that does not start like a command (nor like a typo of one) is an answer
-      to the one walk under way that takes typed answers.
+    - anything else of at least ANSWER_WORDS words that does not start like a command (nor
+      like a typo of one) is an answer to the one walk under way that takes typed answers;
+      a shorter line ("thanks") is refused with how to answer, in case it was meant as one.
     """
     if found.group or not found.words:
         return None
@@ -89,4 +92,8 @@ def going_on(ctx: Context, found: Found) -> tuple[str, ...] | None:
     answering = [q for q in under_way if q.answers]
     if len(answering) != 1 or ctx.commands.starts_like_one(found.words[0], ctx.content.grammar):
         return None
-    return (*str(answering[0].answers).split(), *found.words)
+    answers = str(answering[0].answers)
+    if len(found.words) < ANSWER_WORDS:  # "thanks", "ok coach": say how to answer, if meant
+        text = " ".join(found.words)[:80]
+        ctx.fail("errors.unknown_in_walk", command=found.typed[:40], answer=answers, text=text)
+    return (*answers.split(), *found.words)
