@@ -44,12 +44,16 @@ class User:
     Slack workspace or Enterprise Grid org they belong to), `teams:<tenant id>`, and
     `domain:example.org` (their email's domain, read from their profile). A partner
     organization tied to one of these confirms its members' joins at once.
+
+    `tz` is the person's time zone as the platform reports it (an IANA name, from their Slack
+    profile or their Teams client), when it does: a new partnership starts in its facilitator's.
     """
 
     id: str
     name: str
     home: str | None = None
     verified: tuple[str, ...] = ()
+    tz: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,13 @@ class Turn:
                     "channel": a.channel,
                     "thread": a.thread,
                 },
-                "user": {"id": u.id, "name": u.name, "home": u.home, "verified": u.verified},
+                "user": {
+                    "id": u.id,
+                    "name": u.name,
+                    "home": u.home,
+                    "verified": u.verified,
+                    "tz": u.tz,
+                },
                 "text": self.text,
                 "step": self.step,
                 "event_id": self.event_id,

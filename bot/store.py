@@ -340,12 +340,18 @@ class Store:
         if found is None:
             return None
         fields = json.loads(found)
-        return User(user_id, fields["name"], fields.get("home"), tuple(fields.get("verified", ())))
+        verified = tuple(fields.get("verified", ()))
+        return User(user_id, fields["name"], fields.get("home"), verified, fields.get("tz"))
 
     async def cache_person(self, platform: str, workspace: str, person: User) -> None:
         key = self._person_key(platform, workspace, person.id)
         value = json.dumps(
-            {"name": person.name, "home": person.home, "verified": list(person.verified)}
+            {
+                "name": person.name,
+                "home": person.home,
+                "verified": list(person.verified),
+                "tz": person.tz,
+            }
         )
         await self.redis.set(key, value, ex=USER_NAME_TTL_S)
 

@@ -42,6 +42,7 @@ class FakeSlack:
     last_ts: float = 0.0
     uploads: dict[str, bytes] = field(default_factory=dict)
     external_users: dict[str, str] = field(default_factory=dict)  # Slack Connect: user -> team
+    time_zones: dict[str, str] = field(default_factory=dict)  # user -> their profile's tz
     teams: dict[str, str] = field(default_factory=dict)  # team id -> workspace name
     delays: dict[str, float] = field(default_factory=dict)  # method -> seconds before answering
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -137,6 +138,8 @@ class FakeSlack:
             profile = {"display_name": user.lower(), "real_name": f"Real {user}"}
             team = self.external_users.get(user, TEAM)
             found = {"id": user, "name": user.lower(), "team_id": team, "profile": profile}
+            if user in self.time_zones:
+                found["tz"] = self.time_zones[user]
             return ok | {"user": found}
         if method == "team.info":
             team = params.get("team", "")

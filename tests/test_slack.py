@@ -16,11 +16,12 @@ from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
 from bot.adapters.slack import CLOCK_SKEW_S, SlackChannel, render_blocks
-from bot.adapters.slack.render import SECTION_TEXT_LIMIT
+from bot.adapters.slack.render import SECTION_TEXT_LIMIT, escape
 from bot.config import Secret, Settings
 from bot.model import Address, Choice, Reply
 from bot.scheduler import send_checkin
 from bot.web import PLATFORMS_KEY, build_web_app
+from tests.conftest import said
 from tests.fake_slack import TEAM, FakeSlack, signed_headers
 
 SECRET = "test-signing-secret"
@@ -671,3 +672,12 @@ def test_the_manifest_asks_for_the_scopes_the_coach_installs_with():
 
     manifest = yaml.safe_load(project_path("slack", "manifest.yml").read_text())
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(SLACK_SCOPES)
+
+
+async def test_a_new_partnership_starts_in_its_facilitators_time_zone(slack, store, content):
+    slack.fake.time_zones["ULEAD"] = "America/Denver"  # from the person's Slack profile
+    assert await slack.command("ULEAD", 'setup "Front Range Transit"') == 200
+    p = (await store.load(HERE)).partnership
+    assert p.tz == "America/Denver"
+    created = slack.fake.of("chat.postMessage")[-1]["text"]
+    assert escape(said(content, "setup.zone_step_set", tz="America/Denver")) in created

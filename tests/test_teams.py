@@ -749,3 +749,15 @@ async def test_without_a_public_url_teams_refuses_the_archive_and_changes_nothin
     assert await store.revision(HERE.conversation) == rev
     assert await store.journal(HERE.conversation) == journal
     assert await store.scan(f"{store.prefix}:file:*") == []
+
+
+async def test_a_new_partnership_starts_in_the_time_zone_the_teams_client_gives(teams, store):
+    mention = {"type": "mention", "mentioned": BOT, "text": "<at>Coach</at>"}
+    setup = teams.activity(
+        "city",
+        text='<at>Coach</at> setup "Bay Area Shelters"',
+        entities=[mention],
+        localTimezone="America/Los_Angeles",
+    )
+    assert await teams.post(setup) == 202
+    assert (await store.load(HERE)).partnership.tz == "America/Los_Angeles"

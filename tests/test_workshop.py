@@ -365,8 +365,9 @@ async def test_a_participant_without_orgs_cannot_start_a_practice(convo, store):
 
 async def test_the_spectrum_is_asked_at_setup_and_reflected_in_the_scorecard(convo, store, content):
     out = await convo('alice_city: /coach setup "Riverside Partnership"')
+    zone_step = content.prompts.render("setup.zone_step")  # the console says no time zone
     created = content.prompts.render(
-        "setup.created", partnership="Riverside Partnership", user="alice_city"
+        "setup.created", partnership="Riverside Partnership", user="alice_city", zone_step=zone_step
     )
     assert created in out and "/coach spectrum" in created
     rev = await store.revision(PID)

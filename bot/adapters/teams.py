@@ -521,7 +521,8 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
             return User(user.id, user.name, home, tuple(verified))
 
         cached = await self.coach.conversations.person(address, user.id, look_up)
-        return replace(cached, name=user.name)
+        # the client says its time zone on every message ("America/Chicago")
+        return replace(cached, name=user.name, tz=context.activity.local_timezone or cached.tz)
 
     async def _deliver(
         self, context: TurnContext, address: Address, reply: Reply, user_id: str | None

@@ -61,8 +61,11 @@ def set_name(ctx: Context, text: str) -> None:
         p.name, p.created_by, p.created_at = name, ctx.user_id, ctx.stamp
         p.facilitators[ctx.user_id] = ctx.user_name
         p.members.setdefault(ctx.user_id, Member(name=ctx.user_name))
+        # dates in the facilitator's own time zone, when their platform says it
+        p.tz = time_zone(ctx.turn.user.tz or "", ctx.content.grammar)
         ctx.remember("setup", name=name)
-        ctx.say("setup.created", partnership=name, user=ctx.user_name)
+        zone_step = ctx.text("setup.zone_step_set" if p.tz else "setup.zone_step", tz=p.tz)
+        ctx.say("setup.created", partnership=name, user=ctx.user_name, zone_step=zone_step)
         return
     ctx.require_facilitator()
     if name == p.name:

@@ -143,12 +143,13 @@ class SlackDelivery:
         """
 
         async def look_up() -> User:
-            name, home, verified = user_id, None, []
+            name, home, verified, tz = user_id, None, [], None
             try:
                 found = (await client.users_info(user=user_id))["user"]
                 profile = found.get("profile", {})
                 name = profile.get("display_name") or profile.get("real_name") or found.get("name")
                 home_team = found.get("team_id")
+                tz = found.get("tz") or None  # "America/Chicago", from the person's profile
                 enterprise = (found.get("enterprise_user") or {}).get("enterprise_id")
                 email = profile.get("email") or ""  # with the users:read.email scope
                 verified = [f"slack:{i}" for i in (home_team, enterprise) if i]
@@ -158,7 +159,7 @@ class SlackDelivery:
                     home = (await client.team_info(team=home_team))["team"]["name"]
             except SlackApiError as error:
                 logger.warning("could not look up Slack user %s: %s", user_id, error.response)
-            return User(user_id, str(name or user_id), home, tuple(verified))
+            return User(user_id, str(name or user_id), home, tuple(verified), tz)
 
         return await self.conversations.person(address, user_id, look_up)
 
