@@ -368,7 +368,8 @@ class Coach:
     def _run(self, ctx: Context, known: Command | None, found: Found, args: Args) -> None:
         """Refuse what does not fit the command, then run its handler."""
         render = self.content.prompts.render
-        meant = going_on(ctx, found) if known is None else None
+        crowded = known and known.max_words is not None and len(found.words) > known.max_words
+        meant = going_on(ctx, found) if known is None or crowded else None
         if meant is not None:  # "skip", "fully in place", an answer, while a walk asks
             found = self.commands.find(meant, self.content.grammar)
             known, args = found.command, self._args(found.command, found.words)

@@ -437,14 +437,19 @@ async def test_a_discussion_takes_plain_answers_and_moves_said_alone(three_partn
     assert (found := await walk("discussion")) is not None and found.index == 1
     await convo("ngo_rep: previous question")
     assert (found := await walk("discussion")) is not None and found.index == 0
+    # a command word starting a longer sentence it cannot take is an answer too
+    await convo("ngo_rep: Partners disagree on the numbers")
+    assert (found := await walk("discussion")) is not None and found.answered == 2
+    out = await convo("ngo_rep: partners disagree")  # too short to tell: refused, not recorded
+    assert (found := await walk("discussion")) is not None and found.answered == 2
     # a line too short to be sure of is not recorded; the reply says how to answer with it
     out = await convo("ngo_rep: thanks!")
     assert said(content, "errors.unknown_in_walk", command="thanks!", answer="answer", text="thanks!") in out
-    assert (found := await walk("discussion")) is not None and found.answered == 1
+    assert (found := await walk("discussion")) is not None and found.answered == 2
     # a typo of a command is still a typo, not an answer
     out = await convo("ngo_rep: endrose D1")
     assert said(content, "usage.endorse") in out
-    assert (found := await walk("discussion")) is not None and found.answered == 1
+    assert (found := await walk("discussion")) is not None and found.answered == 2
     # with a scorecard round under way too, a move said alone is not guessed at
     await convo("city_lead: scorecard who why what")
     before = await stored(store)

@@ -69,31 +69,40 @@ WALKS: dict[str, Questions] = {
 
 
 def going_on(ctx: Context, found: Found) -> tuple[str, ...] | None:
-    """The command a line that names none means while the channel is in a walk of questions,
-    as the words typed after /coach; None when it means none.
+    """The command a line means while the channel is in a walk of questions, as the words typed
+    after /coach, when the line names no command or names one that takes fewer words than
+    follow it ("Partners disagree on the numbers"); None when it means none.
 
     - a move said alone (`skip`, `previous question`, `stop`: content/grammar.yaml, values.move)
       moves the one walk under way;
     - a rating while a scorecard round asks about an item rates it (`fully in place, we signed`);
-    - anything else of at least ANSWER_WORDS words that does not start like a command (nor
-      like a typo of one) is an answer to the one walk under way that takes typed answers;
-      a shorter line ("thanks") is refused with how to answer, in case it was meant as one.
+    - a line of at least ANSWER_WORDS words that does not start like a command (nor like a
+      typo of one), or that only starts with one, is an answer to the one walk under way that
+      takes typed answers; a shorter line that names no command ("thanks") is refused with how
+      to answer, in case it was meant as one.
     """
-    if found.group or not found.words:
+    line = found.line
+    if found.group or not line:
         return None
     p = ctx.partnership
     under_way = [q for kind, q in WALKS.items() if Walk.current(p, kind) is not None]
-    move = ctx.content.grammar.value("move", "-".join(normal_word(w) for w in found.words))
-    if move in ("next", "back", "stop"):
-        return (*under_way[0].command.split(), move) if len(under_way) == 1 else None
-    rated = scorecard.bare_rating(ctx, found.words)
-    if rated is not None:
-        return ("rate", *rated)
+    unknown = found.command is None
+    if unknown:
+        move = ctx.content.grammar.value("move", "-".join(normal_word(w) for w in line))
+        if move in ("next", "back", "stop"):
+            return (*under_way[0].command.split(), move) if len(under_way) == 1 else None
+        rated = scorecard.bare_rating(ctx, line)
+        if rated is not None:
+            return ("rate", *rated)
+        if ctx.commands.starts_like_one(line[0], ctx.content.grammar):
+            return None
     answering = [q for q in under_way if q.answers]
-    if len(answering) != 1 or ctx.commands.starts_like_one(found.words[0], ctx.content.grammar):
+    if len(answering) != 1:
         return None
     answers = str(answering[0].answers)
-    if len(found.words) < ANSWER_WORDS:  # "thanks", "ok coach": say how to answer, if meant
-        text = " ".join(found.words)[:80]
-        ctx.fail("errors.unknown_in_walk", command=found.typed[:40], answer=answers, text=text)
-    return (*answers.split(), *found.words)
+    if len(line) < ANSWER_WORDS:  # "thanks", "ok coach": say how to answer, if meant
+        if unknown:
+            text = " ".join(line)[:80]
+            ctx.fail("errors.unknown_in_walk", command=found.typed[:40], answer=answers, text=text)
+        return None
+    return (*answers.split(), *line)

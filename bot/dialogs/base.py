@@ -362,14 +362,14 @@ def command(
 @dataclass(frozen=True)
 class Found:
     """What a command line means: its command and the words after it, or, when it names no
-    command, what was typed (`words`: every word after the openers) and the commands it most
-    likely meant."""
+    command, what was typed and the commands it most likely meant."""
 
     command: Command | None
     words: tuple[str, ...] = ()
     typed: str = ""
     suggestions: tuple[Command, ...] = ()
     group: bool = False  # `typed` starts commands (`measure`) but says none of them
+    line: tuple[str, ...] = ()  # every word as typed, after the openers
 
 
 class Commands:
@@ -426,6 +426,9 @@ class Commands:
         tokens, said = tokens[start:], said[start:]
         if not tokens:
             return Found(self.get("help"))
+        return replace(self._find(tokens, said, grammar), line=tokens)
+
+    def _find(self, tokens: tuple[str, ...], said: list[str], grammar: Grammar) -> Found:
         own = self._longest_command(said)
         if own < 2 and len(said) > 1:  # `partner ad`, `checkins pasue`
             typo = self._sub_command_typo(tuple(said[:1]), said[1])
@@ -440,7 +443,7 @@ class Commands:
             subs = self._subs_of(tuple(said[:1]))
             if subs and (len(said) == 1 or not self._sub_command_typo(tuple(said[:1]), said[1])):
                 return Found(None, (), tokens[0], tuple(subs), group=True)
-            return Found(None, tokens, tokens[0], self._suggest(said, grammar))
+            return Found(None, (), tokens[0], self._suggest(said, grammar))
         spec = self._by_words[tuple(said[:own])]
         words = tokens[own:]
         if words:
