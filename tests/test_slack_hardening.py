@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
+from redis.asyncio import Redis
 
 from bot import redelivery
 from bot.config import Secret, Settings
@@ -464,3 +465,105 @@ async def test_a_call_made_the_moment_a_batch_returns_is_not_stranded():
 
         async with asyncio.timeout(2.0):
             await asyncio.gather(*(one_after_another(batched, 100 * k) for k in range(in_flight + 1)))
+
+
+# --- `/coach` straight from the signed request (with the one bot token, not through Bolt) ------
+
+
+async def test_a_command_whose_text_is_the_word_payload_is_a_command(slack, store):
+    """Interactive requests carry their JSON in a form field named `payload`; a command that
+    merely says the word (in its text or its channel's name) is still the command."""
+    assert await slack.command("ULEAD", 'setup "payload"') == 200
+    assert (await store.load(HERE)).partnership.name == "payload"
+    assert await slack.command("ULEAD", "payload") == 200  # an unknown command: a hint back
+    assert slack.last("chat.postEphemeral")["user"] == "ULEAD"
+
+
+async def test_a_command_redis_cannot_queue_is_a_500_and_slacks_retry_is_done_once(
+    slack, store, caplog
+):
+    """Nothing is acknowledged that is not in Redis: Slack gets a 500 (and tells the person,
+    or retries), and the retry, once Redis is back, is taken once."""
+    queued_by = slack.channel.queue.store  # the coach's store: Redis goes away under it
+    working, queued_by.redis = queued_by.redis, Redis(unix_socket_path="/nonexistent/redis.sock")
+    body = command_body("ULEAD", 'setup "Trails"')
+    headers = signed_headers(SECRET, body)
+    try:
+        async with slack.http.post(
+            "/slack/events", data=body.encode(), headers={"Content-Type": FORM, **headers}
+        ) as response:
+            assert response.status == 500
+    finally:
+        await queued_by.redis.aclose()
+        queued_by.redis = working
+    assert any("Slack request failed" in line for line in our_log_lines(caplog))
+    retry = {**headers, "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
+    assert await deliver_again(slack, body, FORM, retry) == 200
+    assert await deliver_again(slack, body, FORM, retry | {"X-Slack-Retry-Num": "2"}) == 200
+    assert (await store.load(HERE)).partnership.name == "Trails"
+    assert len([t for t in slack.said() if "is set up" in t]) == 1
+
+
+async def test_slacks_ssl_check_is_answered_and_queues_nothing(slack, store):
+    body = urlencode({"ssl_check": "1", "token": "legacy"})
+    assert await slack.post(body, FORM) == 200
+    assert slack.answer == ""
+    # even shaped like a command, an ssl_check is only an ssl_check
+    body = urlencode({"ssl_check": "1", "token": "legacy", "command": "/coach",
+                      "team_id": TEAM, "channel_id": CHANNEL, "user_id": "ULEAD",
+                      "text": 'setup "Probe"'})  # fmt: skip
+    assert await slack.post(body, FORM) == 200
+    assert await store.queue_length("slack") == 0
+    assert (await store.load(HERE)).partnership.name is None
+    assert [c.method for c in slack.fake.calls if c.method != "auth.test"] == []
+
+
+def forged(body: str) -> list[dict[str, str]]:
+    """Signature headers a command must not pass with (all but the last are Slack-shaped)."""
+    now = int(time.time())
+    good = signed_headers(SECRET, body)
+    return [
+        {},
+        {"X-Slack-Request-Timestamp": good["X-Slack-Request-Timestamp"]},
+        {"X-Slack-Signature": good["X-Slack-Signature"]},
+        signed_headers("wrong-secret", body),
+        signed_headers(SECRET, body, timestamp=now - 301),  # older than Slack's 5 minutes
+        signed_headers(SECRET, body, timestamp=now + 301),
+        signed_headers(SECRET, body + "&text=tampered"),  # signed for another body
+        {**good, "X-Slack-Signature": good["X-Slack-Signature"].upper()},
+        {**good, "X-Slack-Signature": good["X-Slack-Signature"].removeprefix("v0=")},
+        {**good, "X-Slack-Signature": "v1=" + good["X-Slack-Signature"][3:]},
+        {**good, "X-Slack-Request-Timestamp": good["X-Slack-Request-Timestamp"] + ".0"},
+        {**good, "X-Slack-Request-Timestamp": "-" + good["X-Slack-Request-Timestamp"]},
+        {**good, "X-Slack-Signature": "v0=" + "é" * 64},
+    ]
+
+
+async def test_a_command_with_a_missing_bad_or_old_signature_is_a_401_never_a_5xx(slack, store):
+    body = command_body("ULEAD", 'setup "Forged"')
+    for headers in forged(body):
+        async with slack.http.post(
+            "/slack/events", data=body.encode(), headers={"Content-Type": FORM, **headers}
+        ) as response:
+            assert response.status == 401, headers
+    await slack.channel.drain()
+    assert await store.queue_length("slack") == 0
+    assert (await store.load(HERE)).partnership.name is None
+    assert [c.method for c in slack.fake.calls if c.method != "auth.test"] == []
+
+
+async def test_a_replayed_command_is_done_once_whether_or_not_bolt_reads_it(slack, store):
+    """The event id of a command is the digest of its signed body, on the hot path and in
+    Bolt's listener (a workspace installed by OAuth) alike."""
+    await set_up_three_partners(slack)
+    body = command_body("UCHAMBER", 'decide "Meet on the first Tuesday"')
+    headers = signed_headers(SECRET, body)
+    assert await deliver_again(slack, body, FORM, headers) == 200
+    channel = slack.channel
+    channel._commands_direct = False  # as under OAuth: Bolt's dispatch and listener
+    try:
+        assert await deliver_again(slack, body, FORM, headers | {"X-Slack-Retry-Num": "1"}) == 200
+    finally:
+        channel._commands_direct = True
+    assert list((await store.load(HERE)).partnership.decisions) == ["D1"]
+    assert len([t for t in slack.said() if "proposes D1" in t]) == 1

@@ -1,10 +1,12 @@
 """Slack: Bolt requests in, Turns to the core, Block Kit out. Decides nothing.
 
     POST /slack/events (or Socket Mode)
-      Bolt AsyncApp: signature check (401 before any listener), url_verification
       SlackChannel.handle: the signature, checked on the raw body before anything parses it
                            (401, one log line); a body Bolt cannot read is a 400
-      Bolt AsyncApp: url_verification, the listener
+        `/coach` with the one bot token: queued and acked here (the hot path; Bolt's
+                           middleware, authorize and listener matching add nothing to it)
+      Bolt AsyncApp: everything else (events, clicks, forms, ssl_check, url_verification,
+                     commands under OAuth), the listener
       listener: the request -> a Turn, with an event id (Slack's, or a digest of the signed
                 body: a replayed request is the same turn); queued in Redis; then the ack
         listeners.py   each kind of request -> a Turn (pure)
@@ -92,6 +94,7 @@ CHOICE_ACTION = re.compile(r"^coach\.choice\.\d+$")
 INSTALL_PATH = "/slack/install"
 OAUTH_REDIRECT_PATH = "/slack/oauth_redirect"
 EVENTS_PATH = "/slack/events"
+FORM = "application/x-www-form-urlencoded"
 LOG_AS_DECISION = "coach_log_as_decision"  # the message shortcut's callback id
 SETUP_FORM = "setup-form"  # a record: who opened the setup form, for which conversation
 SETUP_FORM_TTL_S = 24 * 3600  # a modal left open overnight can still be submitted
@@ -139,6 +142,11 @@ class SlackChannel:
         # Mode requests come over the coach's own websocket and carry none).
         secret = settings.slack_signing_secret
         self._verifier = SignatureVerifier(secret) if secret else None
+        # With the one bot token, `handle` answers `/coach` itself: Bolt's dispatch (its
+        # middleware chain, authorize, listener matching) was most of an ack's CPU, and the
+        # listener needs nothing from it. Under OAuth each workspace's installation is looked
+        # up by Bolt's authorize, so commands go through Bolt.
+        self._commands_direct = bool(settings.slack_bot_token) and not settings.slack_oauth_enabled
         # process_before_response: the listener runs inline (no 10 ms ack polling); it queues
         # the turn in Redis and acks.
         self.app = AsyncApp(
@@ -268,7 +276,8 @@ class SlackChannel:
 
     async def handle(self, request: web.Request) -> web.Response:
         """The aiohttp handler for POST /slack/events: the signature first, on the raw body
-        (every failure a 401), then Bolt."""
+        (every failure a 401); then a `/coach` command is queued and acked here (with the one
+        bot token), anything else goes to Bolt."""
         raw = await request.read()  # at most the app's client_max_size (bot.web)
         refusal = self._unsigned(request, raw)
         if refusal:
@@ -276,6 +285,10 @@ class SlackChannel:
                 "Slack request refused: %s (%d bytes from %s)", refusal, len(raw), request.remote
             )
             return web.Response(status=401, text="invalid request")
+        if self._commands_direct and request.content_type == FORM:
+            command = listeners.slash_command(raw)
+            if command is not None:
+                return await self._answer_command(command, raw)
         try:
             bolt_request = await to_bolt_request(request)
             # Bolt's error handling reads the payload again, so a payload of an unexpected
@@ -298,6 +311,8 @@ class SlackChannel:
         signature = request.headers.get("X-Slack-Signature", "")
         if not _TIMESTAMP.fullmatch(timestamp):
             return "no timestamp"
+        if not signature.isascii():  # slack_sdk's compare_digest raises on any other
+            return "bad or stale signature"
         if not self._verifier.is_valid(raw, timestamp, signature):
             return "bad or stale signature"
         return None
@@ -331,7 +346,7 @@ class SlackChannel:
 
     def _register(self) -> None:
         app = self.app
-        app.command("/coach")(self._on_command)
+        app.command(listeners.COMMAND)(self._on_command)
         app.event("app_mention")(self._on_event(listeners.mention_turn))
         app.event("message")(self._on_event(listeners.direct_message_turn))
         app.event("reaction_added")(self._on_reaction)
@@ -344,13 +359,17 @@ class SlackChannel:
     async def _enqueue(
         self, kind: str, turn: Turn, request: AsyncBoltRequest, context: AsyncBoltContext
     ) -> None:
+        """Queue a turn of a request Bolt dispatched (`_queue`)."""
+        await self._queue(kind, turn, request_id(request), context.team_id)
+
+    async def _queue(self, kind: str, turn: Turn, body_id: str, team: str | None) -> None:
         """Queue a turn in Redis (durable before the ack; any process runs it), with an event
-        id: Slack's own for events, else a digest of the signed body, so a replayed request is
-        the same turn and the commit counts it once. It also carries the workspace whose
-        client answers it."""
+        id: Slack's own for events, else `body_id`, a digest of the signed body, so a replayed
+        request is the same turn and the commit counts it once. It also carries the workspace
+        whose client answers it."""
         if turn.event_id is None:
-            turn = replace(turn, event_id=request_id(request))
-        team = context.team_id or turn.address.workspace
+            turn = replace(turn, event_id=body_id)
+        team = team or turn.address.workspace
         await self.queue.add({"kind": kind, "team": team, "turn": turn.to_json()})
 
     def _on_event(
@@ -378,8 +397,27 @@ class SlackChannel:
         request: AsyncBoltRequest,
         context: AsyncBoltContext,
     ) -> None:
+        await self._command(client, body, request_id(request), context.team_id)
+        await ack()
+
+    async def _answer_command(self, body: dict[str, str], raw: bytes) -> web.Response:
+        """`/coach` straight from the signed request (the one bot token): queued, then the
+        ack Bolt's listener would give: 200, empty. Redis failing is a 500, as in Bolt, so
+        Slack tells the person and nothing acked is lost."""
+        try:
+            await self._command(self.client, body, body_id(raw), body.get("team_id"))
+        except Exception as error:
+            refused = await self._on_error(error, body)
+            return web.Response(status=refused.status if refused else 500, text="")
+        return web.Response(status=200, text="")
+
+    async def _command(
+        self, client: AsyncWebClient, body: dict[str, Any], body_id: str, team: str | None
+    ) -> None:
+        """`/coach …`: its turn queued in Redis; acknowledge it when this returns."""
         if listeners.wants_setup_form(body):
-            await ack()  # a form opens within Slack's 3 s of its trigger or never: not queued
+            # a form opens within Slack's 3 s of its trigger or never: not queued; it opens
+            # after the ack
             channel, user = str(body.get("channel_id", "")), str(body.get("user_id", ""))
             view = setup_view(self.coach.prompt, channel)
             grant = _form_grant(str(body.get("team_id", "")), user, channel)
@@ -389,8 +427,7 @@ class SlackChannel:
         if turn is None:
             logger.warning("Slack command not shaped as expected; ignored")
         else:
-            await self._enqueue("turn", turn, request, context)
-        await ack()
+            await self._queue("turn", turn, body_id, team)
 
     async def _on_reaction(
         self, ack: Ack, body: dict[str, Any], request: AsyncBoltRequest, context: AsyncBoltContext
@@ -575,12 +612,16 @@ async def _logged(work: Coroutine[Any, Any, None]) -> None:
 
 
 def request_id(request: AsyncBoltRequest) -> str:
+    """`body_id` of a request Bolt dispatched (Socket Mode: the body, as it has no raw one)."""
+    return body_id((request.raw_body or json.dumps(request.body, sort_keys=True)).encode())
+
+
+def body_id(raw: bytes) -> str:
     """An event id for a request Slack gives none (a command, a click, a form, a shortcut): a
     digest of its signed body. Each request Slack sends differs (a `trigger_id`, an
     `action_ts`), and a replay must repeat the body and its timestamp to pass the signature
     check, within its five minutes, so a replay has the same id."""
-    raw = request.raw_body or json.dumps(request.body, sort_keys=True)  # Socket Mode: no raw body
-    return "slack-request:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
+    return "slack-request:" + hashlib.sha256(raw).hexdigest()[:32]
 
 
 def _noted(turn: Turn, replies: list[Reply]) -> str:

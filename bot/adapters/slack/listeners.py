@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import parse_qsl
 
 from bot.adapters.slack.render import choice_from_value, unescape
 from bot.model import Address, Turn, User
 
+COMMAND = "/coach"
 ENDORSE_REACTIONS = {"white_check_mark", "heavy_check_mark", "ballot_box_with_check"}
 _BOT_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+>\s*")
 
@@ -25,6 +27,21 @@ def _id(container: object, key: str = "id") -> str | None:
     """`container[key]` when the container is a dict and the value a non-empty string."""
     value = container.get(key) if isinstance(container, dict) else None
     return value if isinstance(value, str) and value else None
+
+
+def slash_command(form: bytes) -> dict[str, str] | None:
+    """The fields of a form-encoded body that is a `/coach` slash command; None for anything
+    else (a click or a form submission, which carry a `payload` field; Slack's `ssl_check`;
+    another command; a body that is not UTF-8). Parsed field by field: a command whose text
+    says "payload" is a command.
+    """
+    try:
+        fields = dict(parse_qsl(form.decode(), keep_blank_values=True))
+    except UnicodeDecodeError:
+        return None
+    if fields.get("command") != COMMAND or "payload" in fields or "ssl_check" in fields:
+        return None
+    return fields
 
 
 def command_turn(body: dict[str, Any]) -> Turn | None:
