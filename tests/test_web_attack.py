@@ -264,3 +264,74 @@ async def test_a_signed_body_of_another_kind_is_a_4xx_with_one_line(
     assert not [r for r in caplog.records if r.exc_info]
     assert await store.revision(SLACK_HERE.conversation) == 0
     assert slack.fake.of("chat.postMessage") == []
+
+
+# --- one partnership's buttons, cards and messages, replayed in another's conversation ------
+
+
+async def test_a_slack_button_or_tick_from_one_partnership_does_nothing_to_it_elsewhere(
+    slack, store
+):
+    await test_slack.set_up_three_partners(slack)  # partnership A, in C1
+    for user, text in [("UOTHER", 'setup "Other"'), ("UOTHER", 'partner add "Beta" business'),
+                       ("UOTHER", 'join "Beta"')]:  # fmt: skip
+        await slack.command(user, text, channel="C2")  # partnership B, in C2
+    await slack.command("UCHAMBER", 'decide "Share one dashboard"')
+    card = slack.last("chat.postMessage")
+    card_ts = await store.message_id(SLACK_HERE, "decision:D1")
+    a_before = await store.revision(SLACK_HERE.conversation)
+    b_here = SLACK_HERE.__class__("slack", SLACK_HERE.workspace, "C2")
+    b_before = await store.revision(b_here.conversation)
+
+    # A's card's button, clicked (as a forged but signed request would) in B's channel
+    assert await slack.click("UNGO", card | {"channel": "C2", "ts": card_ts}, "Endorse") == 200
+    # and a tick in B on A's card's message
+    reaction = {"type": "reaction_added", "user": "UNGO", "reaction": "white_check_mark",
+                "item": {"type": "message", "channel": "C2", "ts": card_ts}}  # fmt: skip
+    assert await slack.event(reaction, "Ev-cross") == 200
+
+    assert (await store.load(SLACK_HERE)).partnership.decisions["D1"].stances == {}
+    assert await store.revision(SLACK_HERE.conversation) == a_before
+    assert (await store.load(b_here)).partnership.decisions == {}
+    assert await store.revision(b_here.conversation) == b_before
+    assert all(u["channel"] != "C2" for u in slack.fake.of("chat.update"))
+    assert "Share one dashboard" not in " ".join(
+        c.params.get("text", "") for c in slack.fake.calls if c.params.get("channel") == "C2"
+    )
+
+
+async def test_a_teams_card_of_one_partnership_is_neither_shown_nor_acted_on_elsewhere(
+    teams, store
+):
+    await test_teams.set_up_three_partners(teams)  # partnership A
+    await teams.say("chamber", 'decide "Share one dashboard"')
+    proposal = teams.connector.sent[-1]
+    card = teams.connector.card(proposal)
+    elsewhere = {"id": "19:other@thread.tacv2", "conversationType": "channel", "tenantId": TENANT}
+    await teams.post(teams.activity("stranger", text='setup "Other"', conversation=elsewhere))
+    a_before = await store.revision(HERE.conversation)
+
+    # Teams asks, in B, for the card with A's card's id: A's card is not what it gets
+    refresh = {"action": {"type": "Action.Execute", "verb": "refresh"}, "trigger": "automatic"}
+    invoke = teams.activity(
+        "stranger", type="invoke", name="adaptiveCard/action", replyToId=proposal.id,
+        value=refresh, conversation=elsewhere,
+    )  # fmt: skip
+    async with teams.http.post("/api/messages", json=invoke) as r:
+        assert r.status == 200
+        answer = await r.json()
+    assert "Share one dashboard" not in json.dumps(answer)
+    assert answer["type"] == "application/vnd.microsoft.activity.message"  # "an earlier message"
+
+    # A's button pressed in B (Action.Submit and Action.Execute): A is untouched
+    action = next(a for a in card["actions"] if a["title"] == "Endorse")
+    data = action["fallback"]["data"]
+    await teams.post(teams.activity("ngo", value=data, conversation=elsewhere))
+    execute = {"action": {"type": "Action.Execute", "verb": "coach", "data": data}}
+    await teams.post(
+        teams.activity("ngo", type="invoke", name="adaptiveCard/action", replyToId=proposal.id,
+                       value=execute, conversation=elsewhere)
+    )  # fmt: skip
+    assert (await store.load(HERE)).partnership.decisions["D1"].stances == {}
+    assert await store.revision(HERE.conversation) == a_before
+    assert all(s.activity_id != proposal.id for s in teams.connector.sent if s.method == "PUT")
