@@ -3,13 +3,16 @@ routes of every platform the settings enable (Slack's `/slack/events`, Teams' `/
 read from the table in `bot.adapters`.
 
 Every POST body is checked before anything parses it, whoever sent it: at most
-`MAX_BODY_BYTES` (413), and JSON (a JSON body, or the `payload` field of a form, as Slack
-sends clicks and forms) nested at most `MAX_JSON_DEPTH` deep (400). A refusal is one log line
-that never quotes the body.
+`MAX_BODY_BYTES` (413), UTF-8 (a Content-Type naming another charset is a 415, bytes that are
+not UTF-8 a 400: Slack and Teams send nothing else, and the SDKs' decoders fail on either with
+a 500), and JSON (a JSON body, or the `payload` field of a form, as Slack sends clicks and
+forms) nested at most `MAX_JSON_DEPTH` deep (400). A refusal is one log line that never quotes
+the body.
 """
 
 from __future__ import annotations
 
+import codecs
 import logging
 import re
 from itertools import accumulate
@@ -43,6 +46,25 @@ def nested_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     return max(accumulate(steps, initial=0)) > limit
 
 
+def _not_utf8(request: web.Request, body: bytes) -> str | None:
+    """Why the body is not UTF-8 text, or None."""
+    charset = request.charset
+    if charset is not None:
+        try:
+            name = codecs.lookup(charset).name
+        except LookupError:
+            name = None
+        if name not in ("utf-8", "ascii"):
+            return "charset"
+    if body.isascii():
+        return None  # the usual case: one scan in C
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "bytes"
+    return None
+
+
 def _too_deep(request: web.Request, body: bytes) -> bool:
     if request.content_type == "application/x-www-form-urlencoded":
         if body.count(b"[") + body.count(b"{") + body.count(b"%") <= MAX_JSON_DEPTH:
@@ -54,7 +76,8 @@ def _too_deep(request: web.Request, body: bytes) -> bool:
 
 @web.middleware
 async def refuse_hostile_bodies(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuse a POST body that is too large or nested too deep, before any parser sees it."""
+    """Refuse a POST body that is too large, not UTF-8 or nested too deep, before any parser
+    sees it."""
     if request.method != "POST" or request.path == "/healthz":
         return await handler(request)
     length = request.content_length
@@ -66,6 +89,14 @@ async def refuse_hostile_bodies(request: web.Request, handler: Handler) -> web.S
     except web.HTTPRequestEntityTooLarge:
         logger.warning("refused a body to %.100s: over %d bytes", request.path, MAX_BODY_BYTES)
         raise
+    not_utf8 = _not_utf8(request, body)
+    if not_utf8 is not None:
+        logger.warning(
+            "refused a %d-byte body to %.100s: not UTF-8 (%s)", len(body), request.path, not_utf8
+        )
+        if not_utf8 == "charset":
+            raise web.HTTPUnsupportedMediaType(text="expected UTF-8")
+        raise web.HTTPBadRequest(text="malformed request body")
     if _too_deep(request, body):
         logger.warning(
             "refused a %d-byte body to %.100s: JSON nested over %d deep",

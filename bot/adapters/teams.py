@@ -2,8 +2,9 @@
 Replies as Adaptive Cards. Decides nothing. Every SDK import of the project is in this module.
 
     POST /api/messages
-      handle: 415 / 400 for what is not an activity; with an app id, the bearer token is
-        checked here, and any failure is a 401 (503 if MSAL cannot reach its authority)
+      handle: 415 for what is not JSON; with an app id, the bearer token is checked here
+        first, and any failure is a 401 (503 if MSAL cannot reach its authority); then 400
+        for what is not an activity
       CloudAdapter.process_request -> on_turn: keep the ConversationReference; the activity -> Turn
         (text, a card button as an Action.Execute invoke or an Action.Submit message, a meeting)
       Coach.handle(turn) -> replies -> send / update through the connector, with retries; a
@@ -31,6 +32,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import aiohttp
 import jwt
@@ -144,22 +146,42 @@ def render_activity(reply: Reply, link: str | None = None) -> Activity:
     return Activity(type=ActivityTypes.message, text=text, attachments=[attachment])
 
 
+_NOT_JSON = object()  # a body that does not parse
+
+
 def _well_formed(body: Any) -> bool:
-    """Enough of an activity to act on and to answer: its type, conversation and service URL."""
+    """Enough of an activity to act on and to answer: its type, its conversation, who sent it
+    and to whom (the conversation's reference needs both), and an absolute http(s) service
+    URL to answer at."""
     return (
         isinstance(body, dict)
         and isinstance(body.get("type"), str)
-        and isinstance(body.get("serviceUrl"), str)
-        and isinstance(body.get("conversation"), dict)
-        and isinstance(body["conversation"].get("id"), str)
+        and _http_url(body.get("serviceUrl"))
+        and all(_has_id(body.get(key)) for key in ("conversation", "from", "recipient"))
     )
+
+
+def _has_id(account: Any) -> bool:
+    return isinstance(account, dict) and isinstance(account.get("id"), str) and bool(account["id"])
+
+
+def _http_url(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        url = urlsplit(value)
+        return url.scheme in ("http", "https") and bool(url.hostname)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
 
 
 def address_of(activity: Activity) -> Address:
     """The conversation an activity belongs to; a channel thread's replies share the channel."""
     conversation = activity.conversation
     channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = conversation.tenant_id or (channel_data.get("tenant") or {}).get("id")
+    listed = channel_data.get("tenant")
+    listed_id = listed.get("id") if isinstance(listed, dict) else None
+    tenant = conversation.tenant_id or (listed_id if isinstance(listed_id, str) else None)
     thread = _THREAD.search(conversation.id)
     channel = _THREAD.sub("", conversation.id)
     return Address("teams", tenant or "none", channel, thread.group(1) if thread else None)
@@ -402,16 +424,20 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
         try:
             body = await request.json()
         except ValueError:
-            return web.Response(status=400, text="malformed JSON")
-        if not _well_formed(body):
-            return web.Response(status=400, text="not a Bot Framework activity")
+            body = _NOT_JSON
         identity = ClaimsIdentity()  # the emulator: anonymous
-        if self._tokens is not None:
+        if self._tokens is not None:  # first: without a token, every body is a 401
+            claimed = body if isinstance(body, dict) else {}
+            authorization = request.headers.get("Authorization")
             try:
-                identity = await self._tokens.identity(request.headers.get("Authorization"), body)
+                identity = await self._tokens.identity(authorization, claimed)
             except Exception as error:  # every kind of failure: a 401, never a 5xx
                 logger.info("Teams: refused an unauthenticated request: %r", error)
                 return web.Response(status=401, text="missing or invalid token")
+        if body is _NOT_JSON:
+            return web.Response(status=400, text="malformed JSON")
+        if not _well_formed(body):
+            return web.Response(status=400, text="not a Bot Framework activity")
         try:
             await self._prepare_msal()
         except Exception as error:
