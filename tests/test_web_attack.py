@@ -266,6 +266,27 @@ async def test_a_signed_body_of_another_kind_is_a_4xx_with_one_line(
     assert slack.fake.of("chat.postMessage") == []
 
 
+@pytest.mark.parametrize("field", ["channel", "user", "thread_ts"])
+async def test_a_signed_event_whose_ids_are_not_slack_ids_names_nothing(slack, store, caplog, field):
+    """A lone surrogate or a newline cannot be part of a Redis key: such an event is
+    acknowledged (it is signed) and its odd id names nothing, without an error anywhere."""
+    await slack.command("ULEAD", 'setup "Trails"')
+    before = await store.revision(SLACK_HERE.conversation)
+    for odd in ("C\ud800", "C1\nC2", "x" * 300):
+        event = {"type": "app_mention", "channel": SLACK_HERE.channel, "user": "ULEAD",
+                 "text": "<@UBOT> partners", "ts": "1.2", "thread_ts": "1.1"}  # fmt: skip
+        event[field] = odd
+        assert await slack.event(event, f"Ev-{field}-{len(odd)}") == 200
+    await slack.channel.drain()
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    assert await store.revision(SLACK_HERE.conversation) == before
+    posted = slack.fake.of("chat.postMessage")[1:]  # after the setup's reply
+    if field == "thread_ts":  # the mention is answered in the channel, not in a made-up thread
+        assert len(posted) == 3 and not [p for p in posted if p.get("thread_ts")]
+    else:
+        assert posted == []
+
+
 # --- one partnership's buttons, cards and messages, replayed in another's conversation ------
 
 

@@ -15,6 +15,7 @@ from bot.adapters.slack.render import choice_from_value, unescape
 from bot.model import Address, Turn, User
 
 COMMAND = "/coach"
+ID_LIMIT = 255  # Slack's ids and timestamps are far shorter
 ENDORSE_REACTIONS = {"white_check_mark", "heavy_check_mark", "ballot_box_with_check"}
 _BOT_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+>\s*")
 
@@ -24,9 +25,14 @@ def _text(value: object) -> str | None:
 
 
 def _id(container: object, key: str = "id") -> str | None:
-    """`container[key]` when the container is a dict and the value a non-empty string."""
+    """`container[key]` when the container is a dict and the value looks like a Slack id or
+    timestamp (`C0123`, `Ev0A1`, `1712345678.000100`): printable ASCII with no spaces, at most
+    ID_LIMIT characters. Anything else (a lone surrogate, a newline) names nothing: such ids
+    would become Redis keys, and only a forged but signed request could carry them."""
     value = container.get(key) if isinstance(container, dict) else None
-    return value if isinstance(value, str) and value else None
+    if not isinstance(value, str) or not 0 < len(value) <= ID_LIMIT:
+        return None
+    return value if value.isascii() and value.isprintable() and " " not in value else None
 
 
 def slash_command(form: bytes) -> dict[str, str] | None:
@@ -65,7 +71,7 @@ def mention_turn(body: dict[str, Any]) -> Turn | None:
     channel, user = _id(event, "channel"), _id(event, "user")
     if not (team and channel and user and isinstance(event, dict)):
         return None
-    text, thread = _text(event.get("text", "")), _text(event.get("thread_ts"))
+    text, thread = _text(event.get("text", "")), _id(event, "thread_ts")
     if text is None:
         return None
     return Turn(
@@ -122,7 +128,7 @@ def choice_turn(body: dict[str, Any]) -> Turn | None:
     if not (team and user and channel and isinstance(actions, list) and actions):
         return None
     container = body.get("container")
-    thread = _text(container.get("thread_ts")) if isinstance(container, dict) else None
+    thread = _id(container, "thread_ts")
     address = Address("slack", team, channel, thread)
     action = actions[0] if isinstance(actions[0], dict) else {}
     choice = choice_from_value(action.get("value"))
