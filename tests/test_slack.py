@@ -681,3 +681,13 @@ async def test_a_new_partnership_starts_in_its_facilitators_time_zone(slack, sto
     assert p.tz == "America/Denver"
     created = slack.fake.of("chat.postMessage")[-1]["text"]
     assert escape(said(content, "setup.zone_step_set", tz="America/Denver")) in created
+
+
+async def test_the_setup_form_takes_check_ins_in_the_facilitators_time_zone(slack, store):
+    slack.fake.time_zones["ULEAD"] = "America/Denver"
+    await slack.command("ULEAD", "setup")  # opens the form
+    assert await slack.interact(setup_submission("Trails", "Acme, business", "weekly tue 9am")) == 200
+    assert slack.answer == ""  # the form closes: no zone needed, the person's is known
+    p = (await store.load(HERE)).partnership
+    assert p.tz == "America/Denver" and p.schedule is not None
+    assert p.schedule["tz"] == "America/Denver"

@@ -479,6 +479,8 @@ class SlackChannel:
             problem = self.coach.prompt("slack.setup_not_opened_here")
             await ack(response_action="errors", errors={FIELDS[0]: problem})
             return
+        # as the platform describes the person (cached): their time zone reads the check-ins
+        turn = replace(turn, user=await self.person(address, turn.user.id))
         errors = await self.coach.check_form(turn)
         if errors:  # answered in the form itself; nothing is set up until it is all right
             await ack(response_action="errors", errors=errors)
