@@ -368,7 +368,9 @@ class Coach:
     def _run(self, ctx: Context, known: Command | None, found: Found, args: Args) -> None:
         """Refuse what does not fit the command, then run its handler."""
         render = self.content.prompts.render
-        crowded = known and known.max_words is not None and len(found.words) > known.max_words
+        # a sentence that starts with a word-less command's word ("Partners disagree on …"),
+        # typed, with no options: maybe an answer to a walk's question
+        crowded = known and known.max_words == 0 and args.words and not args.options
         meant = going_on(ctx, found) if known is None or crowded else None
         if meant is not None:  # "skip", "fully in place", an answer, while a walk asks
             found = self.commands.find(meant, self.content.grammar)

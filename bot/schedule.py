@@ -87,7 +87,7 @@ def parse_schedule(
     try:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError("checkins.unknown_tz", tz=tz) from None
+        raise ScheduleError("schedule.unknown_tz", tz=tz) from None
     if country is not None:
         if not country.strip():
             raise ScheduleError("checkins.unknown_country", country="-")
@@ -141,8 +141,11 @@ def read_cadence(
     at = clock_time(written)
     if at is None:
         raise ScheduleError("schedule.bad_time", time=written)
-    tz = rest.pop(0) if rest else own_tz
-    tz = tz and (time_zone(tz, grammar) or tz)  # one it does not know is refused by name
+    tz = own_tz
+    if rest:  # a zone of several words ("New York") or one, then maybe more words
+        whole = time_zone(" ".join(rest), grammar)
+        tz, rest = (whole, []) if whole else (rest[0], rest[1:])
+        tz = time_zone(tz, grammar) or tz  # one it does not know is refused by name
     if tz is None:
         raise ScheduleError("schedule.missing_tz", cadence=cadence, weekday=weekday, time=at)
     if rest:
@@ -152,18 +155,42 @@ def read_cadence(
 
 def time_zone(written: str, grammar: Grammar) -> str | None:
     """The IANA name of a time zone as people write it: the name in any case
-    (`america/chicago`), or another name for it in content/grammar.yaml (`Central`, `CT`,
-    `Pacific`); None when it names none.
+    (`america/chicago`), another name for it in content/grammar.yaml (`Central`, `CT`,
+    `Pacific`), or its city (`New York`, `denver`); None when it names none.
 
     Example:
         time_zone("eastern", grammar) -> "America/New_York"
+        time_zone("New York", grammar) -> "America/New_York"
     """
-    return _zones().get(grammar.value("timezone", written).lower())
+    said = grammar.value("timezone", "-".join(written.split())).lower()
+    return _zones().get(said) or _cities().get(said.replace("-", "_"))
 
 
 @functools.cache
 def _zones() -> dict[str, str]:
-    return {name.lower(): name for name in available_timezones()}
+    """The zones by name, lower-cased; the legacy names without a region ("MST", "EST5EDT",
+    "Cuba") are left out, but UTC: "MST" is Denver to some and Phoenix to others."""
+    return {
+        name.lower(): name
+        for name in available_timezones()
+        if "/" in name or name in ("UTC", "GMT")
+    }
+
+
+@functools.cache
+def _cities() -> dict[str, str]:
+    """The zones by their city (`new_york`: America/New_York), for the cities only one zone
+    is named after."""
+    by_city: dict[str, list[str]] = {}
+    for name in available_timezones():
+        region, _, city = name.rpartition("/")
+        if region and region.split("/")[0] in _REGIONS:
+            by_city.setdefault(city.lower(), []).append(name)
+    return {city: names[0] for city, names in by_city.items() if len(names) == 1}
+
+
+_REGIONS = {"Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe",
+            "Indian", "Pacific"}  # fmt: skip
 
 
 def clock_time(written: str) -> str | None:

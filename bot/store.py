@@ -810,7 +810,7 @@ class Store:
         undelivered = [
             entry
             for entry in await self.redis.zrange(self._undelivered_key, 0, -1)
-            if _conversation_of(entry) in gone
+            if _kept_for(entry) & ({pid} | gone)
         ]
         queue = f"{self.prefix}:arq:queue"
         queued = [
@@ -853,13 +853,20 @@ def _digest_file(stored: str, digested: Collection[str]) -> str:
     return json.dumps(found)
 
 
-def _conversation_of(kept: str) -> str | None:
-    """The conversation a reply kept to be tried again (`bot.redelivery`) was a turn in."""
+def _kept_for(kept: str) -> set[str]:
+    """What a reply kept to be tried again (`bot.redelivery`) belongs to: the conversation its
+    turn was in, and the partnership its file belongs to (an archive asked for in a direct
+    message, whose conversation is no partnership's)."""
     try:
-        turn = json.loads(json.loads(kept)["turn"])
-        return Address(**turn["address"]).conversation
+        entry = json.loads(kept)
+        turn = json.loads(entry["turn"])
+        reply = json.loads(entry["reply"])
+        owners = {Address(**turn["address"]).conversation}
+        if isinstance(reply.get("attachment"), dict) and reply["attachment"].get("partnership"):
+            owners.add(str(reply["attachment"]["partnership"]))
+        return owners
     except (ValueError, KeyError, TypeError):
-        return None
+        return set()
 
 
 def _glob(text: str) -> str:

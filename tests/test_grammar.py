@@ -232,6 +232,10 @@ def test_a_yes_or_no_that_yaml_reads_as_true_or_false_is_reported(tmp_path: Path
         ("EST", "America/New_York"),  # Eastern as people mean it, not the fixed-offset "EST"
         ("america/new_york", "America/New_York"),
         ("Europe/London", "Europe/London"),
+        ("New York", "America/New_York"),  # a zone's city
+        ("denver", "America/Denver"),
+        ("MST", None),  # Denver to some, Phoenix all year to others: asked, not guessed
+        ("EST5EDT", None),  # the legacy names without a region are left out
         ("Mars/Olympus_Mons", None),
         ("central-ish", None),
     ],

@@ -189,7 +189,7 @@ async def test_a_member_who_joins_late_hears_what_waits_on_their_organization(co
     assert render("status.nobody_represents", org="Clean Air Coalition") not in out
     # the others see whose request waits, not "nobody has joined"
     out = await convo("chamber_rep: status")
-    assert render("status.join_waits", org="Clean Air Coalition", user="ngo_rep") in out
+    assert render("status.join_waits", org="Clean Air Coalition", user="ngo_rep", count=1) in out
     assert render("status.nobody_represents", org="Clean Air Coalition") not in out
     out = await convo("city_lead: member confirm @ngo_rep")  # ngo_rep hears it privately
     assert render("setup.joined", user="ngo_rep", org="Clean Air Coalition") in out
@@ -402,9 +402,9 @@ async def test_a_facilitator_sets_the_time_zone_dates_are_shown_in(three_partner
     assert said(content, "setup.timezone_unset") in out
     before = await stored(store)
     out = await convo("ngo_rep: timezone Central")
-    assert "(only ngo_rep" in out  # facilitators only
+    assert said(content, "errors.facilitators_only", command="timezone", facilitators="city_lead") in out
     out = await convo("city_lead: timezone Mars/Olympus_Mons")
-    assert said(content, "setup.unknown_tz", tz="Mars/Olympus_Mons") in out
+    assert said(content, "schedule.unknown_tz", tz="Mars/Olympus_Mons") in out
     assert await stored(store) == before
 
     await convo("city_lead: timezone Central")
@@ -421,6 +421,10 @@ async def test_a_facilitator_sets_the_time_zone_dates_are_shown_in(three_partner
     assert p.schedule is not None and p.schedule["tz"] == "America/Chicago"
     out = await convo("city_lead: timezone central")
     assert said(content, "setup.timezone_same", tz="America/Chicago") in out
+    # a zone of several words; the check-ins already scheduled keep theirs, and it says so
+    out = await convo("city_lead: timezone New York")
+    assert (await store.load(HERE)).partnership.tz == "America/New_York"
+    assert said(content, "setup.schedule_keeps_zone", schedule_tz="America/Chicago") in out
 
 
 async def test_a_discussion_takes_plain_answers_and_moves_said_alone(three_partners, store, content):
@@ -458,3 +462,40 @@ async def test_a_discussion_takes_plain_answers_and_moves_said_alone(three_partn
     await convo("city_lead: discuss stop")
     await convo("ngo_rep: stop")
     assert await walk("scorecard") is None
+
+
+async def test_what_a_walk_does_not_take_as_an_answer(three_partners, store, content):
+    convo = three_partners
+
+    async def answers() -> list[str]:
+        return [e["text"] for e in await store.journal(HERE.conversation) if e["type"] == "answer"]
+
+    await convo("city_lead: checkins weekly tue 9am America/Chicago")
+    await convo('ngo_rep: decide "Meet monthly"')
+    await convo("city_lead: discuss fact-base")
+    # a confirmation's button is the command it stands for, not words to record
+    await convo("city_lead: checkins off")
+    await convo("city_lead: 1")
+    assert (await store.load(HERE)).partnership.schedule is None
+    # a private message stays private; a command with a word too many is refused
+    await convo("ngo_rep: dm the mayor will never sign this, between us")
+    out = await convo("chamber_rep: endorse D1 please")
+    assert "please" in out and await answers() == []
+    # an answer keeps its quotes
+    await convo('chamber_rep: We said "no" twice to that')
+    assert await answers() == ['We said "no" twice to that']
+    # with a scorecard round under way too, a sentence starting with a rating's word is an
+    # answer, and a move said alone asks which walk it means
+    await convo("city_lead: scorecard who why what")
+    await convo("ngo_rep: None of the county's data is shared with us")
+    p = (await store.load(HERE)).partnership
+    assert p.org_ratings("who.partners") == {}
+    assert (await answers())[-1] == "None of the county's data is shared with us"
+    out = await convo("ngo_rep: skip")
+    moves = "/coach scorecard next or /coach discuss next"
+    assert said(content, "errors.which_walk", command="skip", moves=moves) in out
+    # the round alone: done said alone rates nothing
+    await convo("city_lead: discuss stop")
+    before = await stored(store)
+    await convo("ngo_rep: done")
+    assert await stored(store) == before

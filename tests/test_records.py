@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import zipfile
+from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -374,11 +375,13 @@ async def test_delete_leaves_nothing_in_redis(
     archive_link = await coach.conversations.put_file(
         personal, saved.name, "application/zip", saved.read_bytes(), partnership=PID
     )
-    # replies a platform would not take, kept to be tried again: the partnership's go with it
-    for where in (CITY, Address("slack", "T9", "C-other")):
+    # replies a platform would not take, kept to be tried again: the partnership's go with it,
+    # in its channels or (an archive asked for in a direct message) filed under it
+    direct = Address("slack", "T9", "D-city-lead")
+    for where, owner in ((CITY, None), (direct, PID), (Address("slack", "T9", "C-other"), None)):
         turn = Turn(where, User("city_lead", "city_lead"), "export archive")
-        reply = Reply("the archive", attachment=Attachment.of_bytes("a.zip", b"PK", "x/zip"))
-        await coach.conversations.keep_undelivered("slack", turn, reply)
+        attachment = replace(Attachment.of_bytes("a.zip", b"PK", "x/zip"), partnership=owner)
+        await coach.conversations.keep_undelivered("slack", turn, Reply("the archive", attachment=attachment))
     due = (await store.due(coach.clock() + timedelta(days=8)))[0][1]
     url = os.environ.get("REDIS_URL") or f"unix://{redis_socket}"
     pool = await create_pool(arq_redis_settings(Settings(redis_url=url), store.redis))

@@ -70,33 +70,39 @@ WALKS: dict[str, Questions] = {
 
 def going_on(ctx: Context, found: Found) -> tuple[str, ...] | None:
     """The command a line means while the channel is in a walk of questions, as the words typed
-    after /coach, when the line names no command or names one that takes fewer words than
-    follow it ("Partners disagree on the numbers"); None when it means none.
+    after /coach, when the line names no command or starts with the word of a command that
+    takes no words ("Partners disagree on the numbers"); None when it means none. Only lines
+    typed in the conversation itself: never a button, never a private message.
 
     - a move said alone (`skip`, `previous question`, `stop`: content/grammar.yaml, values.move)
-      moves the one walk under way;
-    - a rating while a scorecard round asks about an item rates it (`fully in place, we signed`);
+      moves the one walk under way (with two, the reply says which commands move which);
+    - a rating, while a scorecard round asks about an item and no walk takes typed answers,
+      rates it: said alone (`partly`, not a bare yes, no or done), or as its id or button's
+      words before a note (`fully in place, we signed MOUs`);
     - a line of at least ANSWER_WORDS words that does not start like a command (nor like a
-      typo of one), or that only starts with one, is an answer to the one walk under way that
-      takes typed answers; a shorter line that names no command ("thanks") is refused with how
-      to answer, in case it was meant as one.
+      typo of one), or only starts with a word-less command's word, is an answer to the one
+      walk under way that takes typed answers, as typed (quotes kept); a shorter line that
+      names no command ("thanks") is refused with how to answer, in case it was meant as one.
     """
-    line = found.line
-    if found.group or not line:
+    line, turn = found.line, ctx.turn
+    if found.group or not line or turn.private or turn.step is not None:
         return None
     p = ctx.partnership
     under_way = [q for kind, q in WALKS.items() if Walk.current(p, kind) is not None]
+    answering = [q for q in under_way if q.answers]
     unknown = found.command is None
     if unknown:
         move = ctx.content.grammar.value("move", "-".join(normal_word(w) for w in line))
-        if move in ("next", "back", "stop"):
-            return (*under_way[0].command.split(), move) if len(under_way) == 1 else None
-        rated = scorecard.bare_rating(ctx, line)
+        if move in ("next", "back", "stop") and under_way:
+            if len(under_way) > 1:
+                moves = " or ".join(f"/coach {q.command} {move}" for q in under_way)
+                ctx.fail("errors.which_walk", command=" ".join(line)[:40], moves=moves)
+            return (*under_way[0].command.split(), move)
+        rated = None if answering else scorecard.bare_rating(ctx, line)
         if rated is not None:
             return ("rate", *rated)
         if ctx.commands.starts_like_one(line[0], ctx.content.grammar):
             return None
-    answering = [q for q in under_way if q.answers]
     if len(answering) != 1:
         return None
     answers = str(answering[0].answers)
@@ -105,4 +111,10 @@ def going_on(ctx: Context, found: Found) -> tuple[str, ...] | None:
             text = " ".join(line)[:80]
             ctx.fail("errors.unknown_in_walk", command=found.typed[:40], answer=answers, text=text)
         return None
-    return (*answers.split(), *line)
+    return (*answers.split(), as_typed(turn.text, len(tokenize(turn.text)) - len(line)))
+
+
+def as_typed(text: str, openers: int) -> str:
+    """`text` as typed, quotes and all, after its first `openers` words ("/coach", "hey coach":
+    plain words, so each is one run of non-space characters)."""
+    return " ".join(text.split(None, openers)[openers:]).strip() if openers else text.strip()

@@ -34,6 +34,7 @@ FAMILIES_TO_CHOOSE = (3, 5)
 NOTE_LIMIT = 1000
 HISTORY_SHOWN = 20  # `scorecard item` shows this many earlier ratings, latest first
 DIALOG = "scorecard"
+NOT_RATINGS_ALONE = ("yes", "no", "done", "ok", "okay")  # said alone, they rate nothing
 MOVES = Questions(  # the round's moves; each item is asked in the scorecard's own way (`ask`)
     command="scorecard",
     question="scorecard.question",
@@ -432,24 +433,28 @@ def rating_in(ctx: Context, words: Sequence[str]) -> tuple[str, int]:
 
 
 def bare_rating(ctx: Context, words: Sequence[str]) -> tuple[str, ...] | None:
-    """The `rate` command's words when a line that names no command starts with a rating while
-    a round is asking about an item ("fully in place, we signed MOUs" rates that item); None
-    otherwise. A bare yes or no rates nothing: alone they answer a question the coach did not
-    ask."""
+    """The `rate` command's words when a line that names no command is a rating while a round
+    asks about an item: said alone (`partly`, `n/a`), or as its id or button's words before a
+    note (`fully in place, we signed MOUs`); None otherwise. Everyday words that are also
+    ratings stay words: a bare yes, no or done answers nothing the coach asked, and "None of
+    the county's data is shared" is a sentence, not a rating with a note."""
     walk = _walk(ctx)
-    if walk is None or not words or normal_word(words[0]) in ("yes", "no"):
+    if walk is None or not words or normal_word(words[0]) in NOT_RATINGS_ALONE:
         return None
-    if _rating_reading(ctx, words) is None:
+    if _rating_reading(ctx, words, aliases=len(words) == 1) is None:
         return None
     return (_items(ctx, walk)[walk.index].id, *words)
 
 
-def _rating_reading(ctx: Context, words: Sequence[str]) -> tuple[str, int] | None:
+def _rating_reading(
+    ctx: Context, words: Sequence[str], *, aliases: bool = True
+) -> tuple[str, int] | None:
     ratings = {kebab(r.label): r.id for r in ctx.content.ratings}
     ratings.update((r.id, r.id) for r in ctx.content.ratings)
     longest = max(len(r.label.split()) for r in ctx.content.ratings)
     for used in range(min(len(words), longest), 0, -1):
-        said = ctx.content.grammar.value("rating", "-".join(normal_word(w) for w in words[:used]))
+        said = "-".join(normal_word(w) for w in words[:used])
+        said = ctx.content.grammar.value("rating", said) if aliases else said
         if said in ratings:
             return ratings[said], used
     return None

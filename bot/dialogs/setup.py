@@ -35,7 +35,7 @@ def setup(ctx: Context, args: Args) -> None:
         set_name(ctx, args.rest(0))
 
 
-@command("timezone", topic="setup", max_words=1)
+@command("timezone", topic="setup", max_words=None)
 def timezone(ctx: Context, args: Args) -> None:
     p = ctx.require_setup()
     if not args.words:
@@ -43,14 +43,25 @@ def timezone(ctx: Context, args: Args) -> None:
         ctx.say(key, tz=p.tz_name, at=readable_time(ctx.now, p.zone), private=True)
         return
     ctx.require_facilitator()
-    tz = time_zone(args.words[0], ctx.content.grammar)
+    written = " ".join(args.words)
+    tz = time_zone(written, ctx.content.grammar)
     if tz is None:
-        ctx.fail("setup.unknown_tz", tz=args.words[0][:40])
+        ctx.fail("schedule.unknown_tz", tz=written[:40])
     if tz == p.tz:
         ctx.fail("setup.timezone_same", tz=tz)
     p.tz = tz
     ctx.remember("timezone", tz=tz)
-    ctx.say("setup.timezone_set", tz=tz, user=ctx.user_name, at=readable_time(ctx.now, p.zone))
+    schedule_tz = (p.schedule or {}).get("tz")
+    note = ""
+    if schedule_tz and schedule_tz != tz:
+        note = " " + ctx.text("setup.schedule_keeps_zone", schedule_tz=schedule_tz)
+    ctx.say(
+        "setup.timezone_set",
+        tz=tz,
+        user=ctx.user_name,
+        at=readable_time(ctx.now, p.zone),
+        schedule_note=note,
+    )
 
 
 def set_name(ctx: Context, text: str) -> None:

@@ -109,13 +109,17 @@ def _on_everyone(ctx: Context, user_id: str) -> list[str]:
     if not p.orgs:
         lines.append(ctx.text("status.no_partners"))
     represented = {m.org for m in p.members.values()}
-    asked = {m.pending: (uid, m.name) for uid, m in p.pending_joins()}
+    asked: dict[str, list[str]] = {}  # organization -> who else asked to represent it
+    for uid, m in p.pending_joins():
+        if uid != user_id:  # the asker's own request is on them
+            asked.setdefault(m.pending or "", []).append(m.name)
+    mine_asked = {m.pending for uid, m in p.pending_joins() if uid == user_id}
     lines += [
-        ctx.text("status.join_waits", org=o.name, user=asked[key][1])
+        ctx.text("status.join_waits", org=o.name, user=series(asked[key]), count=len(asked[key]))
         if key in asked
         else ctx.text("status.nobody_represents", org=o.name)
         for key, o in p.orgs.items()
-        if key not in represented and asked.get(key, ("",))[0] != user_id  # theirs: on them
+        if key not in represented and (key in asked or key not in mine_asked)
     ]
     for d in p.decisions_in_order():
         others = [o.name for key, o in p.orgs.items() if key != mine and key not in d.endorsed_by()]
