@@ -3,9 +3,11 @@ client pointed at a local stand-in for the Slack Web API that records every call
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import time
+import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -307,13 +309,8 @@ async def test_the_archive_goes_to_the_facilitators_direct_messages_not_the_chan
     slack, store, content
 ):
     """It holds everything people wrote: uploaded into the asker's direct conversation with the
-    coach, with the coach's message as its comment; the channel sees nothing of it, the asker a note there."""
-    import io
-    import zipfile
-
-    from bot.adapters.slack.render import escape
-    from tests.conftest import said
-
+    coach, with the coach's message as its comment; the channel sees nothing of it, the asker
+    a note there."""
     await set_up_three_partners(slack)
     await slack.command("UCHAMBER", 'decide "Meet monthly"')
     in_channel = len(slack.fake.messages(CHANNEL))
