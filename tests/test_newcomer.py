@@ -346,6 +346,28 @@ async def test_help_understands_topic_aliases_and_commands(convo, content):
     assert render("usage.measure_remove") in await convo("someone: help measure remove")
 
 
+@pytest.mark.parametrize(
+    ("asked", "key"),
+    [
+        ("what is the scorecard?", "help.scorecard"),
+        ("What's a check-in", "help.checkins"),
+        ("explain tactics", "help.tactics"),
+        ("how do I endorse", "usage.endorse"),
+        ("how do we join", "usage.join"),
+    ],
+)
+async def test_a_question_about_the_coach_is_answered_by_its_help(convo, content, asked, key):
+    assert said(content, key) in await convo(f"someone: {asked}")
+
+
+async def test_a_question_about_a_tactic_explains_the_tactic(convo, content):
+    fact_base = content.tactics["build-a-common-fact-base"]
+    out = await convo("someone: what is build a common fact base?")
+    assert fact_base.definition in out and fact_base.questions[0] in out
+    out = await convo("someone: explain fact base")
+    assert fact_base.definition in out
+
+
 async def test_endorse_alone_offers_the_decisions_waiting_on_the_asker(three_partners, store, content):
     convo = three_partners
     await convo('ngo_rep: decide "Meet monthly"')

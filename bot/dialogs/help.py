@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from bot.content import normal_word
 from bot.dialogs.base import Args, Context, command
+from bot.dialogs.tactics import tactic, tactic_named
 
+ARTICLES = ("the", "a", "an")
 TOPICS = (
     "setup",
     "scorecard",
@@ -24,6 +26,10 @@ TOPICS = (
 
 @command("help", topic="setup", max_words=None, needs_partnership=False)
 def help_(ctx: Context, args: Args) -> None:
+    words = list(args.words)
+    while words and normal_word(words[0]) in ARTICLES:  # "what is the scorecard"
+        words.pop(0)
+    args = args.with_words(*words)
     wanted = " ".join(normal_word(w) for w in args.words)
     if not wanted:
         start = "help.start_status" if ctx.partnership.is_set_up else "help.start_setup"
@@ -40,6 +46,10 @@ def help_(ctx: Context, args: Args) -> None:
             usage=ctx.text(found.command.usage),
             topic=found.command.topic,
         )
+        return
+    named = tactic_named(ctx, " ".join(args.words))  # "what is build a common fact base"
+    if named is not None:
+        tactic(ctx, Args.of((named.id,)))
         return
     ctx.fail("help.unknown_topic", topic=wanted[:40], topics=" ".join(TOPICS))
 

@@ -408,6 +408,12 @@ def _in_stage(ctx: Context, stage: str) -> list[Tactic]:
     return [t for t in ctx.content.tactics.values() if t.stage == stage]
 
 
+def tactic_named(ctx: Context, typed: str) -> Tactic | None:
+    """The one tactic `typed` names (its id, its name, a part of its name no other fits)."""
+    fits = _fits(ctx, typed)
+    return fits[0] if len(fits) == 1 else None
+
+
 def _tactic(ctx: Context, tactic_id: str | None) -> Tactic:
     """The tactic named by its id, its name as listed (`Build a Common Fact Base`), or a part of
     its name that fits no other tactic (`fact-base`). Otherwise a refusal: the tactics a part
