@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from bot import records
-from bot.content import Content
+from bot.content import Content, normal_word
 from bot.conversations import Conversations
 from bot.dialogs import (
     Args,
@@ -37,6 +37,7 @@ from bot.dialogs import (
     going_on,
     tokenize,
 )
+from bot.dialogs.help import explains
 from bot.dialogs.practice import SPACES
 from bot.errors import FormError, UserFacingError
 from bot.model import Address, Attachment, Reply, Turn
@@ -371,7 +372,15 @@ class Coach:
         # a sentence that starts with a word-less command's word ("Partners disagree on …"),
         # typed, with no options: maybe an answer to a walk's question
         crowded = known and known.max_words == 0 and args.words and not args.options
-        meant = going_on(ctx, found) if known is None or crowded else None
+        # or a question ("how do we share data?") that help, not asked by name, has nothing for
+        asked = (
+            known
+            and known.name == "help"
+            and args.words
+            and normal_word(found.line[0]) != "help"
+            and not explains(ctx, args.words)
+        )
+        meant = going_on(ctx, found) if known is None or crowded or asked else None
         if meant is not None:  # "skip", "fully in place", an answer, while a walk asks
             found = self.commands.find(meant, self.content.grammar)
             known, args = found.command, self._args(found.command, found.words)

@@ -503,9 +503,14 @@ async def test_what_a_walk_does_not_take_as_an_answer(three_partners, store, con
     await convo("ngo_rep: dm the mayor will never sign this, between us")
     out = await convo("chamber_rep: endorse D1 please")
     assert "please" in out and await answers() == []
+    # a question as an answer, unless the coach's help has something for it
+    await convo("ngo_rep: How do we share data between the agencies?")
+    assert await answers() == ["How do we share data between the agencies?"]
+    out = await convo("ngo_rep: how do I endorse")
+    assert said(content, "usage.endorse") in out and len(await answers()) == 1
     # an answer keeps its quotes
     await convo('chamber_rep: We said "no" twice to that')
-    assert await answers() == ['We said "no" twice to that']
+    assert (await answers())[-1] == 'We said "no" twice to that'
     # with a scorecard round under way too, a sentence starting with a rating's word is an
     # answer, and a move said alone asks which walk it means
     await convo("city_lead: scorecard who why what")

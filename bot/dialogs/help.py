@@ -6,6 +6,8 @@ so a command cannot ship without showing up in help.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from bot.content import normal_word
 from bot.dialogs.base import Args, Context, command
 from bot.dialogs.tactics import tactic, tactic_named
@@ -26,32 +28,45 @@ TOPICS = (
 
 @command("help", topic="setup", max_words=None, needs_partnership=False)
 def help_(ctx: Context, args: Args) -> None:
-    words = list(args.words)
-    while words and normal_word(words[0]) in ARTICLES:  # "what is the scorecard"
-        words.pop(0)
-    args = args.with_words(*words)
-    wanted = " ".join(normal_word(w) for w in args.words)
-    if not wanted:
+    words = _without_articles(args.words)
+    if not words:
         start = "help.start_status" if ctx.partnership.is_set_up else "help.start_setup"
         ctx.say("help.main", start=ctx.text(start))
         return
+    explain = _explainer(ctx, words)
+    if explain is None:
+        wanted = " ".join(normal_word(w) for w in words)
+        ctx.fail("help.unknown_topic", topic=wanted[:40], topics=" ".join(TOPICS))
+    explain()
+
+
+def explains(ctx: Context, words: Sequence[str]) -> bool:
+    """Whether help has something for `words` ("the scorecard", "endorse", "fact base")."""
+    return _explainer(ctx, _without_articles(words)) is not None
+
+
+def _without_articles(words: Sequence[str]) -> tuple[str, ...]:
+    kept = list(words)
+    while kept and normal_word(kept[0]) in ARTICLES:  # "what is the scorecard"
+        kept.pop(0)
+    return tuple(kept)
+
+
+def _explainer(ctx: Context, words: tuple[str, ...]) -> Callable[[], None] | None:
+    """What explains `words`: a topic's help, a command's usage line, or a tactic."""
+    wanted = " ".join(normal_word(w) for w in words)
     topic = ctx.content.grammar.topics.get(wanted, wanted)
     if topic in TOPICS:
-        ctx.say("help.topic", about=ctx.text(f"help.{topic}"), commands=usage_lines(ctx, topic))
-        return
-    found = ctx.commands.find(args.words, ctx.content.grammar)
-    if found.command is not None and found.command.name != "help":
-        ctx.say(
-            "help.command",
-            usage=ctx.text(found.command.usage),
-            topic=found.command.topic,
+        return lambda: ctx.say(
+            "help.topic", about=ctx.text(f"help.{topic}"), commands=usage_lines(ctx, topic)
         )
-        return
-    named = tactic_named(ctx, " ".join(args.words))  # "what is build a common fact base"
+    found = ctx.commands.find(words, ctx.content.grammar).command
+    if found is not None and found.name != "help":
+        return lambda: ctx.say("help.command", usage=ctx.text(found.usage), topic=found.topic)
+    named = tactic_named(ctx, " ".join(words))  # "what is build a common fact base"
     if named is not None:
-        tactic(ctx, Args.of((named.id,)))
-        return
-    ctx.fail("help.unknown_topic", topic=wanted[:40], topics=" ".join(TOPICS))
+        return lambda: tactic(ctx, Args.of((named.id,)))
+    return None
 
 
 def usage_lines(ctx: Context, topic: str) -> str:
