@@ -19,6 +19,7 @@ from itertools import accumulate
 from urllib.parse import parse_qsl
 
 from aiohttp import ClientSession, web
+from redis.exceptions import RedisError
 
 from bot.adapters import enabled
 from bot.adapters.base import Handler, Platform
@@ -125,7 +126,12 @@ async def download(request: web.Request) -> web.Response:
     """GET /files/<token>: a document the coach offered by link (a Word report in Teams)."""
     token = request.match_info["token"]
     coach = request.app[COACH_KEY]
-    found = await coach.store.file(token) if _FILE_TOKEN.match(token) else None
+    try:
+        found = await coach.store.file(token) if _FILE_TOKEN.match(token) else None
+    except RedisError as error:  # an outage, not the link's fault: ask to come back
+        logger.warning("download: Redis is unreachable (%s)", type(error).__name__)
+        unavailable = coach.prompt("report.link_unavailable")
+        return web.Response(status=503, text=unavailable, headers={"Retry-After": "60"})
     if found is None:
         return web.Response(status=404, text=coach.prompt("report.link_expired"))
     filename, media_type, data = found

@@ -10,8 +10,10 @@ import logging
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 
 from tests import test_slack, test_teams
+from tests.conftest import said
 from tests.fake_slack import signed_headers
 from tests.test_slack import HERE as SLACK_HERE
 from tests.test_slack import SECRET
@@ -356,3 +358,18 @@ async def test_a_teams_card_of_one_partnership_is_neither_shown_nor_acted_on_els
     assert (await store.load(HERE)).partnership.decisions["D1"].stances == {}
     assert await store.revision(HERE.conversation) == a_before
     assert all(s.activity_id != proposal.id for s in teams.connector.sent if s.method == "PUT")
+
+
+async def test_a_download_while_redis_is_down_is_a_503_to_try_again(teams, store, content):
+    token = await store.put_file(HERE, "report.docx", "x/y", b"PK", partnership=HERE.conversation)
+    coach_store = teams.channel.coach.store
+    working, coach_store.redis = coach_store.redis, Redis(unix_socket_path="/nonexistent.sock")
+    try:
+        async with teams.http.get(f"/files/{token}") as r:
+            assert r.status == 503 and r.headers["Retry-After"]
+            assert await r.text() == said(content, "report.link_unavailable")
+    finally:
+        await coach_store.redis.aclose()
+        coach_store.redis = working
+    async with teams.http.get(f"/files/{token}") as r:
+        assert r.status == 200  # back with Redis
