@@ -345,11 +345,19 @@ class Store:
     async def cached_person(self, platform: str, workspace: str, user_id: str) -> User | None:
         """A person's name and home organization as a platform last reported them."""
         found = await self.redis.get(self._person_key(platform, workspace, user_id))
-        if found is None:
-            return None
-        fields = json.loads(found)
-        verified = tuple(fields.get("verified", ()))
-        return User(user_id, fields["name"], fields.get("home"), verified, fields.get("tz"))
+        return _person(user_id, found)
+
+    async def person_and_reference(
+        self, address: Address, user_id: str | None
+    ) -> tuple[User | None, str | None]:
+        """`cached_person` (of `user_id`, if any) and `reference` in one round trip: what an
+        inbound activity needs."""
+        async with self.redis.pipeline(transaction=False) as pipe:  # two hash slots
+            pipe.get(self._key(address.conversation, "reference"))
+            if user_id is not None:
+                pipe.get(self._person_key(address.platform, address.workspace, user_id))
+            reference, *person = await pipe.execute()
+        return (_person(user_id, person[0]) if user_id is not None else None), reference
 
     async def cache_person(self, platform: str, workspace: str, person: User) -> None:
         key = self._person_key(platform, workspace, person.id)
@@ -455,7 +463,8 @@ class Store:
 
     async def remember_reference(self, address: Address, reference: str) -> None:
         """Where and how to reach a conversation later (Teams' ConversationReference, JSON):
-        Teams lets a bot post only where it has been, so every inbound activity refreshes it."""
+        Teams lets a bot post only where it has been, so every inbound activity keeps it
+        (written when it is not what is stored: `Conversations.arrived`)."""
         await self.redis.set(self._key(address.conversation, "reference"), reference)
 
     async def reference(self, address: Address) -> str | None:
@@ -871,6 +880,14 @@ def _conversation_of(kept: str) -> str | None:
         return Address(**turn["address"]).conversation
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def _person(user_id: str, found: str | None) -> User | None:
+    if found is None:
+        return None
+    fields = json.loads(found)
+    verified = tuple(fields.get("verified", ()))
+    return User(user_id, fields["name"], fields.get("home"), verified, fields.get("tz"))
 
 
 def _glob(text: str) -> str:
