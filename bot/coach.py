@@ -189,9 +189,13 @@ class Coach:
                 await asyncio.sleep(random.uniform(0, CONFLICT_BACKOFF_S * attempt))
             history = bool(known and known.needs_history)
             space = SPACES.get(known.words[0]) if known else None
+            where = turn.address
             snapshot = await self.store.load_partnership(
-                pid, with_history=history and space != "practice"
+                pid,
+                with_history=history and space != "practice",
+                acting_of=(where.platform, where.workspace, turn.user.id),  # see _after_commit
             )
+            acting_in = snapshot.acting_in
             other = None
             if space is not None:  # a workshop command: it sees the practice run's space too
                 practice = await self.store.load_partnership(
@@ -246,7 +250,7 @@ class Coach:
                 reset=changed is not None and changed is not snapshot.partnership,
             )
             if result is CommitResult.DONE:
-                await self._after_commit(turn, ctx, replies)
+                await self._after_commit(turn, ctx, replies, acting_in)
                 replies = replies + await self._apply_effects(turn, ctx)
                 return self._addressed(turn, ctx, replies)
             if result is CommitResult.DUPLICATE:
@@ -439,12 +443,16 @@ class Coach:
             )
         return replies or [Reply(render("home.none"))]
 
-    async def _after_commit(self, turn: Turn, ctx: Context, replies: list[Reply]) -> None:
+    async def _after_commit(
+        self, turn: Turn, ctx: Context, replies: list[Reply], acting_in: str | None
+    ) -> None:
         """Keep the cross-partnership indexes current: who belongs where (App Home), where each
         person acts (their direct messages), and when check-ins are due (the worker). They live
         outside the partnership's hash slot, so they are written after its commit; a failure is
         logged, never turned into an apology for a turn that was recorded. The worker
-        recomputes a missing due time from the schedule."""
+        recomputes a missing due time from the schedule. `acting_in` is where the turn's
+        author acted last, read with the partnership: a person who acts where they acted
+        last is not written again (every turn in a channel would otherwise write it)."""
         pid = home_id(ctx.partnership.id)  # a practice run's people act in the real partnership
         where = turn.address
         try:
@@ -452,6 +460,8 @@ class Coach:
                 acting = {r.to for r in replies if r.to and r.to != turn.user.id}
                 if turn.user.id in ctx.partnership.members and not turn.private:
                     acting.add(turn.user.id)
+                if acting_in == pid:  # where they acted last: nothing to write
+                    acting.discard(turn.user.id)
                 for user_id in acting:
                     await self.store.set_acting_in(where.platform, where.workspace, user_id, pid)
             for entry in ctx.journal:

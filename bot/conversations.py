@@ -59,8 +59,26 @@ class Conversations:
     ) -> User:
         """The person as the platform describes them: cached for a day, else `look_up()`."""
         cached = await self._store.cached_person(address.platform, address.workspace, user_id)
-        if cached is not None:
-            return cached
+        return cached or await self._looked_up(address, look_up)
+
+    async def arrived(
+        self,
+        address: Address,
+        reference: str,
+        user_id: str | None = None,
+        look_up: Callable[[], Awaitable[User]] | None = None,
+    ) -> User | None:
+        """An activity came in from the conversation at `address`: keep its `reference` (how to
+        reach it later), written only when it is not what is stored, and return the person
+        `user_id` who sent it as `person` does. One round trip when both are stored."""
+        person, stored = await self._store.person_and_reference(address, user_id)
+        if stored != reference:
+            await self._store.remember_reference(address, reference)
+        if person is None and look_up is not None:
+            person = await self._looked_up(address, look_up)
+        return person
+
+    async def _looked_up(self, address: Address, look_up: Callable[[], Awaitable[User]]) -> User:
         person = await look_up()
         await self._store.cache_person(address.platform, address.workspace, person)
         return person

@@ -82,7 +82,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -180,6 +180,7 @@ class Snapshot:
     sections: dict[str, dict[str, str]]
     decision_log: list[Entry]
     journal: list[Entry]
+    acting_in: str | None = None  # where the person asked about last acted (`acting_of`)
 
 
 class Store:
@@ -215,12 +216,19 @@ class Store:
             return await self.load_partnership(linked, with_history=with_history)
         return self._snapshot(pid, loaded, with_history)
 
-    async def load_partnership(self, pid: str, *, with_history: bool = False) -> Snapshot:
-        """A partnership by its id (App Home, check-ins)."""
+    async def load_partnership(
+        self, pid: str, *, with_history: bool = False, acting_of: tuple[str, str, str] | None = None
+    ) -> Snapshot:
+        """A partnership by its id (App Home, check-ins). `acting_of` (platform, workspace,
+        user id) also reads, in the same round trip, the partnership that person last acted
+        in (`Snapshot.acting_in`, as `acting_in()` answers)."""
         async with self.redis.pipeline(transaction=False) as pipe:
             self._queue_load(pipe, pid, with_history)
+            if acting_of is not None:
+                pipe.get(self._acting_key(*acting_of))
             loaded = await pipe.execute()
-        return self._snapshot(pid, loaded, with_history)
+        acting_in = loaded.pop() if acting_of is not None else None
+        return replace(self._snapshot(pid, loaded, with_history), acting_in=acting_in)
 
     async def history_since(
         self, pid: str, decision_log_after: str | None, journal_after: str | None
@@ -337,11 +345,19 @@ class Store:
     async def cached_person(self, platform: str, workspace: str, user_id: str) -> User | None:
         """A person's name and home organization as a platform last reported them."""
         found = await self.redis.get(self._person_key(platform, workspace, user_id))
-        if found is None:
-            return None
-        fields = json.loads(found)
-        verified = tuple(fields.get("verified", ()))
-        return User(user_id, fields["name"], fields.get("home"), verified, fields.get("tz"))
+        return _person(user_id, found)
+
+    async def person_and_reference(
+        self, address: Address, user_id: str | None
+    ) -> tuple[User | None, str | None]:
+        """`cached_person` (of `user_id`, if any) and `reference` in one round trip: what an
+        inbound activity needs."""
+        async with self.redis.pipeline(transaction=False) as pipe:  # two hash slots
+            pipe.get(self._key(address.conversation, "reference"))
+            if user_id is not None:
+                pipe.get(self._person_key(address.platform, address.workspace, user_id))
+            reference, *person = await pipe.execute()
+        return (_person(user_id, person[0]) if user_id is not None else None), reference
 
     async def cache_person(self, platform: str, workspace: str, person: User) -> None:
         key = self._person_key(platform, workspace, person.id)
@@ -359,12 +375,15 @@ class Store:
         return f"{self.prefix}:person:{platform}:{workspace}:{user_id}"
 
     async def set_acting_in(self, platform: str, workspace: str, user_id: str, pid: str) -> None:
-        await self.redis.set(f"{self.prefix}:acting:{platform}:{workspace}:{user_id}", pid)
+        await self.redis.set(self._acting_key(platform, workspace, user_id), pid)
 
     async def acting_in(self, platform: str, workspace: str, user_id: str) -> str | None:
         """The partnership the person last acted in on this platform's workspace."""
-        found = await self.redis.get(f"{self.prefix}:acting:{platform}:{workspace}:{user_id}")
+        found = await self.redis.get(self._acting_key(platform, workspace, user_id))
         return str(found) if found is not None else None
+
+    def _acting_key(self, platform: str, workspace: str, user_id: str) -> str:
+        return f"{self.prefix}:acting:{platform}:{workspace}:{user_id}"
 
     async def remember_direct(
         self, platform: str, workspace: str, user_id: str, conversation: str
@@ -444,7 +463,8 @@ class Store:
 
     async def remember_reference(self, address: Address, reference: str) -> None:
         """Where and how to reach a conversation later (Teams' ConversationReference, JSON):
-        Teams lets a bot post only where it has been, so every inbound activity refreshes it."""
+        Teams lets a bot post only where it has been, so every inbound activity keeps it
+        (written when it is not what is stored: `Conversations.arrived`)."""
         await self.redis.set(self._key(address.conversation, "reference"), reference)
 
     async def reference(self, address: Address) -> str | None:
@@ -867,6 +887,14 @@ def _kept_for(kept: str) -> set[str]:
         return owners
     except (ValueError, KeyError, TypeError):
         return set()
+
+
+def _person(user_id: str, found: str | None) -> User | None:
+    if found is None:
+        return None
+    fields = json.loads(found)
+    verified = tuple(fields.get("verified", ()))
+    return User(user_id, fields["name"], fields.get("home"), verified, fields.get("tz"))
 
 
 def _glob(text: str) -> str:

@@ -188,3 +188,22 @@ async def test_a_person_who_never_acted_in_a_partnership_is_told_so_privately(ch
 
     told = content.prompts.render("errors.no_partnership_privately")
     assert told in chat.private(users["ngo"])
+
+
+async def test_words_written_privately_act_where_the_person_acted_last_back_and_forth(
+    coach, store
+):
+    """Where a person acts is written only when it changes: acting in A, then B, then A
+    again still makes private words act in A."""
+    lead = User("U-lead", "lead")
+    first, second = (Address("console", "local", name) for name in ("first", "second"))
+    for here in (first, second):
+        await coach.handle(Turn(here, lead, f'setup "{here.channel}"'))
+        await coach.handle(Turn(here, lead, 'partner add "City" government'))
+        await coach.handle(Turn(here, lead, 'join "City"'))
+
+    for here in (first, second, first, first, second, second, first):
+        await coach.handle(Turn(here, lead, "decisions"))
+        assert await store.acting_in("console", "local", lead.id) == here.conversation
+    await coach.handle(Turn(first, lead, "decisions", private=True))
+    assert await store.acting_in("console", "local", lead.id) == first.conversation

@@ -529,6 +529,23 @@ async def test_a_check_in_can_be_sent_later_from_any_process(teams, coach, store
     assert not await elsewhere.send(Address("teams", TENANT, "19:never-seen"), [Reply("x")], Receipt("t"))
 
 
+async def test_a_partnership_set_up_again_after_its_deletion_still_gets_check_ins(
+    teams, coach, store
+):
+    """Deleting a partnership removes the channel's conversation reference with the rest; the
+    next message in the channel keeps it again, though it is the same as before."""
+    await set_up_three_partners(teams)
+    await teams.say("city", "partnership delete")
+    asked = teams.connector.sent[-1]
+    assert await teams.click("city", asked, "Delete everything") == 200
+    assert (await store.load(HERE)).partnership.name is None
+    assert await store.reference(HERE) is None
+
+    await teams.say("city", 'setup "Sacramento Transportation Collaborative"')
+    assert await teams.channel.send(HERE, [Reply("Weekly check-in")], Receipt("t"))
+    assert teams.connector.sent[-1].activity["text"] == "Weekly check-in"
+
+
 async def test_a_guest_from_a_partner_tenant_is_offered_their_organization(teams, store):
     await set_up_three_partners(teams)
     await teams.say("chamber", 'decide "Meet monthly"')

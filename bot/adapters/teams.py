@@ -371,7 +371,6 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
         self.adapter = CloudAdapter(connection_manager=self._connections)
         self._msal_ready = not settings.teams_app_id  # the emulator gets no tokens
         self._msal_lock = asyncio.Lock()
-        self._references: dict[str, str] = {}  # conversation -> the reference last stored
         self.adapter.on_turn_error = self._on_turn_error
         self._tokens = _Tokens(settings) if settings.teams_app_id else None
 
@@ -475,12 +474,10 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
         reference.activity_id = reference.user = reference.request_id = None
         reference.conversation.id = _THREAD.sub("", reference.conversation.id)
         stored = reference.model_dump_json(by_alias=True, exclude_none=True)
-        if self._references.get(address.conversation) != stored:
-            await self.coach.conversations.remember_reference(address, stored)
-            self._references[address.conversation] = stored
         turn = self._turn(activity, address)
-        if turn is not None:
-            turn = replace(turn, user=await self._person(context, address, turn.user))
+        user = await self._arrived(context, address, stored, turn.user if turn else None)
+        if turn is not None and user is not None:
+            turn = replace(turn, user=user)
             for reply in await self.coach.handle(turn):
                 if reply.where is not None and reply.where.conversation != address.conversation:
                     await self.send(reply.where, [reply], Receipt("reply"))  # the partnership's
@@ -523,10 +520,16 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
         private = activity.conversation.conversation_type == "personal"
         return Turn(address, who, text, event_id=activity.id, private=private)
 
-    async def _person(self, context: TurnContext, address: Address, user: User) -> User:
-        """A guest from another tenant carries a hint of their organization: the name in their
-        email domain (Teams tells the tenant's id, not its name). Teams vouches for the
-        member's tenant and email domain (`User.verified`). Cached for a day."""
+    async def _arrived(
+        self, context: TurnContext, address: Address, reference: str, user: User | None
+    ) -> User | None:
+        """Keep the conversation's `reference`, and the person who acts (`user`, if anyone
+        does) as Teams describes them. A guest from another tenant carries a hint of their
+        organization: the name in their email domain (Teams tells the tenant's id, not its
+        name). Teams vouches for the member's tenant and email domain (`User.verified`).
+        Cached for a day."""
+        if user is None:
+            return await self.coach.conversations.arrived(address, reference)
 
         async def look_up() -> User:
             home, verified = None, []
@@ -546,7 +549,8 @@ class TeamsChannel:  # an Agents SDK Agent by shape: CloudAdapter calls its on_t
                 logger.info("no Teams member details for %s: %r", user.id, error)
             return User(user.id, user.name, home, tuple(verified))
 
-        cached = await self.coach.conversations.person(address, user.id, look_up)
+        cached = await self.coach.conversations.arrived(address, reference, user.id, look_up)
+        assert cached is not None  # looked up when not cached
         # the client says its time zone on every message ("America/Chicago")
         return replace(cached, name=user.name, tz=context.activity.local_timezone or cached.tz)
 
