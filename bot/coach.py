@@ -37,7 +37,7 @@ from bot.dialogs import (
     going_on,
     tokenize,
 )
-from bot.dialogs.help import explains
+from bot.dialogs.help import QUESTION_WORDS, explains
 from bot.dialogs.practice import SPACES
 from bot.errors import FormError, UserFacingError
 from bot.model import Address, Attachment, Reply, Turn
@@ -381,7 +381,7 @@ class Coach:
             known
             and known.name == "help"
             and args.words
-            and normal_word(found.line[0]) != "help"
+            and normal_word(found.line[0]) in QUESTION_WORDS
             and not explains(ctx, args.words)
         )
         meant = going_on(ctx, found) if known is None or crowded or asked else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays
 
-from bot.content import Grammar
+from bot.content import Grammar, normal_word, series
 from bot.errors import UserFacingError
 
 CADENCES = ("weekly", "biweekly", "monthly", "quarterly")
@@ -142,15 +143,38 @@ def read_cadence(
     if at is None:
         raise ScheduleError("schedule.bad_time", time=written)
     tz = own_tz
-    if rest:  # a zone of several words ("New York") or one, then maybe more words
-        whole = time_zone(" ".join(rest), grammar)
-        tz, rest = (whole, []) if whole else (rest[0], rest[1:])
-        tz = time_zone(tz, grammar) or tz  # one it does not know is refused by name
+    if rest:  # a zone of one word or several ("New York", "Eastern Time"), maybe more words
+        found = leading_zone(rest, grammar)
+        if found is None:
+            raise unknown_zone(" ".join(rest), grammar)
+        tz, used = found
+        rest = rest[used:]
     if tz is None:
         raise ScheduleError("schedule.missing_tz", cadence=cadence, weekday=weekday, time=at)
     if rest:
         raise ScheduleError("schedule.extra_words", extra=" ".join(f'"{w}"' for w in rest)[:200])
     return cadence, weekday, at, tz
+
+
+def unknown_zone(written: str, grammar: Grammar) -> ScheduleError:
+    """The refusal of a time zone `time_zone` does not know: which zones an abbreviation
+    could mean ("MST"), or that it is none."""
+    said = "-".join(normal_word(w) for w in written.split())
+    meant = grammar.values.get("timezone_ambiguous", {}).get(said, "")
+    zones = [_zones().get(z, z) for z in meant.split()]
+    if zones:
+        return ScheduleError("schedule.ambiguous_tz", tz=written[:40], choices=series(zones, "or"))
+    return ScheduleError("schedule.unknown_tz", tz=written[:40])
+
+
+def leading_zone(words: Sequence[str], grammar: Grammar) -> tuple[str, int] | None:
+    """The time zone the first words name, and how many words name it (the most that do:
+    "New York" before "New"); None when they name none."""
+    for used in range(len(words), 0, -1):
+        zone = time_zone(" ".join(words[:used]), grammar)
+        if zone is not None:
+            return zone, used
+    return None
 
 
 def time_zone(written: str, grammar: Grammar) -> str | None:
@@ -162,8 +186,11 @@ def time_zone(written: str, grammar: Grammar) -> str | None:
         time_zone("eastern", grammar) -> "America/New_York"
         time_zone("New York", grammar) -> "America/New_York"
     """
-    said = grammar.value("timezone", "-".join(written.split())).lower()
-    return _zones().get(said) or _cities().get(said.replace("-", "_"))
+    words = written.split()
+    while words and normal_word(words[-1]) in ZONE_WORDS:  # "Eastern Standard Time"
+        words.pop()
+    said = grammar.value("timezone", "-".join(words)).lower()
+    return _zones().get(said) or _cities().get(said.replace("-", "_")) if words else None
 
 
 @functools.cache
@@ -180,15 +207,17 @@ def _zones() -> dict[str, str]:
 @functools.cache
 def _cities() -> dict[str, str]:
     """The zones by their city (`new_york`: America/New_York), for the cities only one zone
-    is named after."""
+    is named after; a zone inside a country or state (America/Argentina/San_Juan,
+    America/Indiana/Knox) is not looked up by its city alone."""
     by_city: dict[str, list[str]] = {}
     for name in available_timezones():
-        region, _, city = name.rpartition("/")
-        if region and region.split("/")[0] in _REGIONS:
+        region, _, city = name.partition("/")
+        if region in _REGIONS and city and "/" not in city:
             by_city.setdefault(city.lower(), []).append(name)
     return {city: names[0] for city, names in by_city.items() if len(names) == 1}
 
 
+ZONE_WORDS = ("time", "standard", "daylight", "zone")  # "Central Time", "Pacific Standard Time"
 _REGIONS = {"Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe",
             "Indian", "Pacific"}  # fmt: skip
 

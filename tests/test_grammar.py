@@ -13,7 +13,7 @@ import pytest
 from bot.content import Content
 from bot.dialogs import Commands, default_commands, tokenize
 from bot.dialogs.help import TOPICS
-from bot.schedule import clock_time, time_zone
+from bot.schedule import ScheduleError, clock_time, read_cadence, time_zone, unknown_zone
 from tests.test_content import content_copy, problems_in
 
 
@@ -51,6 +51,9 @@ MEANS = [
     ("What\u2019s next?", "status", ()),
     ("coach, what's next?", "status", ()),
     ("@coach what is waiting on me?", "status", ()),
+    ("what are we waiting on?", "status", ()),
+    ("what's left", "status", ()),
+    ("what's the status?", "status", ()),
     # sub-commands: the longest run of words wins
     ("checkins", "checkins", ()),
     ("checkins pause", "checkins pause", ()),
@@ -235,6 +238,10 @@ def test_a_yes_or_no_that_yaml_reads_as_true_or_false_is_reported(tmp_path: Path
         ("New York", "America/New_York"),  # a zone's city
         ("denver", "America/Denver"),
         ("MST", None),  # Denver to some, Phoenix all year to others: asked, not guessed
+        ("Eastern Time", "America/New_York"),
+        ("Pacific Standard Time", "America/Los_Angeles"),
+        ("San Juan", "America/Puerto_Rico"),  # not America/Argentina/San_Juan
+        ("Center", None),  # America/North_Dakota/Center is not found by its town alone
         ("EST5EDT", None),  # the legacy names without a region are left out
         ("Mars/Olympus_Mons", None),
         ("central-ish", None),
@@ -248,6 +255,34 @@ def test_every_other_name_of_a_time_zone_names_one(content):
     names = content.grammar.values["timezone"]
     assert len(names) > 10
     assert [w for w in names if time_zone(w, content.grammar) is None] == []
+    shared = content.grammar.values["timezone_ambiguous"]
+    assert [z for zones in shared.values() for z in zones.split() if time_zone(z, content.grammar) is None] == []
+
+
+def test_an_abbreviation_two_zones_share_is_asked_about(content):
+    error = unknown_zone("MST", content.grammar)
+    assert error.key == "schedule.ambiguous_tz"
+    assert error.variables["choices"] == "America/Denver or America/Phoenix"
+    assert unknown_zone("Mars", content.grammar).key == "schedule.unknown_tz"
+
+
+@pytest.mark.parametrize(
+    ("words", "zone", "problem"),
+    [
+        ("weekly tue 9am New York", "America/New_York", None),
+        ("weekly tue 9am Central time", "America/Chicago", None),
+        ("weekly tue 9am Los Angeles please", None, "schedule.extra_words"),
+        ("weekly tue 9am MST", None, "schedule.ambiguous_tz"),
+        ("weekly tue 9am Springfield", None, "schedule.unknown_tz"),
+    ],
+)
+def test_a_cadence_ends_with_a_zone_of_one_word_or_several(content, words, zone, problem):
+    if problem is None:
+        assert read_cadence(tuple(words.split()), content.grammar, None)[3] == zone
+    else:
+        with pytest.raises(ScheduleError) as refused:
+            read_cadence(tuple(words.split()), content.grammar, None)
+        assert refused.value.key == problem
 
 
 @pytest.mark.parametrize(("kind", "written", "meant"), VALUES)

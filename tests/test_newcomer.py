@@ -410,12 +410,18 @@ async def test_a_rating_typed_alone_rates_the_item_the_round_is_on(three_partner
     for alone in ("yes", "no"):  # alone they rate nothing
         await convo(f"chamber_rep: {alone}")
         assert await stored(store) == before
+    for sentence in ("In place of an MOU we have a handshake deal",
+                     "Partial funding came from the state last year"):  # fmt: skip
+        await convo(f"chamber_rep: {sentence}")
+        assert await stored(store) == before  # sentences, not ratings
     await convo("chamber_rep: Fully in place, we signed MOUs with each partner")
+    await convo("city_lead: partially - the city still names its alternate")
     await convo("ngo_rep: partly")
     item = (await store.load(HERE)).partnership.org_ratings("who.partners")
     assert item["metro-chamber"].rating == "in-place"
     assert item["metro-chamber"].note == "we signed MOUs with each partner"
     assert item["clean-air-coalition"].rating == "partial"
+    assert item["city-of-sacramento"].note == "the city still names its alternate"
 
 
 async def test_a_facilitator_sets_the_time_zone_dates_are_shown_in(three_partners, store, content):
@@ -463,19 +469,29 @@ async def test_a_discussion_takes_plain_answers_and_moves_said_alone(three_partn
     assert (found := await walk("discussion")) is not None and found.index == 1
     await convo("ngo_rep: previous question")
     assert (found := await walk("discussion")) is not None and found.index == 0
+    # sentences that start like the ways to ask for help are answers too
+    for line in ("What we really need is the county's data", "That's the hard part, the county owns it",
+                 "Explained it to the council twice already"):  # fmt: skip
+        await convo(f"chamber_rep: {line}")
+    assert (found := await walk("discussion")) is not None and found.answered == 4
+    # a greeting is not an answer; how to move on is help, not an answer
+    await convo("ngo_rep: hi everyone, sorry I'm late")
+    out = await convo("ngo_rep: how do I skip this question?")
+    assert said(content, "help.moves") in out
+    assert (found := await walk("discussion")) is not None and found.answered == 4
     # a command word starting a longer sentence it cannot take is an answer too
     await convo("ngo_rep: Partners disagree on the numbers")
-    assert (found := await walk("discussion")) is not None and found.answered == 2
+    assert (found := await walk("discussion")) is not None and found.answered == 5
     out = await convo("ngo_rep: partners disagree")  # too short to tell: refused, not recorded
-    assert (found := await walk("discussion")) is not None and found.answered == 2
+    assert (found := await walk("discussion")) is not None and found.answered == 5
     # a line too short to be sure of is not recorded; the reply says how to answer with it
     out = await convo("ngo_rep: thanks!")
     assert said(content, "errors.unknown_in_walk", command="thanks!", answer="answer", text="thanks!") in out
-    assert (found := await walk("discussion")) is not None and found.answered == 2
+    assert (found := await walk("discussion")) is not None and found.answered == 5
     # a typo of a command is still a typo, not an answer
     out = await convo("ngo_rep: endrose D1")
     assert said(content, "usage.endorse") in out
-    assert (found := await walk("discussion")) is not None and found.answered == 2
+    assert (found := await walk("discussion")) is not None and found.answered == 5
     # with a scorecard round under way too, a move said alone is not guessed at
     await convo("city_lead: scorecard who why what")
     before = await stored(store)

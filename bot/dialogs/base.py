@@ -503,8 +503,11 @@ class Commands:
     def starts_like_one(self, word: str, grammar: Grammar) -> bool:
         """Whether `word` is, or looks like a typo of, a command's first word or a one-word way
         to say one (`endrose`: endorse; `aprove`: approve): a line starting with it was meant
-        as a command. (Longer phrases start with everyday words: "we", "what".)"""
-        firsts = {c.words[0] for c in self} | {w[0] for w in grammar.synonyms if len(w) == 1}
+        as a command. Longer phrases start with everyday words ("we", "what"), and so do the
+        ways to ask for help ("what's", "explain"): they count only when said whole."""
+        firsts = {c.words[0] for c in self} | {
+            w[0] for w, meant in grammar.synonyms.items() if len(w) == 1 and meant != ("help",)
+        }
         said = normal_word(word)
         return said in firsts or bool(difflib.get_close_matches(said, firsts, 1, CLOSE_ENOUGH))
 

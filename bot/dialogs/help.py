@@ -13,6 +13,9 @@ from bot.dialogs.base import Args, Context, command
 from bot.dialogs.tactics import tactic, tactic_named
 
 ARTICLES = ("the", "a", "an")
+# how a question starts: one that help has nothing for may be an answer to a discussion's
+QUESTION_WORDS = ("what", "what's", "whats", "how", "why", "who", "where", "when", "which",
+                  "explain", "tell")  # fmt: skip
 TOPICS = (
     "setup",
     "scorecard",
@@ -53,8 +56,11 @@ def _without_articles(words: Sequence[str]) -> tuple[str, ...]:
 
 
 def _explainer(ctx: Context, words: tuple[str, ...]) -> Callable[[], None] | None:
-    """What explains `words`: a topic's help, a command's usage line, or a tactic."""
+    """What explains `words`: a topic's help, a command's usage line, a tactic, or how to move
+    through a set of questions ("how do I skip this question?")."""
     wanted = " ".join(normal_word(w) for w in words)
+    if words and normal_word(words[0]) == "help":  # "how can I help"
+        return lambda: help_(ctx, Args.of(()))
     topic = ctx.content.grammar.topics.get(wanted, wanted)
     if topic in TOPICS:
         return lambda: ctx.say(
@@ -66,6 +72,10 @@ def _explainer(ctx: Context, words: tuple[str, ...]) -> Callable[[], None] | Non
     named = tactic_named(ctx, " ".join(words))  # "what is build a common fact base"
     if named is not None:
         return lambda: tactic(ctx, Args.of((named.id,)))
+    said = [normal_word(w) for w in words]
+    moves = ctx.content.grammar.values.get("move", {})
+    if any("-".join(said[i : i + n]) in moves for n in (1, 2) for i in range(len(said))):
+        return lambda: ctx.say("help.moves")
     return None
 
 

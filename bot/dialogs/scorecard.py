@@ -396,7 +396,7 @@ def rate(ctx: Context, args: Args) -> None:
     on_current_item = walk is not None and _items(ctx, walk)[walk.index].id == item.id
     if ctx.turn.step is not None:
         ctx.check_step(walk.token if walk and on_current_item else "")
-    note = args.rest(1 + used)
+    note = args.rest(1 + used).lstrip("-\u2013\u2014 ")  # "fully in place - we signed"
     if note:
         note = checked_text(ctx, note, limit=NOTE_LIMIT, usage="scorecard.rate_usage")
     org = ctx.require_org()
@@ -434,16 +434,26 @@ def rating_in(ctx: Context, words: Sequence[str]) -> tuple[str, int]:
 
 def bare_rating(ctx: Context, words: Sequence[str]) -> tuple[str, ...] | None:
     """The `rate` command's words when a line that names no command is a rating while a round
-    asks about an item: said alone (`partly`, `n/a`), or as its id or button's words before a
-    note (`fully in place, we signed MOUs`); None otherwise. Everyday words that are also
-    ratings stay words: a bare yes, no or done answers nothing the coach asked, and "None of
-    the county's data is shared" is a sentence, not a rating with a note."""
+    asks about an item: said alone (`partly`, `n/a`), or ending its clause before a note
+    (`fully in place, we signed MOUs`; `partly: the city still names its alternate`); None
+    otherwise. Everyday words that are also ratings stay words: a bare yes, no or done answers
+    nothing the coach asked, and "None of the county's data is shared" or "In place of an
+    MOU we have a handshake" are sentences, not ratings with a note."""
     walk = _walk(ctx)
     if walk is None or not words or normal_word(words[0]) in NOT_RATINGS_ALONE:
         return None
-    if _rating_reading(ctx, words, aliases=len(words) == 1) is None:
+    found = _rating_reading(ctx, words, aliases=True)
+    if found is None:
         return None
+    used = found[1]
+    if used < len(words) and not _ends_a_clause(words[used - 1], words[used]):
+        return None  # "In place of an MOU…", "Partial funding came…": sentences
     return (_items(ctx, walk)[walk.index].id, *words)
+
+
+def _ends_a_clause(last: str, following: str) -> bool:
+    """Whether a rating's last word ends its clause: `partly,` `in place:` or `in place - …`."""
+    return last.endswith((",", ":", ";")) or following in ("-", "\u2013", "\u2014")
 
 
 def _rating_reading(

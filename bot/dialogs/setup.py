@@ -13,7 +13,7 @@ from bot.dialogs.status import catch_up
 from bot.errors import FormError, UserFacingError
 from bot.model import Choice
 from bot.partnership import Member, Org, readable_time
-from bot.schedule import time_zone
+from bot.schedule import time_zone, unknown_zone
 
 NAME_LIMIT = 120
 ORG_NAME_LIMIT = 80
@@ -46,7 +46,7 @@ def timezone(ctx: Context, args: Args) -> None:
     written = " ".join(args.words)
     tz = time_zone(written, ctx.content.grammar)
     if tz is None:
-        ctx.fail("schedule.unknown_tz", tz=written[:40])
+        raise unknown_zone(written, ctx.content.grammar)
     if tz == p.tz:
         ctx.fail("setup.timezone_same", tz=tz)
     p.tz = tz
