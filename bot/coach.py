@@ -376,15 +376,21 @@ class Coach:
         # a sentence that starts with a word-less command's word ("Partners disagree on …"),
         # typed, with no options: maybe an answer to a walk's question
         crowded = known and known.max_words == 0 and args.words and not args.options
-        # or a question ("how do we share data?") that help, not asked by name, has nothing for
-        asked = (
+        # or asks help, by another name ("how do we …", "hi all, …"), what it has nothing for:
+        # a question may be an answer; anything else is refused with how to answer it
+        helpless = (
             known
             and known.name == "help"
             and args.words
-            and normal_word(found.line[0]) in QUESTION_WORDS
+            and normal_word(found.line[0]) not in ("help", "?")
             and not explains(ctx, args.words)
         )
-        meant = going_on(ctx, found) if known is None or crowded or asked else None
+        asked = helpless and normal_word(found.line[0]) in QUESTION_WORDS
+        meant = (
+            going_on(ctx, found, answer=not helpless or bool(asked))
+            if known is None or crowded or helpless
+            else None
+        )
         if meant is not None:  # "skip", "fully in place", an answer, while a walk asks
             found = self.commands.find(meant, self.content.grammar)
             known, args = found.command, self._args(found.command, found.words)

@@ -158,20 +158,32 @@ def read_cadence(
 
 def unknown_zone(written: str, grammar: Grammar) -> ScheduleError:
     """The refusal of a time zone `time_zone` does not know: which zones an abbreviation
-    could mean ("MST"), or that it is none."""
-    said = "-".join(normal_word(w) for w in written.split())
-    meant = grammar.values.get("timezone_ambiguous", {}).get(said, "")
+    could mean ("MST", "Mountain Standard Time"), or that it is none."""
+    meant = grammar.values.get("timezone_ambiguous", {}).get(_zone_phrase(written), "")
     zones = [_zones().get(z, z) for z in meant.split()]
     if zones:
         return ScheduleError("schedule.ambiguous_tz", tz=written[:40], choices=series(zones, "or"))
     return ScheduleError("schedule.unknown_tz", tz=written[:40])
 
 
+def _zone_phrase(written: str) -> str:
+    """A zone as written, as one phrase without a trailing "time" or "time zone":
+    `Mountain Standard Time` -> `mountain-standard`; `Washington, DC` -> `washington-dc`."""
+    words = [normal_word(w) for w in written.split()]
+    while words and words[-1] in ("time", "zone"):
+        words.pop()
+    return "-".join(words)
+
+
 def leading_zone(words: Sequence[str], grammar: Grammar) -> tuple[str, int] | None:
     """The time zone the first words name, and how many words name it (the most that do:
     "New York" before "New"); None when they name none."""
+    ambiguous = grammar.values.get("timezone_ambiguous", {})
     for used in range(len(words), 0, -1):
-        zone = time_zone(" ".join(words[:used]), grammar)
+        written = " ".join(words[:used])
+        if _zone_phrase(written) in ambiguous:
+            return None  # "Mountain Standard Time" is not "Mountain" and two words more
+        zone = time_zone(written, grammar)
         if zone is not None:
             return zone, used
     return None
@@ -186,11 +198,15 @@ def time_zone(written: str, grammar: Grammar) -> str | None:
         time_zone("eastern", grammar) -> "America/New_York"
         time_zone("New York", grammar) -> "America/New_York"
     """
-    words = written.split()
-    while words and normal_word(words[-1]) in ZONE_WORDS:  # "Eastern Standard Time"
-        words.pop()
-    said = grammar.value("timezone", "-".join(words)).lower()
-    return _zones().get(said) or _cities().get(said.replace("-", "_")) if words else None
+    said = _zone_phrase(written)
+    if not said or said in grammar.values.get("timezone_ambiguous", {}):
+        return None  # "Mountain Standard Time": Denver's in winter, Arizona's all year
+    for phrase in (said, said.removesuffix("-standard").removesuffix("-daylight")):
+        meant = grammar.value("timezone", phrase).lower()
+        zone = _zones().get(meant) or _cities().get(meant.replace("-", "_"))
+        if zone is not None:
+            return zone
+    return None
 
 
 @functools.cache
@@ -206,20 +222,29 @@ def _zones() -> dict[str, str]:
 
 @functools.cache
 def _cities() -> dict[str, str]:
-    """The zones by their city (`new_york`: America/New_York), for the cities only one zone
-    is named after; a zone inside a country or state (America/Argentina/San_Juan,
-    America/Indiana/Knox) is not looked up by its city alone."""
+    """The zones of the United States by their city (`new_york`: America/New_York,
+    `indianapolis`: America/Indiana/Indianapolis), for a city only one of them is named after.
+    Cities elsewhere are not guessed at: Lima, Ohio is not America/Lima."""
     by_city: dict[str, list[str]] = {}
-    for name in available_timezones():
-        region, _, city = name.partition("/")
-        if region in _REGIONS and city and "/" not in city:
-            by_city.setdefault(city.lower(), []).append(name)
+    for name in US_ZONES:
+        by_city.setdefault(name.rpartition("/")[2].lower(), []).append(name)
     return {city: names[0] for city, names in by_city.items() if len(names) == 1}
 
 
-ZONE_WORDS = ("time", "standard", "daylight", "zone")  # "Central Time", "Pacific Standard Time"
-_REGIONS = {"Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe",
-            "Indian", "Pacific"}  # fmt: skip
+# The zones of the United States and its territories (tzdata's zone1970.tab, country US, and
+# the territories' own zones)
+US_ZONES = (
+    "America/New_York", "America/Detroit", "America/Kentucky/Louisville",
+    "America/Kentucky/Monticello", "America/Indiana/Indianapolis", "America/Indiana/Vincennes",
+    "America/Indiana/Winamac", "America/Indiana/Marengo", "America/Indiana/Petersburg",
+    "America/Indiana/Vevay", "America/Chicago", "America/Indiana/Tell_City",
+    "America/Indiana/Knox", "America/Menominee", "America/North_Dakota/Center",
+    "America/North_Dakota/New_Salem", "America/North_Dakota/Beulah", "America/Denver",
+    "America/Boise", "America/Phoenix", "America/Los_Angeles", "America/Anchorage",
+    "America/Juneau", "America/Sitka", "America/Metlakatla", "America/Yakutat", "America/Nome",
+    "America/Adak", "Pacific/Honolulu", "America/Puerto_Rico", "America/St_Thomas",
+    "Pacific/Guam", "Pacific/Saipan", "Pacific/Pago_Pago",
+)  # fmt: skip
 
 
 def clock_time(written: str) -> str | None:

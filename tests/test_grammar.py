@@ -241,7 +241,10 @@ def test_a_yes_or_no_that_yaml_reads_as_true_or_false_is_reported(tmp_path: Path
         ("Eastern Time", "America/New_York"),
         ("Pacific Standard Time", "America/Los_Angeles"),
         ("San Juan", "America/Puerto_Rico"),  # not America/Argentina/San_Juan
-        ("Center", None),  # America/North_Dakota/Center is not found by its town alone
+        ("Lima", None),  # cities are looked up among US zones only: Lima, Ohio is not Peru
+        ("Indianapolis", "America/Indiana/Indianapolis"),
+        ("Mountain Standard Time", None),  # Arizona's name for its own zone too: asked
+        ("Washington, DC", "America/New_York"),
         ("EST5EDT", None),  # the legacy names without a region are left out
         ("Mars/Olympus_Mons", None),
         ("central-ish", None),
@@ -273,6 +276,7 @@ def test_an_abbreviation_two_zones_share_is_asked_about(content):
         ("weekly tue 9am Central time", "America/Chicago", None),
         ("weekly tue 9am Los Angeles please", None, "schedule.extra_words"),
         ("weekly tue 9am MST", None, "schedule.ambiguous_tz"),
+        ("weekly tue 9am Mountain Standard Time", None, "schedule.ambiguous_tz"),
         ("weekly tue 9am Springfield", None, "schedule.unknown_tz"),
     ],
 )

@@ -414,12 +414,16 @@ async def test_a_rating_typed_alone_rates_the_item_the_round_is_on(three_partner
                      "Partial funding came from the state last year"):  # fmt: skip
         await convo(f"chamber_rep: {sentence}")
         assert await stored(store) == before  # sentences, not ratings
-    await convo("chamber_rep: Fully in place, we signed MOUs with each partner")
-    await convo("city_lead: partially - the city still names its alternate")
+    out = await convo("chamber_rep: n/a for us, we're not a signatory")  # runs into a sentence
+    assert said(content, "scorecard.rate_hint", command="n/a", item="who.partners",
+                rating="not-relevant", note="for us, we're not a signatory") in out  # fmt: skip
+    assert await stored(store) == before
+    await convo("chamber_rep: Fully in place. We signed MOUs with each partner.")
+    await convo("city_lead: Partly\u2014the city still names its alternate")
     await convo("ngo_rep: partly")
     item = (await store.load(HERE)).partnership.org_ratings("who.partners")
     assert item["metro-chamber"].rating == "in-place"
-    assert item["metro-chamber"].note == "we signed MOUs with each partner"
+    assert item["metro-chamber"].note == "We signed MOUs with each partner."
     assert item["clean-air-coalition"].rating == "partial"
     assert item["city-of-sacramento"].note == "the city still names its alternate"
 
@@ -474,24 +478,34 @@ async def test_a_discussion_takes_plain_answers_and_moves_said_alone(three_partn
                  "Explained it to the council twice already"):  # fmt: skip
         await convo(f"chamber_rep: {line}")
     assert (found := await walk("discussion")) is not None and found.answered == 4
-    # a greeting is not an answer; how to move on is help, not an answer
-    await convo("ngo_rep: hi everyone, sorry I'm late")
+    # questions help has nothing for are answers, even when they name a command or a move
+    for line in ("How do we stop duplicating intake across agencies?",
+                 "How do we help families find the services?",
+                 "How do we report progress to council each quarter?"):  # fmt: skip
+        await convo(f"chamber_rep: {line}")
+    assert (found := await walk("discussion")) is not None and found.answered == 7
+    # a line that opens with a greeting is not recorded: the reply shows how to answer with it
+    out = await convo("ngo_rep: Hi all, we already share intake data with the county")
+    assert said(content, "errors.unknown_in_walk", command="Hi", answer="answer",
+                text="Hi all, we already share intake data with the county") in out  # fmt: skip
+    await convo("ngo_rep: Start with the county's 2023 survey data")
+    # how to move on is help, not an answer
     out = await convo("ngo_rep: how do I skip this question?")
     assert said(content, "help.moves") in out
-    assert (found := await walk("discussion")) is not None and found.answered == 4
+    assert (found := await walk("discussion")) is not None and found.answered == 7
     # a command word starting a longer sentence it cannot take is an answer too
     await convo("ngo_rep: Partners disagree on the numbers")
-    assert (found := await walk("discussion")) is not None and found.answered == 5
+    assert (found := await walk("discussion")) is not None and found.answered == 8
     out = await convo("ngo_rep: partners disagree")  # too short to tell: refused, not recorded
-    assert (found := await walk("discussion")) is not None and found.answered == 5
+    assert (found := await walk("discussion")) is not None and found.answered == 8
     # a line too short to be sure of is not recorded; the reply says how to answer with it
     out = await convo("ngo_rep: thanks!")
     assert said(content, "errors.unknown_in_walk", command="thanks!", answer="answer", text="thanks!") in out
-    assert (found := await walk("discussion")) is not None and found.answered == 5
+    assert (found := await walk("discussion")) is not None and found.answered == 8
     # a typo of a command is still a typo, not an answer
     out = await convo("ngo_rep: endrose D1")
     assert said(content, "usage.endorse") in out
-    assert (found := await walk("discussion")) is not None and found.answered == 5
+    assert (found := await walk("discussion")) is not None and found.answered == 8
     # with a scorecard round under way too, a move said alone is not guessed at
     await convo("city_lead: scorecard who why what")
     before = await stored(store)

@@ -68,21 +68,23 @@ WALKS: dict[str, Questions] = {
 }
 
 
-def going_on(ctx: Context, found: Found) -> tuple[str, ...] | None:
+def going_on(ctx: Context, found: Found, *, answer: bool = True) -> tuple[str, ...] | None:
     """The command a line means while the channel is in a walk of questions, as the words typed
-    after /coach, when the line names no command or starts with the word of a command that
-    takes no words ("Partners disagree on the numbers"); None when it means none. Only lines
-    typed in the conversation itself: never a button, never a private message.
+    after /coach, when the line names no command, starts with the word of a command that takes
+    no words ("Partners disagree on the numbers"), or asks help something it has nothing for;
+    None when it means none. Only lines typed in the conversation itself: never a button,
+    never a private message.
 
     - a move said alone (`skip`, `previous question`, `stop`: content/grammar.yaml, values.move)
       moves the one walk under way (with two, the reply says which commands move which);
     - a rating, while a scorecard round asks about an item and no walk takes typed answers,
-      rates it: said alone (`partly`, not a bare yes, no or done), or as its id or button's
-      words before a note (`fully in place, we signed MOUs`);
+      rates it: said alone (`partly`, not a bare yes, no or done), or ending its clause before
+      a note (`fully in place, we signed MOUs`); a rating that runs into a sentence is refused
+      with the `rate` command that would record it;
     - a line of at least ANSWER_WORDS words that does not start like a command (nor like a
-      typo of one), or only starts with a word-less command's word, is an answer to the one
-      walk under way that takes typed answers, as typed (quotes kept); a shorter line that
-      names no command ("thanks") is refused with how to answer, in case it was meant as one.
+      typo of one) is an answer to the one walk under way that takes typed answers, as typed
+      (quotes kept). A shorter one, or one that opens with a greeting (`answer=False`: "hi
+      all, …", "start with …"), is refused with the `answer` command that would record it.
     """
     line, turn = found.line, ctx.turn
     if found.group or not line or turn.private or turn.step is not None:
@@ -98,20 +100,22 @@ def going_on(ctx: Context, found: Found) -> tuple[str, ...] | None:
                 moves = " or ".join(f"/coach {q.command} {move}" for q in under_way)
                 ctx.fail("errors.which_walk", command=" ".join(line)[:40], moves=moves)
             return (*under_way[0].command.split(), move)
-        rated = None if answering else scorecard.bare_rating(ctx, line)
-        if rated is not None:
-            return ("rate", *rated)
+        if not answering:
+            rated = scorecard.bare_rating(ctx, line)  # refuses a rating run into a sentence
+            if rated is not None:
+                return ("rate", *rated)
         if ctx.commands.starts_like_one(line[0], ctx.content.grammar):
             return None
     if len(answering) != 1:
         return None
     answers = str(answering[0].answers)
-    if len(line) < ANSWER_WORDS:  # "thanks", "ok coach": say how to answer, if meant
-        if unknown:
-            text = " ".join(line)[:80]
-            ctx.fail("errors.unknown_in_walk", command=found.typed[:40], answer=answers, text=text)
+    typed = as_typed(turn.text, len(tokenize(turn.text)) - len(line))
+    if len(line) < ANSWER_WORDS or not answer:  # "thanks", "hi all, …": how to answer, if meant
+        if unknown or not answer:
+            command = (found.typed or line[0])[:40]
+            ctx.fail("errors.unknown_in_walk", command=command, answer=answers, text=typed[:200])
         return None
-    return (*answers.split(), as_typed(turn.text, len(tokenize(turn.text)) - len(line)))
+    return (*answers.split(), typed)
 
 
 def as_typed(text: str, openers: int) -> str:

@@ -13,6 +13,8 @@ from bot.dialogs.base import Args, Context, command
 from bot.dialogs.tactics import tactic, tactic_named
 
 ARTICLES = ("the", "a", "an")
+MOVE_FILLER = {"this", "that", "it", "the", "a", "one", "question", "questions", "item", "to",
+               "next", "previous", "last", "round", "discussion"}  # fmt: skip
 # how a question starts: one that help has nothing for may be an answer to a discussion's
 QUESTION_WORDS = ("what", "what's", "whats", "how", "why", "who", "where", "when", "which",
                   "explain", "tell")  # fmt: skip
@@ -59,23 +61,26 @@ def _explainer(ctx: Context, words: tuple[str, ...]) -> Callable[[], None] | Non
     """What explains `words`: a topic's help, a command's usage line, a tactic, or how to move
     through a set of questions ("how do I skip this question?")."""
     wanted = " ".join(normal_word(w) for w in words)
-    if words and normal_word(words[0]) == "help":  # "how can I help"
+    if wanted == "help":  # "how can I help"
         return lambda: help_(ctx, Args.of(()))
     topic = ctx.content.grammar.topics.get(wanted, wanted)
     if topic in TOPICS:
         return lambda: ctx.say(
             "help.topic", about=ctx.text(f"help.{topic}"), commands=usage_lines(ctx, topic)
         )
-    found = ctx.commands.find(words, ctx.content.grammar).command
-    if found is not None and found.name != "help":
+    found_line = ctx.commands.find(words, ctx.content.grammar)
+    found = found_line.command
+    # "how do I endorse", "how do I endorse D1"; not "how do we report progress to council"
+    if found is not None and found.name != "help" and len(found_line.words) <= 1:
         return lambda: ctx.say("help.command", usage=ctx.text(found.usage), topic=found.topic)
     named = tactic_named(ctx, " ".join(words))  # "what is build a common fact base"
     if named is not None:
         return lambda: tactic(ctx, Args.of((named.id,)))
     said = [normal_word(w) for w in words]
     moves = ctx.content.grammar.values.get("move", {})
-    if any("-".join(said[i : i + n]) in moves for n in (1, 2) for i in range(len(said))):
-        return lambda: ctx.say("help.moves")
+    for n in (2, 1):  # "skip this question", "go back": a move, then nothing but filler
+        if "-".join(said[:n]) in moves and set(said[n:]) <= MOVE_FILLER:
+            return lambda: ctx.say("help.moves")
     return None
 
 

@@ -20,6 +20,7 @@ an agreement, or reviewing the one in place (`scorecard mode`).
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Sequence
 
 from bot import report
@@ -435,25 +436,40 @@ def rating_in(ctx: Context, words: Sequence[str]) -> tuple[str, int]:
 def bare_rating(ctx: Context, words: Sequence[str]) -> tuple[str, ...] | None:
     """The `rate` command's words when a line that names no command is a rating while a round
     asks about an item: said alone (`partly`, `n/a`), or ending its clause before a note
-    (`fully in place, we signed MOUs`; `partly: the city still names its alternate`); None
-    otherwise. Everyday words that are also ratings stay words: a bare yes, no or done answers
-    nothing the coach asked, and "None of the county's data is shared" or "In place of an
-    MOU we have a handshake" are sentences, not ratings with a note."""
+    (`fully in place, we signed MOUs`; `partly: the city still names its alternate`;
+    `Fully in place. We signed in March.`; `partly (two seats open)`; `partly—still open`);
+    None when it is no rating. A rating that runs into a sentence ("In place of an MOU we
+    have a handshake") is refused with the `rate` command that would record it. Everyday words
+    that are also ratings stay words alone: a bare yes, no or done answers nothing asked."""
     walk = _walk(ctx)
     if walk is None or not words or normal_word(words[0]) in NOT_RATINGS_ALONE:
         return None
+    words = _dashes_apart(words)
     found = _rating_reading(ctx, words, aliases=True)
     if found is None:
         return None
-    used = found[1]
+    item = _items(ctx, walk)[walk.index].id
+    rating, used = found
     if used < len(words) and not _ends_a_clause(words[used - 1], words[used]):
-        return None  # "In place of an MOU…", "Partial funding came…": sentences
-    return (_items(ctx, walk)[walk.index].id, *words)
+        note = " ".join(words[used:])[:200]
+        ctx.fail("scorecard.rate_hint", command=words[0][:40], item=item, rating=rating, note=note)
+    return (item, *words)
+
+
+def _dashes_apart(words: Sequence[str]) -> tuple[str, ...]:
+    """`partly—still open` as `partly`, `—`, `still open`: a dash typed against a word."""
+    apart: list[str] = []
+    for word in words:
+        apart += [w for w in re.split(r"(\u2014|\u2013|--)", word) if w]
+    return tuple(apart)
 
 
 def _ends_a_clause(last: str, following: str) -> bool:
-    """Whether a rating's last word ends its clause: `partly,` `in place:` or `in place - …`."""
-    return last.endswith((",", ":", ";")) or following in ("-", "\u2013", "\u2014")
+    """Whether a rating's last word ends its clause: `partly,` `in place.` `in place:` or
+    `in place - …`, `in place (…`."""
+    return last.endswith((",", ":", ";", ".", "!")) or following.startswith(
+        ("-", "\u2013", "\u2014", "(")
+    )
 
 
 def _rating_reading(
