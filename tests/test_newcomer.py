@@ -538,6 +538,8 @@ async def test_what_a_walk_does_not_take_as_an_answer(three_partners, store, con
     assert await answers() == ["How do we share data between the agencies?"]
     out = await convo("ngo_rep: how do I endorse")
     assert said(content, "usage.endorse") in out and len(await answers()) == 1
+    await convo("chamber_rep: Please share the county data by Friday")
+    assert (await answers())[-1] == "Please share the county data by Friday"
     # an answer keeps its quotes
     await convo('chamber_rep: We said "no" twice to that')
     assert (await answers())[-1] == 'We said "no" twice to that'

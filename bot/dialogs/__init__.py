@@ -109,7 +109,11 @@ def going_on(ctx: Context, found: Found, *, answer: bool = True) -> tuple[str, .
     if len(answering) != 1:
         return None
     answers = str(answering[0].answers)
-    typed = as_typed(turn.text, len(tokenize(turn.text)) - len(line))
+    tokens = tokenize(turn.text)
+    openers = len(tokens) - len(line)
+    while openers and normal_word(tokens[openers - 1]) == "please":  # part of what was said
+        openers -= 1
+    typed = as_typed(turn.text, openers)
     if len(line) < ANSWER_WORDS or not answer:  # "thanks", "hi all, …": how to answer, if meant
         if unknown or not answer:
             command = (found.typed or line[0])[:40]
