@@ -354,6 +354,11 @@ async def test_help_understands_topic_aliases_and_commands(convo, content):
         ("explain tactics", "help.tactics"),
         ("how do I endorse", "usage.endorse"),
         ("how do we join", "usage.join"),
+        ("how do I propose a decision", "usage.decide"),
+        ("how do I rate an item", "usage.rate"),
+        ("how do we get to the next question?", "help.moves"),
+        ("how do we move on", "help.moves"),
+        ("how do I go back", "help.moves"),
     ],
 )
 async def test_a_question_about_the_coach_is_answered_by_its_help(convo, content, asked, key):

@@ -70,17 +70,22 @@ def _explainer(ctx: Context, words: tuple[str, ...]) -> Callable[[], None] | Non
         )
     found_line = ctx.commands.find(words, ctx.content.grammar)
     found = found_line.command
-    # "how do I endorse", "how do I endorse D1"; not "how do we report progress to council"
-    if found is not None and found.name != "help" and len(found_line.words) <= 1:
+    # "how do I endorse", "how do I propose a decision"; not "how do we report progress to …"
+    after = [w for w in found_line.words if normal_word(w) not in ARTICLES]
+    if found is not None and found.name != "help" and len(after) <= 1:
         return lambda: ctx.say("help.command", usage=ctx.text(found.usage), topic=found.topic)
     named = tactic_named(ctx, " ".join(words))  # "what is build a common fact base"
     if named is not None:
         return lambda: tactic(ctx, Args.of((named.id,)))
     said = [normal_word(w) for w in words]
     moves = ctx.content.grammar.values.get("move", {})
-    for n in (2, 1):  # "skip this question", "go back": a move, then nothing but filler
-        if "-".join(said[:n]) in moves and set(said[n:]) <= MOVE_FILLER:
-            return lambda: ctx.say("help.moves")
+    bare = list(said)
+    while bare and bare[0] in ("go", "get", "move", "on", "to", "the"):  # "go to the next one"
+        bare.pop(0)
+    for words_said in (said, bare):
+        for n in (2, 1):  # "skip this question", "move on": a move, then nothing but filler
+            if "-".join(words_said[:n]) in moves and set(words_said[n:]) <= MOVE_FILLER:
+                return lambda: ctx.say("help.moves")
     return None
 
 
