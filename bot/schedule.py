@@ -159,11 +159,17 @@ def read_cadence(
 def unknown_zone(written: str, grammar: Grammar) -> ScheduleError:
     """The refusal of a time zone `time_zone` does not know: which zones an abbreviation
     could mean ("MST", "Mountain Standard Time"), or that it is none."""
-    meant = grammar.values.get("timezone_ambiguous", {}).get(_zone_phrase(written), "")
-    zones = [_zones().get(z, z) for z in meant.split()]
+    zones = _shared_by(written, grammar)
     if zones:
         return ScheduleError("schedule.ambiguous_tz", tz=written[:40], choices=series(zones, "or"))
     return ScheduleError("schedule.unknown_tz", tz=written[:40])
+
+
+def _shared_by(written: str, grammar: Grammar) -> list[str]:
+    """The zones a name more than one zone goes by stands for ("MST": Denver and Phoenix, from
+    content/grammar.yaml `timezone_ambiguous`); none for any other name."""
+    meant = grammar.values.get("timezone_ambiguous", {}).get(_zone_phrase(written), "")
+    return [_zones().get(z, z) for z in meant.split()]
 
 
 def _zone_phrase(written: str) -> str:
@@ -178,10 +184,9 @@ def _zone_phrase(written: str) -> str:
 def leading_zone(words: Sequence[str], grammar: Grammar) -> tuple[str, int] | None:
     """The time zone the first words name, and how many words name it (the most that do:
     "New York" before "New"); None when they name none."""
-    ambiguous = grammar.values.get("timezone_ambiguous", {})
     for used in range(len(words), 0, -1):
         written = " ".join(words[:used])
-        if _zone_phrase(written) in ambiguous:
+        if _shared_by(written, grammar):
             return None  # "Mountain Standard Time" is not "Mountain" and two words more
         zone = time_zone(written, grammar)
         if zone is not None:
@@ -199,7 +204,7 @@ def time_zone(written: str, grammar: Grammar) -> str | None:
         time_zone("New York", grammar) -> "America/New_York"
     """
     said = _zone_phrase(written)
-    if not said or said in grammar.values.get("timezone_ambiguous", {}):
+    if not said or _shared_by(written, grammar):
         return None  # "Mountain Standard Time": Denver's in winter, Arizona's all year
     for phrase in (said, said.removesuffix("-standard").removesuffix("-daylight")):
         meant = grammar.value("timezone", phrase).lower()

@@ -89,7 +89,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from bot.model import Address, User
+from bot.model import Address, Reply, Turn, User
 from bot.partnership import SECTIONS, Partnership
 
 USER_NAME_TTL_S = 24 * 3600  # people rarely rename; a day-old display name is fine
@@ -879,14 +879,11 @@ def _kept_for(kept: str) -> set[str]:
     message, whose conversation is no partnership's)."""
     try:
         entry = json.loads(kept)
-        turn = json.loads(entry["turn"])
-        reply = json.loads(entry["reply"])
-        owners = {Address(**turn["address"]).conversation}
-        if isinstance(reply.get("attachment"), dict) and reply["attachment"].get("partnership"):
-            owners.add(str(reply["attachment"]["partnership"]))
-        return owners
+        turn, reply = Turn.from_json(entry["turn"]), Reply.from_json(entry["reply"])
     except (ValueError, KeyError, TypeError):
         return set()
+    owner = reply.attachment.partnership if reply.attachment else None
+    return {turn.address.conversation} | ({owner} if owner else set())
 
 
 def _person(user_id: str, found: str | None) -> User | None:

@@ -192,4 +192,3 @@ class ConsoleChannel:
             )
         self.out.write("\n".join(out) + "\n\n")
         self.out.flush()
-

@@ -125,4 +125,4 @@ def going_on(ctx: Context, found: Found, *, answer: bool = True) -> tuple[str, .
 def as_typed(text: str, openers: int) -> str:
     """`text` as typed, quotes and all, after its first `openers` words ("/coach", "hey coach":
     plain words, so each is one run of non-space characters)."""
-    return " ".join(text.split(None, openers)[openers:]).strip() if openers else text.strip()
+    return " ".join(text.split(None, openers)[openers:]).strip()

@@ -445,7 +445,7 @@ def bare_rating(ctx: Context, words: Sequence[str]) -> tuple[str, ...] | None:
     if walk is None or not words or normal_word(words[0]) in NOT_RATINGS_ALONE:
         return None
     words = _dashes_apart(words)
-    found = _rating_reading(ctx, words, aliases=True)
+    found = _rating_reading(ctx, words)
     if found is None:
         return None
     item = _items(ctx, walk)[walk.index].id
@@ -472,15 +472,12 @@ def _ends_a_clause(last: str, following: str) -> bool:
     )
 
 
-def _rating_reading(
-    ctx: Context, words: Sequence[str], *, aliases: bool = True
-) -> tuple[str, int] | None:
+def _rating_reading(ctx: Context, words: Sequence[str]) -> tuple[str, int] | None:
     ratings = {kebab(r.label): r.id for r in ctx.content.ratings}
     ratings.update((r.id, r.id) for r in ctx.content.ratings)
     longest = max(len(r.label.split()) for r in ctx.content.ratings)
     for used in range(min(len(words), longest), 0, -1):
-        said = "-".join(normal_word(w) for w in words[:used])
-        said = ctx.content.grammar.value("rating", said) if aliases else said
+        said = ctx.content.grammar.value("rating", "-".join(normal_word(w) for w in words[:used]))
         if said in ratings:
             return ratings[said], used
     return None

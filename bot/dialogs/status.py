@@ -110,10 +110,12 @@ def _on_everyone(ctx: Context, user_id: str) -> list[str]:
         lines.append(ctx.text("status.no_partners"))
     represented = {m.org for m in p.members.values()}
     asked: dict[str, list[str]] = {}  # organization -> who else asked to represent it
+    mine_asked = set()  # the asker's own request is on them
     for uid, m in p.pending_joins():
-        if uid != user_id:  # the asker's own request is on them
+        if uid == user_id:
+            mine_asked.add(m.pending)
+        else:
             asked.setdefault(m.pending or "", []).append(m.name)
-    mine_asked = {m.pending for uid, m in p.pending_joins() if uid == user_id}
     lines += [
         ctx.text("status.join_waits", org=o.name, user=series(asked[key]), count=len(asked[key]))
         if key in asked
